@@ -1,0 +1,205 @@
+//===- AttnCanonicalize.cpp - canonicalization of attn ops ----------------===//
+//
+// Rewrites that users expect from a graph-level attention op: constant
+// scales folded into the `scale` attribute, masks that mask nothing dropped,
+// windows that cover the whole sequence dropped, and an unused log-sum-exp
+// result removed.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+/// Rebuilds `op` with new operands (same attributes), optionally without
+/// its `lse` result.
+AttentionOp rebuild(PatternRewriter &rewriter, AttentionOp op, Value query,
+                    Value key, Value mask, bool keepLse) {
+  OperationState state(op.getLoc(), op->getName());
+  state.addOperands({query, key, op.getValue()});
+  if (mask)
+    state.addOperands(mask);
+  if (op.getKvLengths())
+    state.addOperands(op.getKvLengths());
+  state.addTypes(op.getOutput().getType());
+  if (keepLse && op.getLse())
+    state.addTypes(op.getLse().getType());
+  AttentionOp::Properties props = op.getProperties();
+  props.operandSegmentSizes = {1, 1, 1, mask ? 1 : 0,
+                               op.getKvLengths() ? 1 : 0};
+  state.useProperties(props);
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    state.addAttribute(attr.getName(), attr.getValue());
+  return cast<AttentionOp>(rewriter.create(state));
+}
+
+void replace(PatternRewriter &rewriter, AttentionOp op, AttentionOp newOp) {
+  SmallVector<Value> results = {newOp.getOutput()};
+  if (op.getLse())
+    results.push_back(newOp.getLse() ? newOp.getLse() : Value());
+  rewriter.replaceOp(op, results);
+}
+
+/// The splat factor of `value = x * c` (or `x / c`), with x returned.
+std::optional<std::pair<Value, double>> splatFactor(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def || !isa<arith::MulFOp, arith::DivFOp>(def))
+    return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    if (isa<arith::DivFOp>(def) && side == 0)
+      continue; // only x / c
+    FloatAttr c;
+    if (!matchPattern(def->getOperand(side), m_Constant(&c))) {
+      SplatElementsAttr splat;
+      if (!matchPattern(def->getOperand(side), m_Constant(&splat)))
+        continue;
+      c = dyn_cast<FloatAttr>(splat.getSplatValue<Attribute>());
+      if (!c)
+        continue;
+    }
+    double f = c.getValueAsDouble();
+    if (!std::isfinite(f) || f == 0.0)
+      return std::nullopt;
+    if (isa<arith::DivFOp>(def))
+      f = 1.0 / f;
+    return std::make_pair(def->getOperand(1 - side), f);
+  }
+  return std::nullopt;
+}
+
+/// attention(x * c, k, v) -> attention(x, k, v) {scale = c * scale}; the same
+/// for a constant factor on the keys.
+struct FoldConstantScale : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto q = splatFactor(op.getQuery());
+    auto k = splatFactor(op.getKey());
+    if (!q && !k)
+      return rewriter.notifyMatchFailure(op, "no constant factor on Q or K");
+    double scale = op.getEffectiveScale();
+    Value query = op.getQuery(), key = op.getKey();
+    if (q) {
+      query = q->first;
+      scale *= q->second;
+    }
+    if (k) {
+      key = k->first;
+      scale *= k->second;
+    }
+    AttentionOp newOp = rebuild(rewriter, op, query, key, op.getMask(), true);
+    newOp.setScaleAttr(rewriter.getF64FloatAttr(scale));
+    replace(rewriter, op, newOp);
+    return success();
+  }
+};
+
+/// A mask that masks nothing: all-zero float, all-true bool, covering every
+/// key (a shorter mask masks the keys it does not cover).
+struct DropNeutralMask : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Value mask = op.getMask();
+    SplatElementsAttr splat;
+    if (!mask || !matchPattern(mask, m_Constant(&splat)))
+      return rewriter.notifyMatchFailure(op, "no constant splat mask");
+    int64_t keys = cast<RankedTensorType>(mask.getType()).getShape().back();
+    if (keys == kDyn || keys != op.getShape().kvSeq)
+      return rewriter.notifyMatchFailure(op, "mask may not cover every key");
+    Attribute value = splat.getSplatValue<Attribute>();
+    bool neutral = false;
+    if (auto f = dyn_cast<FloatAttr>(value))
+      neutral = f.getValue().isZero();
+    else if (auto i = dyn_cast<IntegerAttr>(value))
+      neutral = i.getValue().isAllOnes();
+    if (!neutral)
+      return rewriter.notifyMatchFailure(op, "mask masks something");
+    replace(rewriter, op,
+            rebuild(rewriter, op, op.getQuery(), op.getKey(), Value(), true));
+    return success();
+  }
+};
+
+/// Structured-mask attributes in their simplest equivalent form:
+/// softcap 0 removed; window sides that can never exclude a key become -1
+/// (unbounded), a window (-1, -1) is dropped, a window (-1, 0) is `causal`,
+/// and an alignment with no structured mask to align is dropped.
+struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    bool dropSoftcap = op.getSoftcap() && op.getEffectiveSoftcap() == 0.0;
+    bool causal = op.getCausal();
+    std::optional<std::pair<int64_t, int64_t>> window;
+    if (auto w = op.getWindow()) {
+      int64_t left = (*w)[0], right = (*w)[1];
+      AttentionShape s = op.getShape();
+      bool bottomRight = op.getEffectiveAlignment() == Alignment::BottomRight;
+      // Positions p = i + off over the valid keys [0, L), L <= Skv:
+      // top-left p in [0, Sq - 1]; bottom-right p in [L - Sq, L - 1].
+      int64_t maxPos = bottomRight ? s.kvSeq : s.querySeq;
+      if (left >= 0 && maxPos != kDyn && left >= maxPos - 1)
+        left = -1;
+      int64_t rightNeeded = bottomRight ? s.querySeq : s.kvSeq;
+      if (right >= 0 && ((rightNeeded != kDyn && right >= rightNeeded - 1) ||
+                         causal || op.getBranches()))
+        right = -1; // causality already bounds the keys on the right
+      if (left == -1 && right == 0 && !op.getBranches()) {
+        causal = true;
+        right = -1;
+      }
+      if (left != -1 || right != -1)
+        window = std::make_pair(left, right);
+    }
+    bool windowChanged =
+        op.getWindow() && (!window || window->first != (*op.getWindow())[0] ||
+                           window->second != (*op.getWindow())[1]);
+    bool dropAlignment =
+        op.getAlignment() && !causal && !window && !op.getBranches();
+    if (!dropSoftcap && !windowChanged && !dropAlignment &&
+        causal == op.getCausal())
+      return rewriter.notifyMatchFailure(op, "already simplest");
+    rewriter.modifyOpInPlace(op, [&] {
+      if (dropSoftcap)
+        op.removeSoftcapAttr();
+      op.setCausal(causal);
+      if (!window)
+        op.removeWindowAttr();
+      else
+        op.setWindow(ArrayRef<int64_t>{window->first, window->second});
+      if (dropAlignment)
+        op.removeAlignmentAttr();
+    });
+    return success();
+  }
+};
+
+struct RemoveUnusedLse : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getLse() || !op.getLse().use_empty())
+      return rewriter.notifyMatchFailure(op, "lse absent or used");
+    replace(rewriter, op,
+            rebuild(rewriter, op, op.getQuery(), op.getKey(), op.getMask(),
+                    false));
+    return success();
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                              MLIRContext *context) {
+  patterns.add<FoldConstantScale, DropNeutralMask, SimplifyStructuredMask,
+               RemoveUnusedLse>(context);
+}

@@ -1,0 +1,318 @@
+//===- AttnOps.cpp - attn operation verifiers and helpers -----------------===//
+#include "dialects/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#define GET_OP_CLASSES
+#include "dialects/AttnOps.cpp.inc"
+
+namespace {
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+bool compatible(int64_t a, int64_t b) { return a == kDyn || b == kDyn || a == b; }
+
+std::string str(int64_t v) { return v == kDyn ? "?" : std::to_string(v); }
+
+std::string str(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::interleave(shape, [&](int64_t d) { s += str(d); }, [&] { s += ", "; });
+  return s + "]";
+}
+
+/// Checks `actual` against `expected` dimension by dimension (dynamic sizes
+/// match anything) and names the operand in the error.
+LogicalResult checkShape(Operation *op, StringRef what, ArrayRef<int64_t> actual,
+                         ArrayRef<int64_t> expected, StringRef why) {
+  bool ok = actual.size() == expected.size() &&
+            llvm::all_of(llvm::zip(actual, expected), [](auto p) {
+              return compatible(std::get<0>(p), std::get<1>(p));
+            });
+  if (ok)
+    return success();
+  return op->emitOpError() << what << ": expected shape " << str(expected)
+                           << " (" << why << "), got " << str(actual);
+}
+
+/// The [B, H, S, D] view of an operand in `layout`. `heads` is only used for
+/// the packed layout.
+SmallVector<int64_t> canonicalView(ArrayRef<int64_t> s, Layout layout,
+                                   int64_t heads) {
+  switch (layout) {
+  case Layout::BHSD:
+    return {s[0], s[1], s[2], s[3]};
+  case Layout::BSHD:
+    return {s[0], s[2], s[1], s[3]};
+  case Layout::Packed: {
+    int64_t d = (s[2] == kDyn) ? kDyn : s[2] / heads;
+    return {s[0], heads, s[1], d};
+  }
+  }
+  llvm_unreachable("unknown layout");
+}
+
+/// The shape of an operand with canonical sizes [b, h, s, d] in `layout`.
+SmallVector<int64_t> layoutShape(int64_t b, int64_t h, int64_t s, int64_t d,
+                                 Layout layout) {
+  switch (layout) {
+  case Layout::BHSD:
+    return {b, h, s, d};
+  case Layout::BSHD:
+    return {b, s, h, d};
+  case Layout::Packed:
+    return {b, s, (h == kDyn || d == kDyn) ? kDyn : h * d};
+  }
+  llvm_unreachable("unknown layout");
+}
+
+StringRef layoutName(Layout layout) { return stringifyLayout(layout); }
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+AttentionShape AttentionOp::getShape() {
+  Layout layout = getEffectiveLayout();
+  int64_t hq = kDyn, hkv = kDyn;
+  if (layout == Layout::Packed && getNumHeads() && getNumHeads()->size() == 2) {
+    hq = (*getNumHeads())[0];
+    hkv = (*getNumHeads())[1];
+  }
+  auto q = canonicalView(getQuery().getType().getShape(), layout, hq);
+  auto k = canonicalView(getKey().getType().getShape(), layout, hkv);
+  auto v = canonicalView(getValue().getType().getShape(), layout, hkv);
+  auto pick = [](int64_t a, int64_t b) { return a != kDyn ? a : b; };
+  return AttentionShape{pick(q[0], pick(k[0], v[0])), q[1], pick(k[1], v[1]),
+                        q[2], pick(k[2], v[2]), pick(q[3], k[3]), v[3]};
+}
+
+double AttentionOp::getEffectiveScale() {
+  if (getScale())
+    return getScale()->convertToDouble();
+  int64_t d = getShape().headDim;
+  return d > 0 ? 1.0 / std::sqrt(static_cast<double>(d)) : 1.0;
+}
+
+LogicalResult AttentionOp::verify() {
+  Operation *op = getOperation();
+  Layout layout = getEffectiveLayout();
+  size_t rank = layout == Layout::Packed ? 3 : 4;
+  StringRef rankWhy = layout == Layout::Packed ? "[B, S, H*D]"
+                      : layout == Layout::BSHD ? "[B, S, H, D]"
+                                               : "[B, H, S, D]";
+  for (auto [name, value] : {std::pair<StringRef, Value>{"query", getQuery()},
+                             {"key", getKey()},
+                             {"value", getValue()},
+                             {"result 'output'", getOutput()}}) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getRank() != static_cast<int64_t>(rank))
+      return emitOpError() << "'" << name << "' must have rank " << rank
+                           << " " << rankWhy << " for layout "
+                           << layoutName(layout) << ", got rank "
+                           << type.getRank() << " " << str(type.getShape());
+  }
+
+  // Heads of the packed layout.
+  if (layout == Layout::Packed) {
+    if (!getNumHeads())
+      return emitOpError() << "layout packed needs num_heads = array<i64: Hq, "
+                              "Hkv> to split [B, S, H*D]";
+    if (getNumHeads()->size() != 2 || (*getNumHeads())[0] <= 0 ||
+        (*getNumHeads())[1] <= 0)
+      return emitOpError() << "num_heads must be two positive sizes [Hq, Hkv], "
+                              "got "
+                           << str(*getNumHeads());
+    int64_t hq = (*getNumHeads())[0], hkv = (*getNumHeads())[1];
+    for (auto [name, value, heads] :
+         {std::tuple<StringRef, Value, int64_t>{"query", getQuery(), hq},
+          {"key", getKey(), hkv},
+          {"value", getValue(), hkv}}) {
+      int64_t last = cast<RankedTensorType>(value.getType()).getShape()[2];
+      if (last != kDyn && last % heads != 0)
+        return emitOpError() << "'" << name << "' last dimension " << last
+                             << " is not a multiple of its " << heads
+                             << " heads (num_heads)";
+    }
+  } else if (getNumHeads()) {
+    return emitOpError() << "num_heads is only meaningful with layout packed, "
+                            "got layout "
+                         << layoutName(layout);
+  }
+
+  // Element types.
+  Type elt = getQuery().getType().getElementType();
+  if (getKey().getType().getElementType() != elt ||
+      getValue().getType().getElementType() != elt)
+    return emitOpError() << "'query', 'key' and 'value' must share one element "
+                            "type, got "
+                         << elt << ", " << getKey().getType().getElementType()
+                         << ", " << getValue().getType().getElementType();
+  if (getOutput().getType().getElementType() != elt)
+    return emitOpError() << "result 'output' must have the element type of "
+                            "'value' ("
+                         << elt << "), got "
+                         << getOutput().getType().getElementType();
+
+  // Shapes in the canonical view.
+  int64_t hqAttr = kDyn, hkvAttr = kDyn;
+  if (layout == Layout::Packed) {
+    hqAttr = (*getNumHeads())[0];
+    hkvAttr = (*getNumHeads())[1];
+  }
+  auto q = canonicalView(getQuery().getType().getShape(), layout, hqAttr);
+  auto k = canonicalView(getKey().getType().getShape(), layout, hkvAttr);
+  auto v = canonicalView(getValue().getType().getShape(), layout, hkvAttr);
+  if (!compatible(k[0], q[0]))
+    return emitOpError() << "'key' batch size " << str(k[0])
+                         << " differs from the batch size " << str(q[0])
+                         << " of 'query'";
+  if (!compatible(v[0], q[0]))
+    return emitOpError() << "'value' batch size " << str(v[0])
+                         << " differs from the batch size " << str(q[0])
+                         << " of 'query'";
+  if (k[1] == 0 || q[1] == 0)
+    return emitOpError() << "head counts must be positive, got " << str(q[1])
+                         << " query heads and " << str(k[1]) << " key heads";
+  if (q[1] != kDyn && k[1] != kDyn && q[1] % k[1] != 0)
+    return emitOpError() << "query heads (" << q[1]
+                         << ") must be a multiple of key/value heads (" << k[1]
+                         << ") for grouped-query attention";
+  if (!compatible(v[1], k[1]))
+    return emitOpError() << "'value' has " << str(v[1])
+                         << " heads but 'key' has " << str(k[1]);
+  if (!compatible(v[2], k[2]))
+    return emitOpError() << "'value' sequence length " << str(v[2])
+                         << " differs from the sequence length " << str(k[2])
+                         << " of 'key'";
+  if (!compatible(k[3], q[3]))
+    return emitOpError() << "'key' head dim " << str(k[3])
+                         << " differs from the head dim " << str(q[3])
+                         << " of 'query'";
+  if (q[3] == 0 || v[3] == 0)
+    return emitOpError() << "head dims must be positive, got Dqk = "
+                         << str(q[3]) << ", Dv = " << str(v[3]);
+  int64_t batch = q[0] != kDyn ? q[0] : (k[0] != kDyn ? k[0] : v[0]);
+  int64_t kvSeq = k[2] != kDyn ? k[2] : v[2];
+  if (failed(checkShape(op, "result 'output'",
+                        getOutput().getType().getShape(),
+                        layoutShape(batch, q[1], q[2], v[3], layout),
+                        "the query's layout with value head dim Dv")))
+    return failure();
+  if (getLse() &&
+      failed(checkShape(op, "result 'lse'",
+                        cast<RankedTensorType>(getLse().getType()).getShape(),
+                        {batch, q[1], q[2]}, "[B, Hq, Sq]")))
+    return failure();
+
+  // Explicit mask: rank 2..4, right-aligned broadcast to [B, Hq, Sq, Skv].
+  if (Value mask = getMask()) {
+    auto shape = cast<RankedTensorType>(mask.getType()).getShape();
+    if (shape.size() < 2 || shape.size() > 4)
+      return emitOpError() << "'mask' must have rank 2 to 4 (broadcast to [B, "
+                              "Hq, Sq, Skv]), got rank "
+                           << shape.size() << " " << str(shape);
+    SmallVector<int64_t> full = {batch, q[1], q[2], kvSeq};
+    ArrayRef<int64_t> target = ArrayRef(full).take_back(shape.size());
+    static const char *names[] = {"batch", "query heads", "query length"};
+    for (size_t i = 0; i + 1 < shape.size(); ++i) {
+      int64_t want = target[i];
+      if (shape[i] != 1 && !compatible(shape[i], want))
+        return emitOpError()
+               << "'mask' " << str(shape) << " does not broadcast to "
+               << str(full) << ": its "
+               << names[4 - shape.size() + i] << " dimension is "
+               << str(shape[i]) << ", expected 1 or " << str(want);
+    }
+    int64_t last = shape.back();
+    if (last != kDyn && kvSeq != kDyn && last > kvSeq)
+      return emitOpError() << "'mask' covers " << last
+                           << " keys but 'key' has only " << kvSeq;
+  }
+
+  if (Value lengths = getKvLengths()) {
+    auto shape = cast<RankedTensorType>(lengths.getType()).getShape();
+    if (shape.size() != 1 || !compatible(shape[0], batch))
+      return emitOpError() << "'kv_lengths' must have shape [B] = ["
+                           << str(batch) << "], got " << str(shape);
+  }
+
+  // Attributes.
+  if (getScale() && !std::isfinite(getScale()->convertToDouble()))
+    return emitOpError() << "scale must be finite, got "
+                         << getScale()->convertToDouble();
+  if (getSoftcap()) {
+    double c = getSoftcap()->convertToDouble();
+    if (!std::isfinite(c) || c < 0)
+      return emitOpError() << "softcap must be finite and >= 0 (0 is off), got "
+                           << c;
+  }
+  if (auto window = getWindow()) {
+    if (window->size() != 2)
+      return emitOpError() << "window must be [left, right], got "
+                           << window->size() << " values";
+    if ((*window)[0] < -1 || (*window)[1] < -1)
+      return emitOpError() << "window sizes must be >= -1 (-1 is unbounded), "
+                              "got "
+                           << str(*window);
+  }
+  if (auto branches = getBranches()) {
+    if (branches->size() != 2)
+      return emitOpError() << "branches must be [P, N], got "
+                           << branches->size() << " values";
+    if ((*branches)[0] < 0 || (*branches)[1] < 1)
+      return emitOpError() << "branches needs a prefix P >= 0 and N >= 1 "
+                              "branches, got "
+                           << str(*branches);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MergeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MergeOp::verify() {
+  if (getPartials().empty())
+    return emitOpError() << "needs at least one partial result";
+  if (getPartials().size() != getPartialLses().size())
+    return emitOpError() << "has " << getPartials().size()
+                         << " partial results but " << getPartialLses().size()
+                         << " partial log-sum-exps";
+  auto outShape = getOutput().getType().getShape();
+  if (outShape.size() != 4)
+    return emitOpError() << "result 'output' must be [B, H, S, D], got "
+                         << str(outShape);
+  SmallVector<int64_t> lseShape(outShape.drop_back());
+  for (auto [i, partial] : llvm::enumerate(getPartials())) {
+    auto shape = cast<RankedTensorType>(partial.getType()).getShape();
+    if (failed(checkShape(*this, "partial #" + std::to_string(i), shape,
+                          outShape, "that of the output")))
+      return failure();
+  }
+  for (auto [i, lse] : llvm::enumerate(getPartialLses())) {
+    auto shape = cast<RankedTensorType>(lse.getType()).getShape();
+    if (failed(checkShape(*this, "partial lse #" + std::to_string(i), shape,
+                          lseShape, "[B, H, S] of the output")))
+      return failure();
+  }
+  return checkShape(*this, "result 'lse'", getLse().getType().getShape(),
+                    lseShape, "[B, H, S] of the output");
+}
+
+LogicalResult MergeOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results) {
+  // One partial is already the result when no cast is needed.
+  if (getPartials().size() != 1 ||
+      getPartials()[0].getType() != getOutput().getType() ||
+      getPartialLses()[0].getType() != getLse().getType())
+    return failure();
+  results.push_back(getPartials()[0]);
+  results.push_back(getPartialLses()[0]);
+  return success();
+}

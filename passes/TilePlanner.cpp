@@ -1,0 +1,52 @@
+//===- TilePlanner.cpp - tile sizes per target ----------------------------===//
+#include "passes/TilePlanner.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+std::optional<Target> mlir::attn::parseTarget(StringRef name) {
+  return symbolizeTarget(name);
+}
+
+/// CPU: query rows along 16-lane vectors. A tile holds whole groups (a
+/// multiple of G rows) and whole vectors where that costs little, about 64
+/// rows, so the K/V tile a step reads is shared by 64 query rows.
+static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
+  MLIRContext *ctx = op.getContext();
+  int64_t lanes = 16;
+  int64_t unit = std::lcm(group, lanes);
+  int64_t rows = unit <= 128 ? unit * std::max<int64_t>(1, 64 / unit) : group;
+  return TilePlanAttr::get(ctx, Target::CPU, rows, /*kv_block=*/64,
+                           /*warps=*/1, /*stages=*/1);
+}
+
+/// NVIDIA (mma.sync m16n8k16): 4 warps of 16-row slabs, the key tile sized so
+/// that the score and output fragments fit in registers without spills.
+static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
+  AttentionShape s = op.getShape();
+  Type elt = op.getQuery().getType().getElementType();
+  if (!elt.isF16() && !elt.isBF16())
+    return op.emitOpError() << "GPU kernels take f16 or bf16, got " << elt;
+  for (int64_t d : {s.headDim, s.valueDim})
+    if (d == ShapedType::kDynamic || d % 16 != 0 || d > 256)
+      return op.emitOpError()
+             << "GPU kernels need static head dims that are multiples of 16 "
+                "up to 256, got Dqk = "
+             << s.headDim << ", Dv = " << s.valueDim;
+  int64_t d = std::max(s.headDim, s.valueDim);
+  int64_t qBlock = 64, kvBlock = d <= 128 ? 64 : 32;
+  return TilePlanAttr::get(op.getContext(), target, qBlock, kvBlock,
+                           /*warps=*/4, /*stages=*/2);
+}
+
+FailureOr<TilePlanAttr> mlir::attn::planTiles(AttentionOp op, Target target) {
+  AttentionShape s = op.getShape();
+  if (s.queryHeads == ShapedType::kDynamic || s.kvHeads == ShapedType::kDynamic)
+    return op.emitOpError() << "tile planning needs static head counts";
+  int64_t group = s.queryHeads / s.kvHeads;
+  if (target == Target::CPU)
+    return planCpu(op, group);
+  return planGpu(op, target);
+}
