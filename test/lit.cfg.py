@@ -45,7 +45,7 @@ if os.path.exists(ptxas):
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = [
-    "attn-opt",
+    "attn-opt", "not", "count", "split-file",
     ToolSubst("upstream-mlir-opt", os.path.join(config.mlir_tools_dir, "mlir-opt"),
               unresolved="ignore"),
 ]

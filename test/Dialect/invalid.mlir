@@ -1,0 +1,383 @@
+// Every inconsistent combination ends in a diagnostic naming the operand,
+// the expected and the actual shape or value.
+// RUN: attn-opt %s --split-input-file --verify-diagnostics
+
+func.func @query_rank(%q: tensor<4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'query' must have rank 4 [B, H, S, D] for layout bhsd, got rank 3 [4, 7, 8]}}
+  %o = attn.attention %q, %k, %v : tensor<4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @key_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'key' must have rank 4 [B, H, S, D] for layout bhsd, got rank 5}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @value_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'value' must have rank 4}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @output_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<4x7x8xf32>) {
+  // expected-error @+1 {{'result 'output'' must have rank 4}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<4x7x8xf32>
+  return %o : tensor<4x7x8xf32>
+}
+
+// -----
+
+func.func @bshd_rank(%q: tensor<7x4x8xf32>, %k: tensor<9x2x8xf32>, %v: tensor<9x2x8xf32>) -> (tensor<7x4x8xf32>) {
+  // expected-error @+1 {{'query' must have rank 4 [B, S, H, D] for layout bshd}}
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<bshd>} : tensor<7x4x8xf32>, tensor<9x2x8xf32>, tensor<9x2x8xf32> -> tensor<7x4x8xf32>
+  return %o : tensor<7x4x8xf32>
+}
+
+// -----
+
+func.func @packed_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'query' must have rank 3 [B, S, H*D] for layout packed, got rank 4}}
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<packed>, num_heads = array<i64: 4, 2>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @packed_no_heads(%q: tensor<1x7x32xf32>, %k: tensor<1x9x16xf32>, %v: tensor<1x9x16xf32>) -> (tensor<1x7x32xf32>) {
+  // expected-error @+1 {{layout packed needs num_heads = array<i64: Hq, Hkv>}}
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<packed>} : tensor<1x7x32xf32>, tensor<1x9x16xf32>, tensor<1x9x16xf32> -> tensor<1x7x32xf32>
+  return %o : tensor<1x7x32xf32>
+}
+
+// -----
+
+func.func @packed_bad_heads(%q: tensor<1x7x32xf32>, %k: tensor<1x9x16xf32>, %v: tensor<1x9x16xf32>) -> (tensor<1x7x32xf32>) {
+  // expected-error @+1 {{num_heads must be two positive sizes [Hq, Hkv], got [4, 0]}}
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<packed>, num_heads = array<i64: 4, 0>} : tensor<1x7x32xf32>, tensor<1x9x16xf32>, tensor<1x9x16xf32> -> tensor<1x7x32xf32>
+  return %o : tensor<1x7x32xf32>
+}
+
+// -----
+
+func.func @packed_indivisible(%q: tensor<1x7x32xf32>, %k: tensor<1x9x15xf32>, %v: tensor<1x9x16xf32>) -> (tensor<1x7x32xf32>) {
+  // expected-error @+1 {{'key' last dimension 15 is not a multiple of its 2 heads (num_heads)}}
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<packed>, num_heads = array<i64: 4, 2>} : tensor<1x7x32xf32>, tensor<1x9x15xf32>, tensor<1x9x16xf32> -> tensor<1x7x32xf32>
+  return %o : tensor<1x7x32xf32>
+}
+
+// -----
+
+func.func @heads_without_packed(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{num_heads is only meaningful with layout packed, got layout bhsd}}
+  %o = attn.attention %q, %k, %v {num_heads = array<i64: 4, 2>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @element_types(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf16>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'query', 'key' and 'value' must share one element type, got 'f32', 'f16', 'f32'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf16>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @output_type(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf16>) {
+  // expected-error @+1 {{result 'output' must have the element type of 'value' ('f32'), got 'f16'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf16>
+  return %o : tensor<1x4x7x8xf16>
+}
+
+// -----
+
+func.func @key_batch(%q: tensor<1x4x7x8xf32>, %k: tensor<2x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'key' batch size 2 differs from the batch size 1 of 'query'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<2x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @value_batch(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<3x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'value' batch size 3 differs from the batch size 1 of 'query'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<3x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @gqa_ratio(%q: tensor<1x4x7x8xf32>, %k: tensor<1x3x9x8xf32>, %v: tensor<1x3x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{query heads (4) must be a multiple of key/value heads (3) for grouped-query attention}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x3x9x8xf32>, tensor<1x3x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @value_heads(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x1x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'value' has 1 heads but 'key' has 2}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x1x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @value_length(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x10x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'value' sequence length 10 differs from the sequence length 9 of 'key'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x10x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @head_dim(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x16xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'key' head dim 16 differs from the head dim 8 of 'query'}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @zero_head_dim(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x0xf32>) -> (tensor<1x4x7x0xf32>) {
+  // expected-error @+1 {{head dims must be positive, got Dqk = 8, Dv = 0}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x0xf32> -> tensor<1x4x7x0xf32>
+  return %o : tensor<1x4x7x0xf32>
+}
+
+// -----
+
+func.func @zero_heads(%q: tensor<1x4x7x8xf32>, %k: tensor<1x0x9x8xf32>, %v: tensor<1x0x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{head counts must be positive, got 4 query heads and 0 key heads}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x0x9x8xf32>, tensor<1x0x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @output_shape(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x16xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{result 'output': expected shape [1, 4, 7, 16] (the query's layout with value head dim Dv), got [1, 4, 7, 8]}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x16xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @output_bshd(%q: tensor<1x7x4x8xf32>, %k: tensor<1x9x2x8xf32>, %v: tensor<1x9x2x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{result 'output': expected shape [1, 7, 4, 8] (the query's layout with value head dim Dv), got [1, 4, 7, 8]}}
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<bshd>} : tensor<1x7x4x8xf32>, tensor<1x9x2x8xf32>, tensor<1x9x2x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @lse_shape(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x8xf32>) {
+  // expected-error @+1 {{result 'lse': expected shape [1, 4, 7] ([B, Hq, Sq]), got [1, 4, 8]}}
+  %o, %l = attn.attention %q, %k, %v : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>, tensor<1x4x8xf32>
+  return %o, %l : tensor<1x4x7x8xf32>, tensor<1x4x8xf32>
+}
+
+// -----
+
+func.func @mask_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<9xi1>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' must have rank 2 to 4 (broadcast to [B, Hq, Sq, Skv]), got rank 1 [9]}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<9xi1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @mask_rank5(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<1x1x1x7x9xi1>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' must have rank 2 to 4}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<1x1x1x7x9xi1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @mask_query_dim(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<5x9xi1>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' [5, 9] does not broadcast to [1, 4, 7, 9]: its query length dimension is 5, expected 1 or 7}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<5x9xi1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @mask_heads_dim(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<2x7x9xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' [2, 7, 9] does not broadcast to [1, 4, 7, 9]: its query heads dimension is 2, expected 1 or 4}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<2x7x9xf32>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @mask_batch_dim(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<3x1x7x9xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' [3, 1, 7, 9] does not broadcast to [1, 4, 7, 9]: its batch dimension is 3, expected 1 or 1}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<3x1x7x9xf32>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @mask_too_long(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<7x10xi1>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' covers 10 keys but 'key' has only 9}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<7x10xi1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @lengths_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %l: tensor<1x1xi64>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'kv_lengths' must have shape [B] = [1], got [1, 1]}}
+  %o = attn.attention %q, %k, %v kv_lengths(%l : tensor<1x1xi64>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @lengths_size(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %l: tensor<2xi32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'kv_lengths' must have shape [B] = [1], got [2]}}
+  %o = attn.attention %q, %k, %v kv_lengths(%l : tensor<2xi32>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @scale_nan(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{scale must be finite, got nan}}
+  %o = attn.attention %q, %k, %v {scale = 0x7FF8000000000000 : f64} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @softcap_negative(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{softcap must be finite and >= 0 (0 is off), got -5}}
+  %o = attn.attention %q, %k, %v {softcap = -5.0 : f64} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @softcap_inf(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{softcap must be finite and >= 0 (0 is off), got INF}}
+  %o = attn.attention %q, %k, %v {softcap = 0x7FF0000000000000 : f64} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_size(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{window must be [left, right], got 3 values}}
+  %o = attn.attention %q, %k, %v {window = array<i64: 1, 2, 3>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_negative(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{window sizes must be >= -1 (-1 is unbounded), got [-2, 0]}}
+  %o = attn.attention %q, %k, %v {window = array<i64: -2, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @branches_size(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{branches must be [P, N], got 1 values}}
+  %o = attn.attention %q, %k, %v {branches = array<i64: 4>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @branches_zero(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{branches needs a prefix P >= 0 and N >= 1 branches, got [4, 0]}}
+  %o = attn.attention %q, %k, %v {branches = array<i64: 4, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @dynamic_output_mismatch(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> (tensor<?x4x?x16xf32>) {
+  // expected-error @+1 {{result 'output': expected shape [?, 4, ?, 8] (the query's layout with value head dim Dv), got [?, 4, ?, 16]}}
+  %o = attn.attention %q, %k, %v : tensor<?x4x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+func.func @bool_type_error(%q: tensor<1x4x7x8xi32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  %o = attn.attention %q, %k, %v : tensor<1x4x7x8xi32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{tile_plan: q_block and kv_block must be positive, got q_block = 0, kv_block = 64}}
+func.func @tile_plan_zero() attributes {p = #attn.tile_plan<target = cpu, q_block = 0, kv_block = 64, warps = 1, stages = 1>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tile_plan: warps and stages must be positive, got warps = 0, stages = 1}}
+func.func @tile_plan_warps() attributes {p = #attn.tile_plan<target = sm_80, q_block = 64, kv_block = 64, warps = 0, stages = 1>} {
+  return
+}
+
+// -----
+
+func.func @merge_empty() -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) {
+  // expected-error @+1 {{needs at least one partial result}}
+  %o, %l = "attn.merge"() <{operandSegmentSizes = array<i32: 0, 0>}> : () -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return %o, %l : tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+}
+
+// -----
+
+func.func @merge_count(%o0: tensor<1x2x3x4xf32>, %o1: tensor<1x2x3x4xf32>, %l0: tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) {
+  // expected-error @+1 {{has 2 partial results but 1 partial log-sum-exps}}
+  %o, %l = attn.merge %o0, %o1 lse %l0 : (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>), (tensor<1x2x3xf32>) -> tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+  return %o, %l : tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+}
+
+// -----
+
+func.func @merge_partial_shape(%o0: tensor<1x2x3x4xf32>, %o1: tensor<1x2x5x4xf32>, %l0: tensor<1x2x3xf32>, %l1: tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) {
+  // expected-error @+1 {{partial #1: expected shape [1, 2, 3, 4] (that of the output), got [1, 2, 5, 4]}}
+  %o, %l = attn.merge %o0, %o1 lse %l0, %l1 : (tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>), (tensor<1x2x3xf32>, tensor<1x2x3xf32>) -> tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+  return %o, %l : tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+}
+
+// -----
+
+func.func @merge_lse_shape(%o0: tensor<1x2x3x4xf32>, %l0: tensor<1x2x4xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) {
+  // expected-error @+1 {{partial lse #0: expected shape [1, 2, 3] ([B, H, S] of the output), got [1, 2, 4]}}
+  %o, %l = attn.merge %o0 lse %l0 : (tensor<1x2x3x4xf32>), (tensor<1x2x4xf32>) -> tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+  return %o, %l : tensor<1x2x3x4xf32>, tensor<1x2x3xf32>
+}
+
+// -----
+
+func.func @merge_output_rank(%o0: tensor<2x3x4xf32>, %l0: tensor<2x3xf32>) -> (tensor<2x3x4xf32>, tensor<2x3xf32>) {
+  // expected-error @+1 {{result 'output' must be [B, H, S, D], got [2, 3, 4]}}
+  %o, %l = attn.merge %o0 lse %l0 : (tensor<2x3x4xf32>), (tensor<2x3xf32>) -> tensor<2x3x4xf32>, tensor<2x3xf32>
+  return %o, %l : tensor<2x3x4xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+func.func @merge_result_lse(%o0: tensor<1x2x3x4xf32>, %l0: tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2xf32>) {
+  // expected-error @+1 {{result 'lse': expected shape [1, 2, 3] ([B, H, S] of the output), got [1, 2]}}
+  %o, %l = attn.merge %o0 lse %l0 : (tensor<1x2x3x4xf32>), (tensor<1x2x3xf32>) -> tensor<1x2x3x4xf32>, tensor<1x2xf32>
+  return %o, %l : tensor<1x2x3x4xf32>, tensor<1x2xf32>
+}

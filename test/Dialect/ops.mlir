@@ -1,0 +1,133 @@
+// Every form of the ops prints, parses and prints again identically, in the
+// custom and the generic form.
+// RUN: attn-opt %s | attn-opt | FileCheck %s
+// RUN: attn-opt %s --mlir-print-op-generic | attn-opt | FileCheck %s
+// RUN: attn-opt %s --verify-roundtrip | FileCheck %s
+
+// CHECK-LABEL: func @mha
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x77x64xf32>, tensor<2x8x130x64xf32>, tensor<2x8x130x64xf32> -> tensor<2x8x77x64xf32>
+func.func @mha(%q: tensor<2x8x77x64xf32>, %k: tensor<2x8x130x64xf32>, %v: tensor<2x8x130x64xf32>) -> tensor<2x8x77x64xf32> {
+  %o = attn.attention %q, %k, %v : tensor<2x8x77x64xf32>, tensor<2x8x130x64xf32>, tensor<2x8x130x64xf32> -> tensor<2x8x77x64xf32>
+  return %o : tensor<2x8x77x64xf32>
+}
+
+// CHECK-LABEL: func @gqa_dynamic
+// CHECK: attn.attention {{.*}} {causal} : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16>
+func.func @gqa_dynamic(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>) -> tensor<?x32x?x128xbf16> {
+  %o = attn.attention %q, %k, %v {causal} : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16>
+  return %o : tensor<?x32x?x128xbf16>
+}
+
+// CHECK-LABEL: func @mqa_lse
+// CHECK: %[[O:.*]], %[[LSE:.*]] = attn.attention {{.*}} -> tensor<1x16x1x64xf16>, tensor<1x16x1xf32>
+// CHECK: return %[[O]], %[[LSE]]
+func.func @mqa_lse(%q: tensor<1x16x1x64xf16>, %k: tensor<1x1x8192x64xf16>, %v: tensor<1x1x8192x64xf16>) -> (tensor<1x16x1x64xf16>, tensor<1x16x1xf32>) {
+  %o, %lse = attn.attention %q, %k, %v : tensor<1x16x1x64xf16>, tensor<1x1x8192x64xf16>, tensor<1x1x8192x64xf16> -> tensor<1x16x1x64xf16>, tensor<1x16x1xf32>
+  return %o, %lse : tensor<1x16x1x64xf16>, tensor<1x16x1xf32>
+}
+
+// CHECK-LABEL: func @different_value_dim
+// CHECK: attn.attention {{.*}} -> tensor<1x4x17x32xf32>
+func.func @different_value_dim(%q: tensor<1x4x17x96xf32>, %k: tensor<1x2x33x96xf32>, %v: tensor<1x2x33x32xf32>) -> tensor<1x4x17x32xf32> {
+  %o = attn.attention %q, %k, %v : tensor<1x4x17x96xf32>, tensor<1x2x33x96xf32>, tensor<1x2x33x32xf32> -> tensor<1x4x17x32xf32>
+  return %o : tensor<1x4x17x32xf32>
+}
+
+// CHECK-LABEL: func @scale_softcap
+// CHECK: attn.attention {{.*}} {scale = 1.250000e-01 : f64, softcap = 3.000000e+01 : f64}
+func.func @scale_softcap(%q: tensor<1x2x5x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>) -> tensor<1x2x5x8xf32> {
+  %o = attn.attention %q, %k, %v {scale = 0.125 : f64, softcap = 30.0 : f64} : tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32> -> tensor<1x2x5x8xf32>
+  return %o : tensor<1x2x5x8xf32>
+}
+
+// CHECK-LABEL: func @bool_mask_2d
+// CHECK: attn.attention {{.*}} mask(%{{.*}} : tensor<7x9xi1>)
+func.func @bool_mask_2d(%q: tensor<1x2x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<7x9xi1>) -> tensor<1x2x7x8xf32> {
+  %o = attn.attention %q, %k, %v mask(%m : tensor<7x9xi1>) : tensor<1x2x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x2x7x8xf32>
+  return %o : tensor<1x2x7x8xf32>
+}
+
+// A float mask shorter than the keys: the keys it does not cover are masked.
+// CHECK-LABEL: func @short_float_mask_3d
+// CHECK: attn.attention {{.*}} mask(%{{.*}} : tensor<2x7x5xf16>)
+func.func @short_float_mask_3d(%q: tensor<1x2x7x8xf16>, %k: tensor<1x2x9x8xf16>, %v: tensor<1x2x9x8xf16>, %m: tensor<2x7x5xf16>) -> tensor<1x2x7x8xf16> {
+  %o = attn.attention %q, %k, %v mask(%m : tensor<2x7x5xf16>) : tensor<1x2x7x8xf16>, tensor<1x2x9x8xf16>, tensor<1x2x9x8xf16> -> tensor<1x2x7x8xf16>
+  return %o : tensor<1x2x7x8xf16>
+}
+
+// CHECK-LABEL: func @broadcast_mask_4d
+// CHECK: mask(%{{.*}} : tensor<3x1x1x9xf32>)
+func.func @broadcast_mask_4d(%q: tensor<3x2x7x8xf32>, %k: tensor<3x2x9x8xf32>, %v: tensor<3x2x9x8xf32>, %m: tensor<3x1x1x9xf32>) -> tensor<3x2x7x8xf32> {
+  %o = attn.attention %q, %k, %v mask(%m : tensor<3x1x1x9xf32>) : tensor<3x2x7x8xf32>, tensor<3x2x9x8xf32>, tensor<3x2x9x8xf32> -> tensor<3x2x7x8xf32>
+  return %o : tensor<3x2x7x8xf32>
+}
+
+// CHECK-LABEL: func @kv_lengths_bottom_right
+// CHECK: kv_lengths(%{{.*}} : tensor<?xi64>) {alignment = #attn.alignment<bottom_right>, causal}
+func.func @kv_lengths_bottom_right(%q: tensor<?x4x1x64xf16>, %k: tensor<?x4x?x64xf16>, %v: tensor<?x4x?x64xf16>, %l: tensor<?xi64>) -> tensor<?x4x1x64xf16> {
+  %o = attn.attention %q, %k, %v kv_lengths(%l : tensor<?xi64>) {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x4x1x64xf16>, tensor<?x4x?x64xf16>, tensor<?x4x?x64xf16> -> tensor<?x4x1x64xf16>
+  return %o : tensor<?x4x1x64xf16>
+}
+
+// CHECK-LABEL: func @mask_and_lengths
+// CHECK: attn.attention {{.*}} mask(%{{.*}} : tensor<?x1x?x?xf32>) kv_lengths(%{{.*}} : tensor<?xi32>)
+func.func @mask_and_lengths(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>, %m: tensor<?x1x?x?xf32>, %l: tensor<?xi32>) -> tensor<?x4x?x64xf32> {
+  %o = attn.attention %q, %k, %v mask(%m : tensor<?x1x?x?xf32>) kv_lengths(%l : tensor<?xi32>) : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32> -> tensor<?x4x?x64xf32>
+  return %o : tensor<?x4x?x64xf32>
+}
+
+// CHECK-LABEL: func @sliding_window
+// CHECK: {window = array<i64: 4095, 0>}
+func.func @sliding_window(%q: tensor<1x8x?x256xbf16>, %k: tensor<1x4x?x256xbf16>, %v: tensor<1x4x?x256xbf16>) -> tensor<1x8x?x256xbf16> {
+  %o = attn.attention %q, %k, %v {window = array<i64: 4095, 0>} : tensor<1x8x?x256xbf16>, tensor<1x4x?x256xbf16>, tensor<1x4x?x256xbf16> -> tensor<1x8x?x256xbf16>
+  return %o : tensor<1x8x?x256xbf16>
+}
+
+// CHECK-LABEL: func @two_sided_window
+// CHECK: {window = array<i64: 3, 2>}
+func.func @two_sided_window(%q: tensor<1x1x16x8xf32>, %k: tensor<1x1x16x8xf32>, %v: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  %o = attn.attention %q, %k, %v {window = array<i64: 3, 2>} : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// CHECK-LABEL: func @parallel_branches
+// CHECK: {alignment = #attn.alignment<bottom_right>, branches = array<i64: 100, 4>}
+func.func @parallel_branches(%q: tensor<1x2x40x16xf32>, %k: tensor<1x2x140x16xf32>, %v: tensor<1x2x140x16xf32>) -> tensor<1x2x40x16xf32> {
+  %o = attn.attention %q, %k, %v {branches = array<i64: 100, 4>, alignment = #attn.alignment<bottom_right>} : tensor<1x2x40x16xf32>, tensor<1x2x140x16xf32>, tensor<1x2x140x16xf32> -> tensor<1x2x40x16xf32>
+  return %o : tensor<1x2x40x16xf32>
+}
+
+// CHECK-LABEL: func @layout_bshd
+// CHECK: {causal, layout = #attn.layout<bshd>} : tensor<2x77x8x64xf16>, tensor<2x130x2x64xf16>, tensor<2x130x2x64xf16> -> tensor<2x77x8x64xf16>
+func.func @layout_bshd(%q: tensor<2x77x8x64xf16>, %k: tensor<2x130x2x64xf16>, %v: tensor<2x130x2x64xf16>) -> tensor<2x77x8x64xf16> {
+  %o = attn.attention %q, %k, %v {causal, layout = #attn.layout<bshd>} : tensor<2x77x8x64xf16>, tensor<2x130x2x64xf16>, tensor<2x130x2x64xf16> -> tensor<2x77x8x64xf16>
+  return %o : tensor<2x77x8x64xf16>
+}
+
+// CHECK-LABEL: func @layout_packed
+// CHECK: {layout = #attn.layout<packed>, num_heads = array<i64: 8, 2>} : tensor<2x77x512xf32>, tensor<2x130x128xf32>, tensor<2x130x64xf32> -> tensor<2x77x256xf32>
+func.func @layout_packed(%q: tensor<2x77x512xf32>, %k: tensor<2x130x128xf32>, %v: tensor<2x130x64xf32>) -> tensor<2x77x256xf32> {
+  %o = attn.attention %q, %k, %v {layout = #attn.layout<packed>, num_heads = array<i64: 8, 2>} : tensor<2x77x512xf32>, tensor<2x130x128xf32>, tensor<2x130x64xf32> -> tensor<2x77x256xf32>
+  return %o : tensor<2x77x256xf32>
+}
+
+// CHECK-LABEL: func @tile_plan
+// CHECK: tile_plan = #attn.tile_plan<target = sm_90, q_block = 128, kv_block = 64, warps = 8, stages = 3>
+func.func @tile_plan(%q: tensor<1x8x?x128xf16>, %k: tensor<1x8x?x128xf16>, %v: tensor<1x8x?x128xf16>) -> tensor<1x8x?x128xf16> {
+  %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = sm_90, q_block = 128, kv_block = 64, warps = 8, stages = 3>} : tensor<1x8x?x128xf16>, tensor<1x8x?x128xf16>, tensor<1x8x?x128xf16> -> tensor<1x8x?x128xf16>
+  return %o : tensor<1x8x?x128xf16>
+}
+
+// CHECK-LABEL: func @merge
+// CHECK: %{{.*}}, %{{.*}} = attn.merge %{{.*}}, %{{.*}}, %{{.*}} lse %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x8x1x64xf32>, tensor<2x8x1x64xf32>, tensor<2x8x1x64xf32>), (tensor<2x8x1xf32>, tensor<2x8x1xf32>, tensor<2x8x1xf32>) -> tensor<2x8x1x64xf16>, tensor<2x8x1xf32>
+func.func @merge(%o0: tensor<2x8x1x64xf32>, %o1: tensor<2x8x1x64xf32>, %o2: tensor<2x8x1x64xf32>, %l0: tensor<2x8x1xf32>, %l1: tensor<2x8x1xf32>, %l2: tensor<2x8x1xf32>) -> (tensor<2x8x1x64xf16>, tensor<2x8x1xf32>) {
+  %o, %l = attn.merge %o0, %o1, %o2 lse %l0, %l1, %l2 : (tensor<2x8x1x64xf32>, tensor<2x8x1x64xf32>, tensor<2x8x1x64xf32>), (tensor<2x8x1xf32>, tensor<2x8x1xf32>, tensor<2x8x1xf32>) -> tensor<2x8x1x64xf16>, tensor<2x8x1xf32>
+  return %o, %l : tensor<2x8x1x64xf16>, tensor<2x8x1xf32>
+}
+
+// CHECK-LABEL: func @merge_dynamic
+// CHECK: attn.merge {{.*}} -> tensor<?x8x?x64xf32>, tensor<?x8x?xf32>
+func.func @merge_dynamic(%o0: tensor<?x8x?x64xf32>, %o1: tensor<?x8x?x64xf32>, %l0: tensor<?x8x?xf32>, %l1: tensor<?x8x?xf32>) -> (tensor<?x8x?x64xf32>, tensor<?x8x?xf32>) {
+  %o, %l = attn.merge %o0, %o1 lse %l0, %l1 : (tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>), (tensor<?x8x?xf32>, tensor<?x8x?xf32>) -> tensor<?x8x?x64xf32>, tensor<?x8x?xf32>
+  return %o, %l : tensor<?x8x?x64xf32>, tensor<?x8x?xf32>
+}
