@@ -13,8 +13,8 @@ def Attn_Dialect : Dialect {
   let description = [{
     The `attn` dialect represents attention (dense, masked, grouped-query,
     windowed, soft-capped, and later sparse and hierarchical forms) as single
-    operations whose semantics are fixed by `docs/attention-semantics.md`
-    (a copy of the project's shared contract). Structured masks (causal,
+    operations whose arithmetic is fixed by the project's shared contract,
+    `attention-semantics.md`. Structured masks (causal,
     sliding window, parallel branches, per-batch valid lengths) are
     attributes, never materialised `Sq x Skv` tensors, so that lowering can
     turn them into loop bounds.
