@@ -50,6 +50,7 @@ tools = [
               unresolved="ignore"),
 ]
 for optional in ["attn-run", "attn-conformance", "attn-compile", "attn-bench",
-                 "attn-runtime-test", "attn-random-test"]:
+                 "attn-runtime-test", "attn-random-test", "attn-reference-check",
+                 "attn-runtime-unit"]:
     tools.append(ToolSubst(optional, unresolved="ignore"))
 llvm_config.add_tool_substitutions(tools, tool_dirs)

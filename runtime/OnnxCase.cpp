@@ -1,0 +1,261 @@
+//===- OnnxCase.cpp - ONNX Attention conformance cases --------------------===//
+
+#include "runtime/OnnxCase.h"
+
+#include "runtime/Json.h"
+#include "runtime/Npy.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace attn::rt {
+
+namespace {
+
+const std::vector<std::string> kInputSlots = {
+    "Q", "K", "V", "attn_mask", "past_key", "past_value", "nonpad_kv_seqlen"};
+const std::vector<std::string> kOutputSlots = {"Y", "present_key",
+                                               "present_value",
+                                               "qk_matmul_output"};
+const std::vector<std::string> kAttributes = {
+    "is_causal",         "scale",           "softcap",
+    "q_num_heads",       "kv_num_heads",    "qk_matmul_output_mode",
+    "softmax_precision", "left_window_size", "right_window_size"};
+
+std::string joined(const std::vector<std::string> &names) {
+  std::string s;
+  for (const std::string &n : names)
+    s += (s.empty() ? "" : " ") + n;
+  return s;
+}
+
+// Reads the tensors a case.json list ("inputs" or "outputs") names, checking
+// each file against the dtype and shape the list declares. Errors name the
+// case folder, or the .npy file at fault.
+std::string loadTensors(const Json &spec, const std::string &list,
+                        const std::vector<std::string> &slots,
+                        const std::string &dir,
+                        std::map<std::string, Tensor> &into) {
+  auto fail = [&](const std::string &what) { return dir + ": " + what; };
+  const Json *entries = spec.get(list);
+  if (!entries || !entries->isArray())
+    return fail("case.json has no '" + list + "' list");
+  for (const Json &entry : entries->elements()) {
+    const Json *slot = entry.get("slot"), *file = entry.get("file");
+    const Json *dtype = entry.get("dtype"), *shape = entry.get("shape");
+    if (!slot || !slot->isString() || !file || !file->isString() || !dtype ||
+        !dtype->isString() || !shape || !shape->isArray())
+      return fail("an entry of '" + list + "' lacks slot, file, dtype or shape");
+    const std::string &name = slot->asString();
+    if (std::find(slots.begin(), slots.end(), name) == slots.end())
+      return fail("unknown " + list.substr(0, list.size() - 1) + " slot '" +
+                  name + "' (known: " + joined(slots) + ")");
+    if (into.count(name))
+      return fail("slot '" + name + "' appears twice");
+    Tensor t;
+    if (std::string e = readNpy(dir + "/" + file->asString(), t); !e.empty())
+      return e;
+    std::vector<int64_t> declared;
+    for (const Json &d : shape->elements())
+      declared.push_back(d.asInt());
+    if (dtype->asString() != dtypeName(t.dtype) || declared != t.shape)
+      return fail("slot '" + name + "': case.json declares " +
+                  dtype->asString() + " " + shapeString(declared) + " but " +
+                  file->asString() + " holds " + dtypeName(t.dtype) + " " +
+                  shapeString(t.shape));
+    into[name] = std::move(t);
+  }
+  return "";
+}
+
+// present = concat(past, now) along the sequence axis of [B, H, S, D].
+std::string concatSequence(const Tensor &past, const Tensor &now,
+                           const std::string &what, Tensor &out) {
+  if (past.rank() != 4 || now.rank() != 4 || past.dtype != now.dtype ||
+      past.shape[0] != now.shape[0] || past.shape[1] != now.shape[1] ||
+      past.shape[3] != now.shape[3])
+    return what + ": past " + dtypeName(past.dtype) + " " +
+           shapeString(past.shape) + " and new " + dtypeName(now.dtype) + " " +
+           shapeString(now.shape) +
+           " do not concatenate along S of [B, H, S, D]";
+  const int64_t B = past.shape[0], H = past.shape[1], D = past.shape[3];
+  const int64_t sPast = past.shape[2], sNow = now.shape[2];
+  out = Tensor::zeros(past.dtype, {B, H, sPast + sNow, D});
+  const size_t row = size_t(D) * dtypeSize(past.dtype);
+  auto to = out.bytes.begin();
+  for (int64_t bh = 0; bh < B * H; ++bh) {
+    to = std::copy_n(past.bytes.begin() + bh * sPast * row, sPast * row, to);
+    to = std::copy_n(now.bytes.begin() + bh * sNow * row, sNow * row, to);
+  }
+  return "";
+}
+
+} // namespace
+
+std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
+  c = OnnxCase();
+  c.dir = dir;
+  auto fail = [&](const std::string &what) { return dir + ": " + what; };
+  Json spec;
+  if (std::string e = readJsonFile(dir + "/case.json", spec); !e.empty())
+    return e;
+  const Json *name = spec.get("name"), *op = spec.get("op");
+  if (!name || !name->isString() || !op || !op->isString())
+    return fail("case.json needs string 'name' and 'op'");
+  c.name = name->asString();
+  if (op->asString() != "Attention")
+    return fail("op is '" + op->asString() + "', not 'Attention'");
+
+  std::map<std::string, Tensor> inputs;
+  if (std::string e = loadTensors(spec, "inputs", kInputSlots, dir, inputs);
+      !e.empty())
+    return e;
+  if (std::string e =
+          loadTensors(spec, "outputs", kOutputSlots, dir, c.expected);
+      !e.empty())
+    return e;
+  for (const char *slot : {"Q", "K", "V"})
+    if (!inputs.count(slot))
+      return fail(std::string("input '") + slot + "' is missing");
+  if (!c.expected.count("Y"))
+    return fail("output 'Y' is missing");
+
+  // Attributes: an absent one takes the ONNX default.
+  std::map<std::string, double> attrs;
+  if (const Json *list = spec.get("attributes")) {
+    for (const auto &[key, value] : list->items()) {
+      if (std::find(kAttributes.begin(), kAttributes.end(), key) ==
+          kAttributes.end())
+        return fail("unknown attribute '" + key + "' (known: " +
+                    joined(kAttributes) + ")");
+      if (!value.isNumber())
+        return fail("attribute '" + key + "' is not a number");
+      attrs[key] = value.asDouble();
+    }
+  }
+  auto attr = [&](const char *key, double fallback) {
+    return attrs.count(key) ? attrs[key] : fallback;
+  };
+
+  Tensor q = inputs["Q"], k = inputs["K"], v = inputs["V"];
+  c.dtype = q.dtype;
+  if (!isFloat(q.dtype))
+    return fail(std::string("Q is ") + dtypeName(q.dtype) + ", not a float");
+  if (q.rank() != k.rank() || q.rank() != v.rank() ||
+      (q.rank() != 3 && q.rank() != 4))
+    return fail("Q, K, V must all be 3-D or all 4-D, got " +
+                shapeString(q.shape) + ", " + shapeString(k.shape) + ", " +
+                shapeString(v.shape));
+  AttentionParams &p = c.params;
+  p.numQHeads = int64_t(attr("q_num_heads", 0));
+  p.numKvHeads = int64_t(attr("kv_num_heads", 0));
+  c.outputLayout = q.rank() == 3 ? Layout::Packed : Layout::BHSD;
+  if (c.outputLayout == Layout::Packed && (p.numQHeads <= 0 || p.numKvHeads <= 0))
+    return fail("3-D inputs need positive q_num_heads and kv_num_heads");
+
+  // The cache is kept [B, Hkv, S, D], so with past_key the new keys and the
+  // queries move to BHSD too; without it, 3-D inputs are used in place.
+  const bool hasPast = inputs.count("past_key") || inputs.count("past_value");
+  if (hasPast || c.expected.count("present_key") ||
+      c.expected.count("present_value")) {
+    if (c.outputLayout == Layout::Packed) {
+      auto toBhsd = [](Tensor &t, int64_t heads) {
+        Tensor r;
+        std::string e =
+            convertLayout(t, Layout::Packed, Layout::BHSD, heads, r);
+        t = std::move(r);
+        return e;
+      };
+      std::string e = toBhsd(q, p.numQHeads);
+      if (e.empty())
+        e = toBhsd(k, p.numKvHeads);
+      if (e.empty())
+        e = toBhsd(v, p.numKvHeads);
+      if (!e.empty())
+        return fail(e);
+    }
+    p.layout = Layout::BHSD;
+    if (hasPast) {
+      if (!inputs.count("past_key") || !inputs.count("past_value"))
+        return fail("past_key and past_value must be given together");
+      Tensor presentK, presentV;
+      if (std::string e =
+              concatSequence(inputs["past_key"], k, "past_key", presentK);
+          !e.empty())
+        return fail(e);
+      if (std::string e =
+              concatSequence(inputs["past_value"], v, "past_value", presentV);
+          !e.empty())
+        return fail(e);
+      // ONNX aligns the queries right after the past keys.
+      p.queryOffset = inputs["past_key"].shape[2];
+      k = std::move(presentK), v = std::move(presentV);
+    }
+    c.presentKey = k, c.presentValue = v;
+  } else {
+    p.layout = c.outputLayout;
+  }
+  c.q = std::move(q), c.k = std::move(k), c.v = std::move(v);
+
+  if (inputs.count("attn_mask"))
+    c.mask = inputs["attn_mask"];
+  if (inputs.count("nonpad_kv_seqlen")) {
+    c.kvLengths = inputs["nonpad_kv_seqlen"];
+    // An external (static) cache: the queries are the last of the valid
+    // keys of their batch element (past_key, if also given, takes priority
+    // through queryOffset).
+    p.bottomRight = true;
+  }
+
+  if (attrs.count("scale"))
+    p.scale = attrs["scale"];
+  p.softcap = attr("softcap", 0);
+  p.causal = attr("is_causal", 0) != 0;
+  int64_t left = int64_t(attr("left_window_size", -1));
+  int64_t right = int64_t(attr("right_window_size", -1));
+  if (left != -1 || right != -1)
+    p.window = std::make_pair(left, right);
+  if (c.expected.count("qk_matmul_output")) {
+    c.qkMode = int(attr("qk_matmul_output_mode", 0));
+    if (c.qkMode < 0 || c.qkMode > 3)
+      return fail("qk_matmul_output_mode must be 0 to 3, got " +
+                  std::to_string(c.qkMode));
+  }
+  // softmax_precision is accepted and ignored: the reference computes in
+  // float64, above any precision it can ask for.
+  return "";
+}
+
+std::string runOnnxCase(const OnnxCase &c,
+                        std::map<std::string, Tensor> &actual) {
+  Tensor out, lse, qk;
+  std::string e = referenceAttention(
+      c.q, c.k, c.v, c.mask ? &*c.mask : nullptr,
+      c.kvLengths ? &*c.kvLengths : nullptr, c.params, out, lse, c.qkMode,
+      c.qkMode >= 0 ? &qk : nullptr);
+  if (!e.empty())
+    return c.dir + ": " + e;
+  if (c.outputLayout != c.params.layout) {
+    Tensor y;
+    if (e = convertLayout(out, c.params.layout, c.outputLayout,
+                          c.params.numQHeads, y);
+        !e.empty())
+      return c.dir + ": " + e;
+    out = std::move(y);
+  }
+  actual.clear();
+  for (const auto &slot : c.expected) {
+    const std::string &name = slot.first;
+    if (name == "Y")
+      actual[name] = out;
+    else if (name == "present_key" && c.presentKey)
+      actual[name] = *c.presentKey;
+    else if (name == "present_value" && c.presentValue)
+      actual[name] = *c.presentValue;
+    else if (name == "qk_matmul_output")
+      actual[name] = qk;
+  }
+  return "";
+}
+
+} // namespace attn::rt

@@ -1,0 +1,51 @@
+//===- OnnxCase.h - ONNX Attention conformance cases -------------*- C++ -*-===//
+//
+// Loads one case folder of ../shared/conformance/onnx-attention (case.json
+// plus one .npy per tensor) and restates the ONNX Attention node (opsets 23
+// to 25) as the project's dense attention problem.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_RUNTIME_ONNXCASE_H
+#define ATTN_RUNTIME_ONNXCASE_H
+
+#include "runtime/Reference.h"
+#include "runtime/Tensor.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace attn::rt {
+
+struct OnnxCase {
+  std::string name, dir;
+  /// Ready for the attention in params.layout: BHSD for 4-D inputs and for
+  /// any case with past_key (k and v then hold present_key/present_value),
+  /// Packed for 3-D inputs without past.
+  Tensor q, k, v;
+  std::optional<Tensor> mask;      // ONNX attn_mask as given (bool or float)
+  std::optional<Tensor> kvLengths; // ONNX nonpad_kv_seqlen (I64 [B])
+  AttentionParams params;
+  int qkMode = -1; // qk_matmul_output_mode if that output is stored, else -1
+  /// concat(past, new) along the sequence axis, [B, Hkv, S, D], when the
+  /// case stores present_key / present_value.
+  std::optional<Tensor> presentKey, presentValue;
+  /// Output slot (Y, present_key, present_value, qk_matmul_output) -> the
+  /// stored tensor.
+  std::map<std::string, Tensor> expected;
+  DType dtype = DType::F32;           // the float type of Q
+  Layout outputLayout = Layout::BHSD; // ONNX's layout of Y (Packed for 3-D)
+};
+
+/// Returns "" on success, else one line naming the folder and the problem
+/// (unknown attribute or slot, missing file, dtype or shape mismatch).
+std::string loadOnnxCase(const std::string &dir, OnnxCase &c);
+
+/// Runs the reference on a loaded case and fills `actual` with every slot of
+/// c.expected, in ONNX's shapes (Y is 3-D for 3-D inputs).
+std::string runOnnxCase(const OnnxCase &c,
+                        std::map<std::string, Tensor> &actual);
+
+} // namespace attn::rt
+
+#endif // ATTN_RUNTIME_ONNXCASE_H
