@@ -1,0 +1,524 @@
+//===- CpuKernel.cpp - fused attention kernels for CPUs -------------------===//
+//
+// FlashAttention-2 on vector units, with the query rows of a tile along the
+// vector lanes ("transposed" form). Scores are S^T[key, row]: every row-wise
+// softmax quantity (running max, sum, rescale factor) is a vector of lanes,
+// so there are no horizontal reductions; both matrix products are outer
+// products of a broadcast key/value element with a vector of 16 query rows,
+// register-blocked 16 wide. A tile holds G heads of one key/value group times
+// q_block / G positions (row r = position * G + head), so each K/V tile is
+// read once for the whole group.
+//
+// Per task (batch b, key head hk, query tile qt), in an scf.parallel:
+//   Qt[d, r]  = Q * scale * log2(e)            (packed once, f32)
+//   for key tiles [j0, j0 + nk) inside the mask model's bounds:
+//     Ks, Vs   = K, V rows staged as f32 (any input type, padded with 0)
+//     St[j, r] = sum_d Ks[j, d] * Qt[d, r]
+//     partial tiles only: St = visible ? St + mask : -inf
+//     m' = max(m, max_j St); St = exp2(St - m'); l = l * 2^(m - m') + sum_j St
+//     Ot[c, r] = Ot[c, r] * 2^(m - m') + sum_j Vs[j, c] * St[j, r]
+//   out = Ot / l (0 when l = 0), lse = (m + log2 l) * ln 2 (-inf when l = 0)
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/CpuKernel.h"
+#include "lowering/MaskModel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+MemRefType mlir::attn::kernelOperandType(MLIRContext *ctx, Type element,
+                                         int64_t rank, int64_t lastDim) {
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  SmallVector<int64_t> shape(rank, dyn), strides(rank, dyn);
+  shape.back() = lastDim;
+  strides.back() = 1;
+  return MemRefType::get(shape, element,
+                         StridedLayoutAttr::get(ctx, dyn, strides));
+}
+
+namespace {
+constexpr int64_t kLanes = 16; // f32 lanes of one vector register (AVX-512)
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+class CpuKernelGen {
+public:
+  CpuKernelGen(const KernelSpec &spec, ImplicitLocOpBuilder &b)
+      : spec(spec), masks(spec), b(b), f32(b.getF32Type()),
+        vec(VectorType::get({kLanes}, b.getF32Type())),
+        ivec(VectorType::get({kLanes}, b.getI64Type())) {
+    group = spec.group;
+    positions = std::max<int64_t>(1, spec.plan.getQBlock() / group);
+    rowsPad = roundUp(positions * group, kLanes);
+    keyBlock = roundUp(spec.plan.getKvBlock(), kLanes);
+    headDimPad = roundUp(spec.headDim, kLanes);
+    valueDimPad = roundUp(spec.valueDim, kLanes);
+  }
+
+  void emitBody(ValueRange args);
+
+private:
+  // Constants and small helpers.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f32c(double v) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(static_cast<float>(v)));
+  }
+  Value splat(double v) {
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vec, static_cast<float>(v)));
+  }
+  Value splatI(Value scalarI64) {
+    return vector::BroadcastOp::create(b, ivec, scalarI64);
+  }
+  Value i64(Value index) {
+    return arith::IndexCastOp::create(b, b.getI64Type(), index);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  /// Per-task scratch on the stack: convert-scf-to-openmp makes each
+  /// iteration of the parallel loop an alloca scope.
+  Value alloc(ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, MemRefType::get(shape, f32),
+                                    b.getI64IntegerAttr(64));
+  }
+  Value toF32(Value x) {
+    Type t = getElementTypeOrSelf(x.getType());
+    if (t == f32)
+      return x;
+    Type to = isa<VectorType>(x.getType())
+                  ? Type(VectorType::get(cast<VectorType>(x.getType()).getShape(), f32))
+                  : f32;
+    if (t.getIntOrFloatBitWidth() < 32)
+      return arith::ExtFOp::create(b, to, x);
+    return arith::TruncFOp::create(b, to, x);
+  }
+  Value fromF32(Value x, Type to) {
+    if (to == f32)
+      return x;
+    if (to.getIntOrFloatBitWidth() < 32)
+      return arith::TruncFOp::create(b, to, x);
+    return arith::ExtFOp::create(b, to, x);
+  }
+
+  /// for (iv = lo; iv < hi; iv += step) body(iv), no loop-carried values.
+  void loop(Value lo, Value hi, int64_t step, function_ref<void(Value)> body) {
+    scf::ForOp::create(b, lo, hi, idx(step), ValueRange{},
+                       [&](OpBuilder &, Location, Value iv, ValueRange) {
+                         body(iv);
+                         scf::YieldOp::create(b);
+                       });
+  }
+  /// A loop carrying `init`; body returns the next values.
+  SmallVector<Value> loop(Value lo, Value hi, int64_t step, ValueRange init,
+                          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = scf::ForOp::create(
+        b, lo, hi, idx(step), init,
+        [&](OpBuilder &, Location, Value iv, ValueRange carried) {
+          scf::YieldOp::create(b, body(iv, carried));
+        });
+    return SmallVector<Value>(forOp.getResults());
+  }
+  void ifThenElse(Value cond, function_ref<void()> thenBody,
+                  function_ref<void()> elseBody) {
+    scf::IfOp::create(
+        b, cond,
+        [&](OpBuilder &, Location) {
+          thenBody();
+          scf::YieldOp::create(b);
+        },
+        [&](OpBuilder &, Location) {
+          elseBody();
+          scf::YieldOp::create(b);
+        });
+  }
+
+  /// 2^x for x <= 0 (as every exponent of the online softmax is): exact 0 for
+  /// -inf, relative error about 1e-7 (degree-6 polynomial on [-1/2, 1/2]).
+  Value exp2(Value x) {
+    x = arith::MaximumFOp::create(b, x, splat(-127.0));
+    x = arith::MinimumFOp::create(b, x, splat(127.0));
+    Value n = math::FloorOp::create(b, arith::AddFOp::create(b, x, splat(0.5)));
+    Value f = arith::SubFOp::create(b, x, n);
+    Value p = splat(std::pow(kLn2, 6) / 720.0);
+    double fact = 120.0;
+    for (int k = 5; k >= 0; --k) {
+      p = math::FmaOp::create(b, p, f, splat(std::pow(kLn2, k) / fact));
+      fact /= std::max(k, 1);
+    }
+    VectorType i32vec = VectorType::get({kLanes}, b.getI32Type());
+    Value e = arith::FPToSIOp::create(b, i32vec, n);
+    e = arith::AddIOp::create(
+        b, e, arith::ConstantOp::create(b, DenseElementsAttr::get(i32vec, 127)));
+    e = arith::ShLIOp::create(
+        b, e, arith::ConstantOp::create(b, DenseElementsAttr::get(i32vec, 23)));
+    return arith::MulFOp::create(b, p, arith::BitcastOp::create(b, vec, e));
+  }
+
+  void packQuery(Value q, Value batch, Value kvHead, Value p0, Value rows);
+  void stage(Value buffer, Value src, Value batch, Value kvHead, Value j0,
+             Value nk, int64_t dim, int64_t dimPad);
+  void scores(Value nrv, Value nk);
+  void softmaxUpdate(bool masked, Value nrv, Value nk, Value j0, Value batch,
+                     Value kvHead, Value p0, Value off, Value rows);
+  void accumulate(Value nrv, Value nk);
+  void finalize(Value out, Value lse, Value batch, Value kvHead, Value p0,
+                Value rows);
+
+  const KernelSpec &spec;
+  MaskModel masks;
+  ImplicitLocOpBuilder &b;
+  Type f32;
+  VectorType vec, ivec;
+  int64_t group, positions, rowsPad, keyBlock, headDimPad, valueDimPad;
+  // Per-task buffers.
+  Value qt, st, ot, rowMax, rowSum, rowScale, ks, vs;
+  // The explicit mask: memref and its head/query strides.
+  Value mask, maskHeadStride, maskQueryStride;
+};
+} // namespace
+
+void CpuKernelGen::packQuery(Value q, Value batch, Value kvHead, Value p0,
+                             Value rows) {
+  // Q * scale (* log2 e unless softcap applies tanh first), transposed.
+  double qScale = spec.softcap != 0.0 ? spec.scale / spec.softcap
+                                      : spec.scale * kLog2e;
+  Value factor = f32c(qScale);
+  loop(idx(0), idx(rowsPad), 1, [&](Value r) {
+    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, r, rows);
+    ifThenElse(
+        valid,
+        [&] {
+          Value pos = add(p0, arith::DivUIOp::create(b, r, idx(group)));
+          Value head = add(mul(kvHead, idx(group)),
+                           arith::RemUIOp::create(b, r, idx(group)));
+          loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
+            Value x = memref::LoadOp::create(b, q, ValueRange{batch, head, pos, d});
+            x = arith::MulFOp::create(b, toF32(x), factor);
+            memref::StoreOp::create(b, x, qt, ValueRange{d, r});
+          });
+        },
+        [&] {
+          Value zero = f32c(0.0);
+          loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
+            memref::StoreOp::create(b, zero, qt, ValueRange{d, r});
+          });
+        });
+  });
+}
+
+void CpuKernelGen::stage(Value buffer, Value src, Value batch, Value kvHead,
+                         Value j0, Value nk, int64_t dim, int64_t dimPad) {
+  Type elt = cast<MemRefType>(src.getType()).getElementType();
+  VectorType srcVec = VectorType::get({kLanes}, elt);
+  Value pad = arith::ConstantOp::create(b, b.getZeroAttr(elt));
+  loop(idx(0), nk, 1, [&](Value j) {
+    Value row = add(j0, j);
+    for (int64_t c = 0; c < dimPad; c += kLanes) {
+      bool inBounds = c + kLanes <= dim;
+      Value x = vector::TransferReadOp::create(
+          b, srcVec, src, ValueRange{batch, kvHead, row, idx(c)}, pad,
+          ArrayRef<bool>{inBounds});
+      vector::StoreOp::create(b, toF32(x), buffer, ValueRange{j, idx(c)});
+    }
+  });
+}
+
+void CpuKernelGen::scores(Value nrv, Value nk) {
+  // St[j, r] for 16 keys x 16 rows per register block.
+  loop(idx(0), nrv, 1, [&](Value rv) {
+    Value lane0 = mul(rv, idx(kLanes));
+    loop(idx(0), nk, kLanes, [&](Value jb) {
+      SmallVector<Value> zeros(kLanes, splat(0.0));
+      SmallVector<Value> acc = loop(
+          idx(0), idx(spec.headDim), 1, zeros,
+          [&](Value d, ValueRange carried) {
+            Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{d, lane0});
+            SmallVector<Value> next;
+            for (int64_t t = 0; t < kLanes; ++t) {
+              Value kx = memref::LoadOp::create(b, ks, ValueRange{add(jb, idx(t)), d});
+              Value kb = vector::BroadcastOp::create(b, vec, kx);
+              next.push_back(vector::FMAOp::create(b, kb, qv, carried[t]));
+            }
+            return next;
+          });
+      for (int64_t t = 0; t < kLanes; ++t)
+        vector::StoreOp::create(b, acc[t], st, ValueRange{add(jb, idx(t)), lane0});
+    });
+  });
+}
+
+void CpuKernelGen::softmaxUpdate(bool masked, Value nrv, Value nk, Value j0,
+                                 Value batch, Value kvHead, Value p0, Value off,
+                                 Value rows) {
+  Value negInf = splat(-INFINITY);
+  bool rewrites = masked || spec.softcap != 0.0;
+  loop(idx(0), nrv, 1, [&](Value rv) {
+    Value lane0 = mul(rv, idx(kLanes));
+    // Per-lane query index, absolute position and head (masked tiles only).
+    Value laneValid, query, pos, head;
+    if (masked) {
+      Value step = arith::IndexCastOp::create(
+          b, ivec, vector::StepOp::create(b, VectorType::get({kLanes}, b.getIndexType())));
+      Value lane = arith::AddIOp::create(b, step, splatI(i64(lane0)));
+      Value g = splatI(i64(idx(group)));
+      laneValid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, lane,
+                                        splatI(i64(rows)));
+      query = arith::AddIOp::create(b, splatI(i64(p0)),
+                                    arith::DivUIOp::create(b, lane, g));
+      pos = arith::AddIOp::create(b, query, splatI(i64(off)));
+      head = arith::AddIOp::create(b, splatI(i64(mul(kvHead, idx(group)))),
+                                   arith::RemUIOp::create(b, lane, g));
+    }
+    // Softcap, masks, row max.
+    Value rowMaxNew = loop(idx(0), nk, 1, ValueRange{negInf},
+                           [&](Value j, ValueRange carried) -> SmallVector<Value> {
+      Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, lane0});
+      if (spec.softcap != 0.0)
+        s = arith::MulFOp::create(b, splat(spec.softcap * kLog2e),
+                                  math::TanhOp::create(b, s));
+      if (masked) {
+        Value key = add(j0, j);
+        Value vis = masks.visible(b, pos, splatI(i64(key)));
+        if (mask) {
+          // Gather mask[b, head, query, key] for the 16 lanes.
+          Value offsets = arith::AddIOp::create(
+              b,
+              arith::AddIOp::create(
+                  b, arith::MulIOp::create(b, head, splatI(i64(maskHeadStride))),
+                  arith::MulIOp::create(b, query, splatI(i64(maskQueryStride)))),
+              splatI(i64(key)));
+          Type mt = spec.maskType;
+          VectorType mvec = VectorType::get({kLanes}, mt);
+          Value zero = arith::ConstantOp::create(
+              b, DenseElementsAttr::get(mvec, b.getZeroAttr(mt)));
+          Value m = vector::GatherOp::create(
+              b, mvec, mask, ValueRange{batch, idx(0), idx(0), idx(0)}, offsets,
+              laneValid, zero);
+          if (mt.isInteger(1))
+            vis = arith::AndIOp::create(b, vis, m);
+          else
+            s = math::FmaOp::create(b, toF32(m), splat(kLog2e), s);
+        }
+        s = arith::SelectOp::create(b, vis, s, negInf);
+      }
+      if (rewrites)
+        vector::StoreOp::create(b, s, st, ValueRange{j, lane0});
+      return {arith::MaximumFOp::create(b, carried[0], s)};
+    })[0];
+    // Online softmax: new max, rescale factor, probabilities and their sum.
+    Value mOld = vector::LoadOp::create(b, vec, rowMax, ValueRange{lane0});
+    Value mNew = arith::MaximumFOp::create(b, mOld, rowMaxNew);
+    Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+    Value mUse = arith::SelectOp::create(b, empty, splat(0.0), mNew);
+    Value alpha = exp2(arith::SubFOp::create(b, mOld, mUse));
+    Value sum = loop(idx(0), nk, 1, ValueRange{splat(0.0)},
+                     [&](Value j, ValueRange carried) -> SmallVector<Value> {
+      Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, lane0});
+      Value p = exp2(arith::SubFOp::create(b, s, mUse));
+      vector::StoreOp::create(b, p, st, ValueRange{j, lane0});
+      return {arith::AddFOp::create(b, carried[0], p)};
+    })[0];
+    Value lOld = vector::LoadOp::create(b, vec, rowSum, ValueRange{lane0});
+    vector::StoreOp::create(b, math::FmaOp::create(b, lOld, alpha, sum), rowSum,
+                            ValueRange{lane0});
+    vector::StoreOp::create(b, mNew, rowMax, ValueRange{lane0});
+    vector::StoreOp::create(b, alpha, rowScale, ValueRange{lane0});
+  });
+}
+
+void CpuKernelGen::accumulate(Value nrv, Value nk) {
+  // Ot[c, r] = Ot[c, r] * alpha[r] + sum_j Vs[j, c] * St[j, r], 16 columns x
+  // 16 rows per register block.
+  loop(idx(0), nrv, 1, [&](Value rv) {
+    Value lane0 = mul(rv, idx(kLanes));
+    Value alpha = vector::LoadOp::create(b, vec, rowScale, ValueRange{lane0});
+    loop(idx(0), idx(valueDimPad), kLanes, [&](Value cb) {
+      SmallVector<Value> init;
+      for (int64_t t = 0; t < kLanes; ++t)
+        init.push_back(arith::MulFOp::create(
+            b, vector::LoadOp::create(b, vec, ot, ValueRange{add(cb, idx(t)), lane0}),
+            alpha));
+      SmallVector<Value> acc = loop(
+          idx(0), nk, 1, init, [&](Value j, ValueRange carried) {
+            Value p = vector::LoadOp::create(b, vec, st, ValueRange{j, lane0});
+            SmallVector<Value> next;
+            for (int64_t t = 0; t < kLanes; ++t) {
+              Value vx = memref::LoadOp::create(b, vs, ValueRange{j, add(cb, idx(t))});
+              Value vb = vector::BroadcastOp::create(b, vec, vx);
+              next.push_back(vector::FMAOp::create(b, vb, p, carried[t]));
+            }
+            return next;
+          });
+      for (int64_t t = 0; t < kLanes; ++t)
+        vector::StoreOp::create(b, acc[t], ot, ValueRange{add(cb, idx(t)), lane0});
+    });
+  });
+}
+
+void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
+                            Value p0, Value rows) {
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  loop(idx(0), rows, 1, [&](Value r) {
+    Value pos = add(p0, arith::DivUIOp::create(b, r, idx(group)));
+    Value head = add(mul(kvHead, idx(group)), arith::RemUIOp::create(b, r, idx(group)));
+    Value l = memref::LoadOp::create(b, rowSum, ValueRange{r});
+    Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, f32c(0.0));
+    Value inv = arith::SelectOp::create(
+        b, seen, arith::DivFOp::create(b, f32c(1.0), l), f32c(0.0));
+    loop(idx(0), idx(spec.valueDim), 1, [&](Value c) {
+      Value o = memref::LoadOp::create(b, ot, ValueRange{c, r});
+      o = fromF32(arith::MulFOp::create(b, o, inv), outType);
+      memref::StoreOp::create(b, o, out, ValueRange{batch, head, pos, c});
+    });
+    if (lse) {
+      Value m = memref::LoadOp::create(b, rowMax, ValueRange{r});
+      Value value = arith::MulFOp::create(
+          b, arith::AddFOp::create(b, m, math::Log2Op::create(b, l)), f32c(kLn2));
+      value = arith::SelectOp::create(b, seen, value, f32c(-INFINITY));
+      memref::StoreOp::create(b, value, lse, ValueRange{batch, head, pos});
+    }
+  });
+}
+
+void CpuKernelGen::emitBody(ValueRange args) {
+  unsigned next = 0;
+  Value q = args[next++], k = args[next++], v = args[next++];
+  mask = spec.hasMask() ? args[next++] : Value();
+  Value lengths = spec.hasLengths() ? args[next++] : Value();
+  Value out = args[next++];
+  Value lse = spec.hasLse ? args[next++] : Value();
+
+  Value batches = memref::DimOp::create(b, q, 0);
+  Value kvHeads = memref::DimOp::create(b, k, 1);
+  Value querySeq = memref::DimOp::create(b, q, 2);
+  Value kvSeq = memref::DimOp::create(b, k, 2);
+  Value maskKeys = kvSeq;
+  if (mask) {
+    maskKeys = memref::DimOp::create(b, mask, 3);
+    auto meta = memref::ExtractStridedMetadataOp::create(b, mask);
+    maskHeadStride = meta.getStrides()[1];
+    maskQueryStride = meta.getStrides()[2];
+  }
+  Value tiles = arith::CeilDivUIOp::create(b, querySeq, idx(positions));
+
+  scf::ParallelOp::create(
+      b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, kvHeads, tiles},
+      ValueRange{idx(1), idx(1), idx(1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        Value batch = ivs[0], kvHead = ivs[1], tile = ivs[2];
+        Value p0 = mul(tile, idx(positions));
+        Value count = minI(idx(positions), sub(querySeq, p0));
+        Value rows = mul(count, idx(group));
+        Value nrv = arith::CeilDivUIOp::create(b, rows, idx(kLanes));
+
+        // Valid keys, alignment offset and the key range of this tile.
+        Value validKeys = kvSeq;
+        if (lengths) {
+          Value len = memref::LoadOp::create(b, lengths, ValueRange{batch});
+          len = arith::IndexCastOp::create(b, b.getIndexType(), len);
+          validKeys = minI(maxI(len, idx(0)), kvSeq);
+        }
+        Value kvEnd = minI(validKeys, maskKeys);
+        Value off = spec.bottomRight ? sub(validKeys, querySeq) : idx(0);
+        Value pLo = add(p0, off);
+        Value pHi = sub(add(pLo, count), idx(1));
+        auto [lo, hi] = masks.keyRange(b, pLo, pHi, kvEnd);
+        Value keyTiles = arith::CeilDivUIOp::create(b, maxI(sub(hi, lo), idx(0)),
+                                                    idx(keyBlock));
+
+        qt = alloc({spec.headDim, rowsPad});
+        st = alloc({keyBlock, rowsPad});
+        ot = alloc({valueDimPad, rowsPad});
+        rowMax = alloc({rowsPad});
+        rowSum = alloc({rowsPad});
+        rowScale = alloc({rowsPad});
+        ks = alloc({keyBlock, headDimPad});
+        vs = alloc({keyBlock, valueDimPad});
+
+        packQuery(q, batch, kvHead, p0, rows);
+        for (int64_t r = 0; r < rowsPad; r += kLanes) {
+          vector::StoreOp::create(b, splat(-INFINITY), rowMax, ValueRange{idx(r)});
+          vector::StoreOp::create(b, splat(0.0), rowSum, ValueRange{idx(r)});
+        }
+        loop(idx(0), idx(valueDimPad), 1, [&](Value c) {
+          for (int64_t r = 0; r < rowsPad; r += kLanes)
+            vector::StoreOp::create(b, splat(0.0), ot, ValueRange{c, idx(r)});
+        });
+
+        loop(idx(0), keyTiles, 1, [&](Value t) {
+          Value j0 = add(lo, mul(t, idx(keyBlock)));
+          Value nk = minI(idx(keyBlock), sub(hi, j0));
+          stage(ks, k, batch, kvHead, j0, nk, spec.headDim, headDimPad);
+          stage(vs, v, batch, kvHead, j0, nk, spec.valueDim, valueDimPad);
+          scores(nrv, nk);
+          auto update = [&](bool masked) {
+            softmaxUpdate(masked, nrv, nk, j0, batch, kvHead, p0, off, rows);
+          };
+          if (spec.hasMask()) {
+            update(true);
+          } else if (!spec.hasStructuredMask()) {
+            update(false);
+          } else {
+            Value full = masks.tileIsFull(b, pLo, pHi, j0, add(j0, nk));
+            ifThenElse(full, [&] { update(false); }, [&] { update(true); });
+          }
+          accumulate(nrv, nk);
+        });
+
+        finalize(out, lse, batch, kvHead, p0, rows);
+        scf::ReduceOp::create(b);
+      });
+}
+
+func::FuncOp mlir::attn::getOrCreateCpuKernel(ModuleOp module,
+                                             const KernelSpec &spec) {
+  std::string name = spec.name("attn_cpu");
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  MLIRContext *ctx = module.getContext();
+  Type elt = spec.elementType;
+  SmallVector<Type> types = {
+      kernelOperandType(ctx, elt, 4, spec.headDim),
+      kernelOperandType(ctx, elt, 4, spec.headDim),
+      kernelOperandType(ctx, elt, 4, spec.valueDim)};
+  if (spec.hasMask())
+    types.push_back(kernelOperandType(ctx, spec.maskType, 4, ShapedType::kDynamic));
+  if (spec.hasLengths())
+    types.push_back(MemRefType::get({ShapedType::kDynamic}, spec.lengthType));
+  types.push_back(kernelOperandType(ctx, elt, 4, spec.valueDim));
+  if (spec.hasLse)
+    types.push_back(kernelOperandType(ctx, Float32Type::get(ctx), 3,
+                                      ShapedType::kDynamic));
+
+  ImplicitLocOpBuilder b(module.getLoc(), ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(b, name, b.getFunctionType(types, {}));
+  func.setPrivate();
+  func->setAttr("attn.kernel", b.getUnitAttr());
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  CpuKernelGen(spec, b).emitBody(body->getArguments());
+  func::ReturnOp::create(b);
+
+  // Vector tanh (softcap) as a polynomial, not a scalarised libm call.
+  RewritePatternSet patterns(ctx);
+  populatePolynomialApproximateTanhPattern(patterns);
+  (void)applyPatternsGreedily(func, std::move(patterns));
+  return func;
+}

@@ -1,0 +1,27 @@
+//===- CpuKernel.h - fused attention kernels for CPUs -----------*- C++ -*-===//
+#ifndef ATTN_LOWERING_CPUKERNEL_H
+#define ATTN_LOWERING_CPUKERNEL_H
+
+#include "lowering/KernelSpec.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::attn {
+
+/// Memref types of the kernel ABI, in the canonical [B, H, S, D] view with
+/// dynamic batch, heads, lengths and strides, a unit innermost stride and a
+/// static head dim: one kernel serves every length, batch and layout.
+MemRefType kernelOperandType(MLIRContext *ctx, Type element, int64_t rank,
+                             int64_t lastDim);
+
+/// Builds (or finds, by name) the CPU kernel for `spec` in `module`:
+///   func @name(%q, %k, %v, [%mask], [%lengths], %out, [%lse])
+/// with %q [B, Hq, Sq, Dqk], %k [B, Hkv, Skv, Dqk], %v [B, Hkv, Skv, Dv],
+/// %mask [B, Hq, Sq, M] (broadcast dims have stride 0), %lengths [B],
+/// %out [B, Hq, Sq, Dv], %lse [B, Hq, Sq].
+func::FuncOp getOrCreateCpuKernel(ModuleOp module, const KernelSpec &spec);
+
+} // namespace mlir::attn
+
+#endif // ATTN_LOWERING_CPUKERNEL_H

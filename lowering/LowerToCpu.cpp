@@ -1,0 +1,163 @@
+//===- LowerToCpu.cpp - attn-lower-to-cpu ---------------------------------===//
+#include "lowering/CpuKernel.h"
+#include "lowering/Passes.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#define DEBUG_TYPE "attn-lower-to-cpu"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNLOWERTOCPU
+#include "lowering/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+/// Strided views in the canonical [B, H, S, D] order of identity-layout
+/// buffers, so one kernel serves every layout.
+struct ViewBuilder {
+  ImplicitLocOpBuilder &b;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value dim(Value buffer, int64_t i) {
+    return memref::DimOp::create(b, buffer, i);
+  }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+
+  Value toBuffer(Value tensor, bool readOnly) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    auto memref = MemRefType::get(type.getShape(), type.getElementType());
+    return bufferization::ToBufferOp::create(b, memref, tensor, readOnly);
+  }
+
+  Value reinterpret(Value buffer, MemRefType to, ArrayRef<Value> sizes,
+                    ArrayRef<Value> strides) {
+    SmallVector<OpFoldResult> s(sizes), st(strides);
+    return memref::ReinterpretCastOp::create(b, to, buffer,
+                                             OpFoldResult(b.getIndexAttr(0)), s, st);
+  }
+
+  /// q/k/v/out in `layout` as [B, H, S, D] (`heads` for the packed layout).
+  Value canonical(Value buffer, Layout layout, int64_t heads, MemRefType to) {
+    if (layout == Layout::BHSD)
+      return memref::CastOp::create(b, to, buffer);
+    // [B, S, H, D] and [B, S, H*D] share strides (S*H*D, D, H*D, 1).
+    Value batch = dim(buffer, 0), seq = dim(buffer, 1);
+    Value h, d, hd;
+    if (layout == Layout::BSHD) {
+      h = dim(buffer, 2);
+      d = dim(buffer, 3);
+      hd = mul(h, d);
+    } else {
+      h = idx(heads);
+      hd = dim(buffer, 2);
+      d = arith::DivUIOp::create(b, hd, h);
+    }
+    return reinterpret(buffer, to, {batch, h, seq, d},
+                       {mul(seq, hd), d, hd, idx(1)});
+  }
+
+  /// A rank-2..4 mask broadcast (stride 0) to [B, Hq, Sq, M].
+  Value broadcastMask(Value buffer, ArrayRef<Value> target, MemRefType to) {
+    int64_t rank = cast<MemRefType>(buffer.getType()).getRank();
+    SmallVector<Value> sizes(target), strides(4, idx(0));
+    Value stride = idx(1);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      int64_t axis = 4 - rank + i;
+      Value size = dim(buffer, i);
+      if (axis == 3) {
+        sizes[3] = size;
+        strides[3] = stride;
+      } else {
+        Value one = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, size, idx(1));
+        strides[axis] = arith::SelectOp::create(b, one, idx(0), stride);
+      }
+      stride = mul(stride, size);
+    }
+    return reinterpret(buffer, to, sizes, strides);
+  }
+};
+
+LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
+  FailureOr<KernelSpec> spec = KernelSpec::get(op);
+  if (failed(spec))
+    return failure();
+  if (spec->plan.getTarget() != Target::CPU)
+    return op.emitOpError() << "attn-lower-to-cpu needs a CPU tile plan, got "
+                            << stringifyTarget(spec->plan.getTarget());
+  func::FuncOp kernel = getOrCreateCpuKernel(module, *spec);
+  TypeRange argTypes = kernel.getFunctionType().getInputs();
+
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  ViewBuilder views{b};
+  Layout layout = op.getEffectiveLayout();
+  AttentionShape shape = op.getShape();
+  SmallVector<Value> args;
+  unsigned next = 0;
+  auto nextType = [&] { return cast<MemRefType>(argTypes[next++]); };
+
+  Value query = views.toBuffer(op.getQuery(), true);
+  args.push_back(views.canonical(query, layout, shape.queryHeads, nextType()));
+  args.push_back(views.canonical(views.toBuffer(op.getKey(), true), layout,
+                                 shape.kvHeads, nextType()));
+  args.push_back(views.canonical(views.toBuffer(op.getValue(), true), layout,
+                                 shape.kvHeads, nextType()));
+  // [B, Hq, Sq] of the query in the canonical order.
+  int64_t seqDim = layout == Layout::BHSD ? 2 : 1;
+  Value batch = views.dim(query, 0), querySeq = views.dim(query, seqDim);
+  Value queryHeads = views.idx(shape.queryHeads);
+  if (Value mask = op.getMask())
+    args.push_back(views.broadcastMask(views.toBuffer(mask, true),
+                                       {batch, queryHeads, querySeq, Value()},
+                                       nextType()));
+  if (Value lengths = op.getKvLengths())
+    args.push_back(views.toBuffer(lengths, true)), ++next;
+
+  // Results: fresh buffers, handed back as tensors.
+  auto outType = op.getOutput().getType();
+  SmallVector<Value> outSizes;
+  for (int64_t i = 0; i < outType.getRank(); ++i)
+    if (outType.isDynamicDim(i))
+      outSizes.push_back(views.dim(query, i));
+  Value out = memref::AllocOp::create(
+      b, MemRefType::get(outType.getShape(), outType.getElementType()),
+      outSizes, b.getI64IntegerAttr(64));
+  args.push_back(views.canonical(out, layout, shape.queryHeads, nextType()));
+  Value lse;
+  if (op.getLse()) {
+    auto lseType = cast<RankedTensorType>(op.getLse().getType());
+    SmallVector<Value> lseSizes;
+    Value full[3] = {batch, queryHeads, querySeq};
+    for (int64_t i = 0; i < 3; ++i)
+      if (lseType.isDynamicDim(i))
+        lseSizes.push_back(full[i]);
+    lse = memref::AllocOp::create(
+        b, MemRefType::get(lseType.getShape(), b.getF32Type()), lseSizes,
+        b.getI64IntegerAttr(64));
+    args.push_back(memref::CastOp::create(b, nextType(), lse));
+  }
+  func::CallOp::create(b, kernel, args);
+
+  SmallVector<Value> results = {bufferization::ToTensorOp::create(
+      b, outType, out, /*restrict=*/true, /*writable=*/true)};
+  if (lse)
+    results.push_back(bufferization::ToTensorOp::create(
+        b, op.getLse().getType(), lse, /*restrict=*/true, /*writable=*/true));
+  op->replaceAllUsesWith(results);
+  op->erase();
+  return success();
+}
+
+struct LowerToCpu : attn::impl::AttnLowerToCpuBase<LowerToCpu> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<AttentionOp> ops;
+    module.walk([&](AttentionOp op) { ops.push_back(op); });
+    for (AttentionOp op : ops)
+      if (failed(lowerAttention(op, module)))
+        return signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,93 @@
+//===- MaskModel.cpp ------------------------------------------------------===//
+#include "lowering/MaskModel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// An integer constant of `type` (scalar or vector).
+static Value constant(ImplicitLocOpBuilder &b, Type type, int64_t v) {
+  Type elt = getElementTypeOrSelf(type);
+  TypedAttr attr = b.getIntegerAttr(elt, v);
+  if (auto vec = dyn_cast<VectorType>(type))
+    attr = DenseElementsAttr::get(vec, attr);
+  return arith::ConstantOp::create(b, attr);
+}
+
+std::pair<Value, Value> MaskModel::keyRange(ImplicitLocOpBuilder &b, Value pLo,
+                                            Value pHi, Value kvEnd) const {
+  Type t = pLo.getType();
+  Value lo = constant(b, t, 0), hi = kvEnd;
+  if (spec.causal || spec.branches)
+    hi = arith::MinSIOp::create(
+        b, hi, arith::AddIOp::create(b, pHi, constant(b, t, 1)));
+  if (spec.window && spec.window->first >= 0)
+    lo = arith::MaxSIOp::create(
+        b, lo, arith::SubIOp::create(b, pLo, constant(b, t, spec.window->first)));
+  if (spec.window && spec.window->second >= 0)
+    hi = arith::MinSIOp::create(
+        b, hi,
+        arith::AddIOp::create(b, pHi, constant(b, t, spec.window->second + 1)));
+  return {lo, hi};
+}
+
+Value MaskModel::tileIsFull(ImplicitLocOpBuilder &b, Value pLo, Value pHi,
+                            Value kLo, Value kHi) const {
+  Type t = pLo.getType();
+  Value full = arith::ConstantOp::create(b, b.getBoolAttr(true));
+  auto both = [&](Value c) { full = arith::AndIOp::create(b, full, c); };
+  Value kLast = arith::SubIOp::create(b, kHi, constant(b, t, 1));
+  if (spec.causal || spec.branches)
+    both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kLast, pLo));
+  if (spec.branches) // only the shared prefix is plain causal
+    both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kHi,
+                               constant(b, t, spec.branches->first)));
+  if (spec.window && spec.window->first >= 0)
+    both(arith::CmpIOp::create(
+        b, arith::CmpIPredicate::sge, kLo,
+        arith::SubIOp::create(b, pHi, constant(b, t, spec.window->first))));
+  if (spec.window && spec.window->second >= 0)
+    both(arith::CmpIOp::create(
+        b, arith::CmpIPredicate::sle, kLast,
+        arith::AddIOp::create(b, pLo, constant(b, t, spec.window->second))));
+  return full;
+}
+
+Value MaskModel::visible(ImplicitLocOpBuilder &b, Value pos, Value key) const {
+  Type t = pos.getType();
+  Type i1 = b.getI1Type();
+  if (auto vec = dyn_cast<VectorType>(t))
+    i1 = VectorType::get(vec.getShape(), i1);
+  Value vis = arith::ConstantOp::create(
+      b, isa<VectorType>(i1)
+             ? TypedAttr(DenseElementsAttr::get(cast<VectorType>(i1), true))
+             : TypedAttr(b.getBoolAttr(true)));
+  auto both = [&](Value c) { vis = arith::AndIOp::create(b, vis, c); };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  };
+  if (spec.causal || spec.branches)
+    both(cmp(arith::CmpIPredicate::sle, key, pos));
+  if (spec.window && spec.window->first >= 0)
+    both(cmp(arith::CmpIPredicate::sge, key,
+             arith::SubIOp::create(b, pos, constant(b, t, spec.window->first))));
+  if (spec.window && spec.window->second >= 0)
+    both(cmp(arith::CmpIPredicate::sle, key,
+             arith::AddIOp::create(b, pos, constant(b, t, spec.window->second))));
+  if (spec.branches) {
+    // Past the shared prefix P, a key is seen only from its own branch:
+    // (j - P) mod N == (p - P) mod N (with j <= p, both differences >= 0).
+    Value prefix = constant(b, t, spec.branches->first);
+    Value n = constant(b, t, spec.branches->second);
+    Value keyBranch =
+        arith::RemSIOp::create(b, arith::SubIOp::create(b, key, prefix), n);
+    Value posBranch =
+        arith::RemSIOp::create(b, arith::SubIOp::create(b, pos, prefix), n);
+    Value inPrefix = cmp(arith::CmpIPredicate::slt, key, prefix);
+    Value sameBranch = cmp(arith::CmpIPredicate::eq, keyBranch, posBranch);
+    both(arith::OrIOp::create(b, inPrefix, sameBranch));
+  }
+  return vis;
+}

@@ -1,0 +1,48 @@
+//===- MaskModel.h - structured masks as loop bounds and predicates -------===//
+//
+// The one mask model every generator uses (CPU and GPU alike). Positions are
+// absolute: query index i becomes p = i + off, where off is 0 for top-left
+// alignment and L - Sq for bottom-right (L the valid key length of the batch
+// element). Three questions are answered in IR:
+//  - which keys can a block of queries see at all (loop bounds, so fully
+//    masked key tiles are never visited),
+//  - does a key tile need a per-element test (partial tiles only),
+//  - is key j visible to position p (scalars or vectors alike).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LOWERING_MASKMODEL_H
+#define ATTN_LOWERING_MASKMODEL_H
+
+#include "lowering/KernelSpec.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::attn {
+
+class MaskModel {
+public:
+  explicit MaskModel(const KernelSpec &spec) : spec(spec) {}
+
+  /// Keys [lo, hi) that any query of positions [pLo, pHi] (absolute,
+  /// inclusive) may see, with keys at or beyond `kvEnd` masked. Index values;
+  /// hi <= lo means nothing is visible.
+  std::pair<Value, Value> keyRange(ImplicitLocOpBuilder &b, Value pLo,
+                                   Value pHi, Value kvEnd) const;
+
+  /// i1: every key of [kLo, kHi) (kHi <= kvEnd) is visible to every position
+  /// of [pLo, pHi], so the tile needs no per-element test. Index values.
+  Value tileIsFull(ImplicitLocOpBuilder &b, Value pLo, Value pHi, Value kLo,
+                   Value kHi) const;
+
+  /// i1 (or a vector of i1): key `key` is visible to absolute position `pos`
+  /// under the structured masks. Both are i64 or vectors of i64 of one shape;
+  /// valid lengths and explicit masks are not included.
+  Value visible(ImplicitLocOpBuilder &b, Value pos, Value key) const;
+
+private:
+  const KernelSpec &spec;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_LOWERING_MASKMODEL_H

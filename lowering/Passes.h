@@ -1,0 +1,32 @@
+//===- Passes.h - attn lowering passes and pipelines ------------*- C++ -*-===//
+#ifndef ATTN_LOWERING_PASSES_H
+#define ATTN_LOWERING_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DECL
+#include "lowering/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "lowering/Passes.h.inc"
+
+/// attn-to-cpu: canonicalize, plan CPU tiles, lower to fused kernels,
+/// bufferize and convert everything to the LLVM dialect, ready for the JIT
+/// (ExecutionEngine) or an object file. Loops over batch, heads and query
+/// tiles run on OpenMP threads.
+void buildAttnToCpuPipeline(OpPassManager &pm);
+
+/// Registers the named pipelines (attn-to-cpu).
+void registerAttnPipelines();
+} // namespace mlir::attn
+
+#endif // ATTN_LOWERING_PASSES_H

@@ -1,0 +1,43 @@
+//===- Passes.td - attn lowering passes --------------------*- tablegen -*-===//
+#ifndef ATTN_LOWERING_PASSES_TD
+#define ATTN_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnLowerToCpu : Pass<"attn-lower-to-cpu", "::mlir::ModuleOp"> {
+  let summary = "lower attention ops to fused, tiled CPU kernels";
+  let description = [{
+    Replaces every `attn.attention` (which must carry a CPU `tile_plan`, see
+    `attn-plan-tiles`) by a call to a fused FlashAttention-2 kernel function
+    generated into the module: `scf.parallel` over (batch, key head, query
+    tile), an `scf.for` over the key tiles that the structured masks leave
+    visible (loop bounds, not per-element tests), register-blocked vector
+    outer products for both matrix products, an online softmax in base 2,
+    and per-element masking only in the tiles a mask cuts. Equal kernels are
+    generated once. Operands are passed as strided views of their buffers in
+    the canonical [B, H, S, D] order, so every layout shares one kernel, and
+    kernels are generic in batch and sequence lengths.
+
+    Before:
+    ```mlir
+    %o = attn.attention %q, %k, %v {causal, tile_plan = #attn.tile_plan<...>}
+        : tensor<?x8x?x64xf32>, ... -> tensor<?x8x?x64xf32>
+    ```
+    After:
+    ```mlir
+    %qb = bufferization.to_buffer %q read_only : tensor<?x8x?x64xf32> to memref<?x8x?x64xf32>
+    %qv = memref.reinterpret_cast %qb ... to memref<?x?x?x64xf32, strided<[?, ?, ?, 1], offset: ?>>
+    ...
+    %ob = memref.alloc(%b, %s) : memref<?x8x?x64xf32>
+    call @attn_cpu_f32_d64_g1_causal_...(%qv, %kv, %vv, %ov) : (...) -> ()
+    %o = bufferization.to_tensor %ob restrict writable : memref<?x8x?x64xf32> to tensor<?x8x?x64xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"];
+}
+
+#endif // ATTN_LOWERING_PASSES_TD

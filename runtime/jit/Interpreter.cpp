@@ -1,0 +1,174 @@
+//===- Interpreter.cpp - float64 reference runs and input checks ----------===//
+#include "runtime/jit/HostModule.h"
+
+#include "dialects/AttnOps.h"
+#include "runtime/Reference.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace rt = ::attn::rt;
+
+namespace {
+rt::AttentionParams paramsOf(AttentionOp op) {
+  rt::AttentionParams p;
+  p.scale = op.getEffectiveScale();
+  p.softcap = op.getEffectiveSoftcap();
+  p.causal = op.getCausal();
+  if (auto w = op.getWindow())
+    p.window = std::make_pair((*w)[0], (*w)[1]);
+  if (auto b = op.getBranches())
+    p.branches = std::make_pair((*b)[0], (*b)[1]);
+  p.bottomRight = op.getEffectiveAlignment() == Alignment::BottomRight;
+  switch (op.getEffectiveLayout()) {
+  case Layout::BHSD:
+    p.layout = rt::Layout::BHSD;
+    break;
+  case Layout::BSHD:
+    p.layout = rt::Layout::BSHD;
+    break;
+  case Layout::Packed:
+    p.layout = rt::Layout::Packed;
+    p.numQHeads = (*op.getNumHeads())[0];
+    p.numKvHeads = (*op.getNumHeads())[1];
+    break;
+  }
+  return p;
+}
+
+rt::DType dtypeOf(Type type) {
+  TensorSignature sig;
+  signatureOf(type, sig);
+  return sig.dtype;
+}
+} // namespace
+
+std::string mlir::attn::checkInputs(func::FuncOp func,
+                                    const std::vector<rt::Tensor> &inputs) {
+  if (inputs.size() != func.getNumArguments())
+    return "@" + func.getName().str() + " takes " +
+           std::to_string(func.getNumArguments()) + " inputs, got " +
+           std::to_string(inputs.size());
+  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
+    TensorSignature sig;
+    if (!signatureOf(type, sig))
+      return "argument #" + std::to_string(i) + " has unsupported type";
+    const rt::Tensor &t = inputs[i];
+    bool shapeOk = t.shape.size() == sig.shape.size();
+    for (size_t d = 0; shapeOk && d < sig.shape.size(); ++d)
+      shapeOk = sig.shape[d] < 0 || sig.shape[d] == t.shape[d];
+    if (t.dtype != sig.dtype || !shapeOk)
+      return "input #" + std::to_string(i) + " is " + rt::dtypeName(t.dtype) +
+             " " + rt::shapeString(t.shape) + ", but @" +
+             func.getName().str() + " expects " + rt::dtypeName(sig.dtype) +
+             " " + rt::shapeString(sig.shape) + " (-1: any size)";
+  }
+
+  // Attention ops fed by arguments: run their verifier on the actual shapes.
+  std::string error;
+  ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &d) {
+    if (error.empty())
+      error = d.str();
+    return success();
+  });
+  auto clone = cast<func::FuncOp>(func->clone());
+  for (auto [arg, t] : llvm::zip(clone.getArguments(), inputs)) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    arg.setType(RankedTensorType::get(t.shape, type.getElementType()));
+  }
+  clone.walk([&](AttentionOp op) {
+    if (!error.empty() || failed(op.verify()))
+      return WalkResult::interrupt();
+    // Valid lengths must lie in [0, Skv].
+    auto lengths = dyn_cast_or_null<BlockArgument>(op.getKvLengths());
+    int64_t keys = op.getShape().kvSeq;
+    if (!lengths || keys == ShapedType::kDynamic)
+      return WalkResult::advance();
+    const rt::Tensor &len = inputs[lengths.getArgNumber()];
+    for (size_t b = 0; b < len.numel(); ++b)
+      if (len.get(b) < 0 || len.get(b) > keys) {
+        error = "kv_lengths[" + std::to_string(b) + "] = " +
+                std::to_string(static_cast<int64_t>(len.get(b))) +
+                " is outside [0, " + std::to_string(keys) + "] (the keys)";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  clone.erase();
+  return error;
+}
+
+std::string mlir::attn::interpret(func::FuncOp func,
+                                  const std::vector<rt::Tensor> &inputs,
+                                  std::vector<rt::Tensor> &outputs) {
+  llvm::DenseMap<Value, rt::Tensor> env;
+  for (auto [arg, t] : llvm::zip(func.getArguments(), inputs))
+    env[arg] = t;
+  auto get = [&](Value v) -> const rt::Tensor * {
+    auto it = env.find(v);
+    return it == env.end() ? nullptr : &it->second;
+  };
+  for (Operation &op : func.getBody().front()) {
+    std::string error;
+    if (auto attention = dyn_cast<AttentionOp>(op)) {
+      rt::Tensor out, lse;
+      error = rt::referenceAttention(
+          *get(attention.getQuery()), *get(attention.getKey()),
+          *get(attention.getValue()),
+          attention.getMask() ? get(attention.getMask()) : nullptr,
+          attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr,
+          paramsOf(attention), out, lse);
+      if (error.empty()) {
+        env[attention.getOutput()] =
+            rt::cast(out, dtypeOf(attention.getOutput().getType()));
+        if (attention.getLse())
+          env[attention.getLse()] = rt::cast(lse, rt::DType::F32);
+      }
+    } else if (auto merge = dyn_cast<MergeOp>(op)) {
+      std::vector<rt::Tensor> outs, lses;
+      for (Value v : merge.getPartials())
+        outs.push_back(*get(v));
+      for (Value v : merge.getPartialLses())
+        lses.push_back(*get(v));
+      rt::Tensor out, lse;
+      error = rt::referenceMerge(outs, lses, out, lse);
+      if (error.empty()) {
+        env[merge.getOutput()] = rt::cast(out, dtypeOf(merge.getOutput().getType()));
+        env[merge.getLse()] = rt::cast(lse, rt::DType::F32);
+      }
+    } else if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+      TensorSignature sig;
+      if (!dense || !signatureOf(constant.getType(), sig))
+        error = "the reference handles tensor constants only";
+      else {
+        rt::Tensor t = rt::Tensor::zeros(sig.dtype, sig.shape);
+        size_t i = 0;
+        if (isa<FloatType>(dense.getElementType()))
+          for (APFloat v : dense.getValues<APFloat>())
+            t.set(i++, v.convertToDouble());
+        else
+          for (APInt v : dense.getValues<APInt>())
+            t.set(i++, dense.getElementType().isInteger(1)
+                           ? static_cast<double>(v.getBoolValue())
+                           : static_cast<double>(v.getSExtValue()));
+        env[constant.getResult()] = std::move(t);
+      }
+    } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      outputs.clear();
+      for (Value v : ret.getOperands())
+        outputs.push_back(*get(v));
+      return "";
+    } else {
+      error = "the float64 reference does not evaluate '" +
+              op.getName().getStringRef().str() +
+              "'; run this function with --pipeline=fused";
+    }
+    if (!error.empty())
+      return op.getName().getStringRef().str() + ": " + error;
+  }
+  return "@" + func.getName().str() + " has no return";
+}
