@@ -187,7 +187,11 @@ std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
               concatSequence(inputs["past_value"], v, "past_value", presentV);
           !e.empty())
         return fail(e);
-      // ONNX aligns the queries right after the past keys.
+      // ONNX aligns the queries right after the past keys: off = past
+      // length even when more new keys than queries follow it (Skv_new >
+      // Sq), where bottom-right alignment (L - Sq) would differ;
+      // test_attention_4d_with_past_and_present_qk_matmul_bias_3d_mask_causal
+      // (past 12, new keys 6, queries 4) tells the two apart.
       p.queryOffset = inputs["past_key"].shape[2];
       k = std::move(presentK), v = std::move(presentV);
     }
@@ -211,6 +215,9 @@ std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
     p.scale = attrs["scale"];
   p.softcap = attr("softcap", 0);
   p.causal = attr("is_causal", 0) != 0;
+  // An absent side is -1, unbounded, like an explicit -1
+  // (test_attention_local_window_default); the window is aligned like the
+  // causal mask (bottom-right with nonpad_kv_seqlen, see the ext_cache cases).
   int64_t left = int64_t(attr("left_window_size", -1));
   int64_t right = int64_t(attr("right_window_size", -1));
   if (left != -1 || right != -1)

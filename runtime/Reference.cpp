@@ -230,6 +230,8 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
     return mismatch("batch, heads and keys", "k", k, "v", v);
   if (K.D != Q.D)
     return mismatch("head dim", "q", q, "k", k);
+  if (Q.D == 0)
+    return "q: the head dim must be positive, got shape " + shapeString(q.shape);
   if (K.H == 0 || Q.H % K.H != 0)
     return mismatch("query heads must be a multiple of key heads", "q", q, "k",
                     k);

@@ -64,9 +64,12 @@ bool visible(int64_t i, int64_t j, int64_t off, int64_t validKeys,
 ///   2:    those scores plus the explicit mask and every structured mask
 ///         (causal, window, valid lengths), masked entries -inf;
 ///   3:    the probabilities, all zero in a row that sees no key.
-/// Mode 2 includes the causal mask: ONNX's reference folds causality into
-/// the bias it adds, and test_attention_4d_with_past_and_present_qk_matmul_
-/// bias_3d_mask_causal stores -inf at the causally masked positions.
+/// Checked against the ONNX vectors: mode 0 excludes the mask
+/// (test_attention_4d_with_past_and_present_qk_matmul fails if it is added);
+/// mode 2 includes the causal mask, as ONNX's reference folds causality into
+/// the bias it adds (..._qk_matmul_bias_3d_mask_causal stores -inf at the 84
+/// causally masked positions). No vector uses mode 1; it follows the doc and
+/// ONNX's reference (= mode 0), not onnxruntime's "QK + mask".
 /// Returns "" on success, else one line naming the operand at fault.
 std::string referenceAttention(const Tensor &q, const Tensor &k,
                                const Tensor &v, const Tensor *mask,
