@@ -211,11 +211,11 @@ LogicalResult AttentionOp::verify() {
                         {batch, q[1], q[2]}, "[B, Hq, Sq]")))
     return failure();
 
-  // Explicit mask: rank 2..4, right-aligned broadcast to [B, Hq, Sq, Skv].
+  // Explicit mask: rank 1..4 (ONNX allows a key-only mask), right-aligned broadcast to [B, Hq, Sq, Skv].
   if (Value mask = getMask()) {
     auto shape = cast<RankedTensorType>(mask.getType()).getShape();
-    if (shape.size() < 2 || shape.size() > 4)
-      return emitOpError() << "'mask' must have rank 2 to 4 (broadcast to [B, "
+    if (shape.empty() || shape.size() > 4)
+      return emitOpError() << "'mask' must have rank 1 to 4 (broadcast to [B, "
                               "Hq, Sq, Skv]), got rank "
                            << shape.size() << " " << str(shape);
     SmallVector<int64_t> full = {batch, q[1], q[2], kvSeq};

@@ -25,7 +25,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       `h` reads key head `h / (Hq / Hkv)`.
     - `scale` (default `1/sqrt(Dqk)`), `softcap` (`c * tanh(s / c)`, before
       any mask; absent or 0 means off).
-    - `mask`: optional bool (keep `true`) or float (added) tensor of rank 2 to
+    - `mask`: optional bool (keep `true`) or float (added) tensor of rank 1 to
       4, broadcast right-aligned to `[B, Hq, Sq, Skv]`; a last dimension
       shorter than `Skv` is padded with "masked".
     - `kv_lengths`: optional per-batch valid key lengths `[B]`; keys at or

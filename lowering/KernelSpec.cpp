@@ -19,6 +19,11 @@ FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
               "must be static";
   KernelSpec spec;
   spec.elementType = op.getQuery().getType().getElementType();
+  if (!isa<Float16Type, BFloat16Type, Float32Type>(spec.elementType))
+    return op.emitOpError()
+           << "fused kernels take f16, bf16 or f32 (they accumulate in f32), "
+              "got "
+           << spec.elementType << "; f64 attention runs on the reference";
   spec.group = s.queryHeads / s.kvHeads;
   spec.headDim = s.headDim;
   spec.valueDim = s.valueDim;

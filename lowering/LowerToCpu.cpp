@@ -2,6 +2,7 @@
 #include "lowering/CpuKernel.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 #define DEBUG_TYPE "attn-lower-to-cpu"
@@ -35,6 +36,14 @@ struct ViewBuilder {
   Value reinterpret(Value buffer, MemRefType to, ArrayRef<Value> sizes,
                     ArrayRef<Value> strides) {
     SmallVector<OpFoldResult> s(sizes), st(strides);
+    // Sizes and strides that the kernel type fixes must be given statically.
+    auto [staticStrides, offset] = to.getStridesAndOffset();
+    for (int64_t i = 0; i < to.getRank(); ++i) {
+      if (!ShapedType::isDynamic(to.getShape()[i]))
+        s[i] = b.getIndexAttr(to.getShape()[i]);
+      if (!ShapedType::isDynamic(staticStrides[i]))
+        st[i] = b.getIndexAttr(staticStrides[i]);
+    }
     return memref::ReinterpretCastOp::create(b, to, buffer,
                                              OpFoldResult(b.getIndexAttr(0)), s, st);
   }

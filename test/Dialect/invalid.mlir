@@ -186,16 +186,16 @@ func.func @lse_shape(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tenso
 
 // -----
 
-func.func @mask_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<9xi1>) -> (tensor<1x4x7x8xf32>) {
-  // expected-error @+1 {{'mask' must have rank 2 to 4 (broadcast to [B, Hq, Sq, Skv]), got rank 1 [9]}}
-  %o = attn.attention %q, %k, %v mask(%m : tensor<9xi1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+func.func @mask_rank(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<i1>) -> (tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'mask' must have rank 1 to 4 (broadcast to [B, Hq, Sq, Skv]), got rank 0 []}}
+  %o = attn.attention %q, %k, %v mask(%m : tensor<i1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }
 
 // -----
 
 func.func @mask_rank5(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %m: tensor<1x1x1x7x9xi1>) -> (tensor<1x4x7x8xf32>) {
-  // expected-error @+1 {{'mask' must have rank 2 to 4}}
+  // expected-error @+1 {{'mask' must have rank 1 to 4}}
   %o = attn.attention %q, %k, %v mask(%m : tensor<1x1x1x7x9xi1>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }

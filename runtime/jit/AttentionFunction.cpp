@@ -1,0 +1,116 @@
+//===- AttentionFunction.cpp ----------------------------------------------===//
+#include "runtime/jit/AttentionFunction.h"
+
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+using namespace mlir::attn;
+namespace rt = ::attn::rt;
+
+namespace {
+const char *mlirType(rt::DType t) {
+  switch (t) {
+  case rt::DType::F16: return "f16";
+  case rt::DType::BF16: return "bf16";
+  case rt::DType::F32: return "f32";
+  case rt::DType::F64: return "f64";
+  case rt::DType::Bool: return "i1";
+  case rt::DType::I32: return "i32";
+  case rt::DType::I64: return "i64";
+  }
+  return "?";
+}
+
+/// tensor<...> with the sizes flagged in `dynamic` written as '?'.
+std::string tensorType(const std::vector<int64_t> &shape,
+                       const std::vector<bool> &dynamic, rt::DType t) {
+  std::string s = "tensor<";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (dynamic[i] ? "?" : std::to_string(shape[i])) + "x";
+  return s + mlirType(t) + ">";
+}
+
+std::string hexDouble(double v) {
+  uint64_t bits;
+  static_assert(sizeof(bits) == sizeof(v));
+  std::memcpy(&bits, &v, sizeof(v));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%016llX", static_cast<unsigned long long>(bits));
+  return buf;
+}
+} // namespace
+
+std::string AttentionFunction::text() const {
+  // Batch and sequence axes of q/k/v/out per layout.
+  bool bhsd = params.layout == rt::Layout::BHSD;
+  auto dyn = [&](size_t rank) {
+    std::vector<bool> d(rank, false);
+    d[0] = true;                 // batch
+    d[bhsd ? 2 : 1] = true;      // sequence
+    return d;
+  };
+  std::vector<int64_t> out = query;
+  size_t headAxis = bhsd ? 1 : 2;
+  if (params.layout == rt::Layout::Packed)
+    out.back() = value.back() / params.numKvHeads * params.numQHeads;
+  else
+    out.back() = value.back();
+  std::string qt = tensorType(query, dyn(query.size()), dtype);
+  std::string kt = tensorType(key, dyn(key.size()), dtype);
+  std::string vt = tensorType(value, dyn(value.size()), dtype);
+  std::string ot = tensorType(out, dyn(out.size()), dtype);
+  int64_t heads = params.layout == rt::Layout::Packed ? params.numQHeads
+                                                        : query[headAxis];
+  std::string lt = "tensor<?x" + std::to_string(heads) + "x?xf32>";
+
+  std::ostringstream args, operands, attrs;
+  args << "%q: " << qt << ", %k: " << kt << ", %v: " << vt;
+  if (maskType) {
+    std::vector<bool> d(mask.size());
+    for (size_t i = 0; i < mask.size(); ++i)
+      d[i] = mask[i] < 0;
+    std::string mt = tensorType(mask, d, *maskType);
+    args << ", %mask: " << mt;
+    operands << " mask(%mask : " << mt << ")";
+  }
+  if (lengthType) {
+    std::string t = std::string("tensor<?x") + mlirType(*lengthType) + ">";
+    args << ", %lengths: " << t;
+    operands << " kv_lengths(%lengths : " << t << ")";
+  }
+  std::vector<std::string> a;
+  if (params.scale)
+    a.push_back("scale = " + hexDouble(*params.scale) + " : f64");
+  if (params.softcap != 0)
+    a.push_back("softcap = " + hexDouble(params.softcap) + " : f64");
+  if (params.causal)
+    a.push_back("causal");
+  if (params.window)
+    a.push_back("window = array<i64: " + std::to_string(params.window->first) +
+                ", " + std::to_string(params.window->second) + ">");
+  if (params.branches)
+    a.push_back("branches = array<i64: " + std::to_string(params.branches->first) +
+                ", " + std::to_string(params.branches->second) + ">");
+  if (params.bottomRight)
+    a.push_back("alignment = #attn.alignment<bottom_right>");
+  if (params.layout == rt::Layout::BSHD)
+    a.push_back("layout = #attn.layout<bshd>");
+  if (params.layout == rt::Layout::Packed)
+    a.push_back("layout = #attn.layout<packed>, num_heads = array<i64: " +
+                std::to_string(params.numQHeads) + ", " +
+                std::to_string(params.numKvHeads) + ">");
+  attrs << " {";
+  for (size_t i = 0; i < a.size(); ++i)
+    attrs << (i ? ", " : "") << a[i];
+  attrs << "}";
+
+  std::string results = lse ? ot + ", " + lt : ot;
+  std::ostringstream s;
+  s << "func.func @" << name << "(" << args.str() << ") -> (" << results
+    << ") {\n  " << (lse ? "%o, %l" : "%o") << " = attn.attention %q, %k, %v"
+    << operands.str() << attrs.str() << " : " << qt << ", " << kt << ", " << vt
+    << " -> " << results << "\n  return " << (lse ? "%o, %l" : "%o") << " : "
+    << results << "\n}\n";
+  return s.str();
+}

@@ -1,0 +1,38 @@
+//===- AttentionFunction.h - one attention as an .mlir function -*- C++ -*-===//
+//
+// The conformance runner, the random differential tests and the benchmarks
+// all need "a function holding one attn.attention for these operands and
+// these parameters". This writes it as MLIR text, with batch and sequence
+// sizes dynamic so one compiled function serves every length.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H
+#define ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H
+
+#include "runtime/Reference.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+struct AttentionFunction {
+  std::string name = "attention";
+  ::attn::rt::DType dtype = ::attn::rt::DType::F32;
+  /// Shapes as passed (in params.layout); batch and sequence sizes become
+  /// dynamic in the function type.
+  std::vector<int64_t> query, key, value;
+  std::optional<::attn::rt::DType> maskType;
+  std::vector<int64_t> mask; // sizes in the function type: -1 dynamic, 1 broadcast
+  std::optional<::attn::rt::DType> lengthType;
+  ::attn::rt::AttentionParams params;
+  bool lse = false;
+
+  /// `func.func @name(...)` holding the attention, as text.
+  std::string text() const;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H

@@ -1,0 +1,295 @@
+//===- attn-random-test.cpp - fused CPU attention vs the float64 reference ===//
+//
+// Seeded, reproducible differential testing. Each of --kernels random
+// attention kernels (element type, layout, heads and group size, head dims,
+// scale, softcap, every mask kind, valid lengths, lse) is compiled once and
+// run on --shapes random batch and sequence sizes (so one compiled function
+// serves every length), on random inputs that include fp16 with large
+// magnitudes and rows whose every key is masked. Each run is compared with
+// the float64 reference at the tolerance of its element type.
+//
+//   attn-random-test [--seed=N] [--kernels=50] [--shapes=4] [--only=K]
+//                    [--dump=DIR]   (failing cases as .mlir + .npy for attn-run)
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Compare.h"
+#include "runtime/Npy.h"
+#include "runtime/jit/AttentionFunction.h"
+#include "runtime/jit/HostModule.h"
+#include "tools/Registration.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+using namespace mlir;
+namespace rt = ::attn::rt;
+namespace cl = llvm::cl;
+
+static cl::opt<uint64_t> seed("seed", cl::init(2026), cl::desc("random seed"));
+static cl::opt<int> kernels("kernels", cl::init(50), cl::desc("random kernels to compile"));
+static cl::opt<int> shapes("shapes", cl::init(4), cl::desc("random shapes per kernel"));
+static cl::opt<int> only("only", cl::init(-1), cl::desc("run only kernel #K"));
+static cl::opt<std::string> dumpDir("dump", cl::desc("write failing cases here"));
+
+namespace {
+struct Random {
+  std::mt19937_64 engine;
+  explicit Random(uint64_t s) : engine(s) {}
+  int64_t uniform(int64_t lo, int64_t hi) { // inclusive
+    return lo + static_cast<int64_t>(engine() % static_cast<uint64_t>(hi - lo + 1));
+  }
+  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(engine) < p; }
+  template <typename T> T pick(std::initializer_list<T> xs) {
+    return xs.begin()[uniform(0, xs.size() - 1)];
+  }
+  double normal() { return std::normal_distribution<double>(0, 1)(engine); }
+};
+
+/// Attributes of one kernel: everything but batch and sequence sizes.
+struct KernelConfig {
+  rt::DType dtype;
+  rt::Layout layout;
+  int64_t kvHeads, group, headDim, valueDim;
+  rt::AttentionParams params;
+  std::optional<rt::DType> maskType;
+  std::vector<bool> maskFull; // per leading mask axis: full size (else 1)
+  bool shortMask = false;     // mask covers fewer keys than Skv
+  std::optional<rt::DType> lengthType;
+  bool lse;
+  double magnitude; // input scale (large for some fp16 kernels)
+
+  std::string describe() const {
+    std::string s = std::string(rt::dtypeName(dtype)) + " " + rt::layoutName(layout) +
+                    " Hkv=" + std::to_string(kvHeads) + " G=" + std::to_string(group) +
+                    " D=" + std::to_string(headDim) + " Dv=" + std::to_string(valueDim);
+    if (params.scale) s += " scale";
+    if (params.softcap) s += " softcap";
+    if (params.causal) s += " causal";
+    if (params.window)
+      s += " window(" + std::to_string(params.window->first) + "," +
+           std::to_string(params.window->second) + ")";
+    if (params.branches)
+      s += " branches(" + std::to_string(params.branches->first) + "," +
+           std::to_string(params.branches->second) + ")";
+    if (params.bottomRight) s += " bottom-right";
+    if (maskType)
+      s += std::string(" mask:") + rt::dtypeName(*maskType) + "/rank" +
+           std::to_string(maskFull.size() + 1) + (shortMask ? "/short" : "");
+    if (lengthType) s += " kv_lengths";
+    if (lse) s += " lse";
+    if (magnitude > 1) s += " large";
+    return s;
+  }
+};
+
+KernelConfig randomKernel(Random &r) {
+  KernelConfig k;
+  k.dtype = r.pick({rt::DType::F32, rt::DType::F32, rt::DType::F16, rt::DType::BF16});
+  k.layout = r.pick({rt::Layout::BHSD, rt::Layout::BHSD, rt::Layout::BSHD, rt::Layout::Packed});
+  k.kvHeads = r.pick<int64_t>({1, 2, 3});
+  k.group = r.pick<int64_t>({1, 1, 2, 3, 4, 8});
+  k.headDim = r.pick<int64_t>({1, 6, 32, 64, 64, 80, 96, 128, 256});
+  k.valueDim = r.chance(0.8) ? k.headDim : r.pick<int64_t>({1, 16, 48, 64, 72});
+  auto &p = k.params;
+  if (r.chance(0.3)) p.scale = r.pick({0.05, 0.2, 1.0, -0.3});
+  if (r.chance(0.25)) p.softcap = r.pick({5.0, 20.0, 50.0});
+  int kind = r.uniform(0, 5);
+  p.causal = kind == 1 || (kind == 2 && r.chance(0.5));
+  if (kind == 2 || kind == 3)
+    p.window = std::make_pair(r.pick<int64_t>({-1, 0, 1, 16, 63, 64, 100}),
+                              r.pick<int64_t>({-1, 0, 3, 64, 70}));
+  if (kind == 4)
+    p.branches = std::make_pair(r.pick<int64_t>({0, 5, 40}), r.pick<int64_t>({1, 2, 3, 7}));
+  p.bottomRight = (p.causal || p.window || p.branches) && r.chance(0.5);
+  if (k.layout == rt::Layout::Packed) {
+    p.layout = rt::Layout::Packed;
+    p.numQHeads = k.kvHeads * k.group;
+    p.numKvHeads = k.kvHeads;
+  } else {
+    p.layout = k.layout;
+  }
+  if (kind == 5 || r.chance(0.2)) {
+    k.maskType = r.pick({rt::DType::Bool, k.dtype, rt::DType::F32});
+    int rank = r.uniform(1, 4);
+    for (int i = 0; i < rank - 1; ++i) // leading axes of [.., B, Hq, Sq]
+      k.maskFull.push_back(r.chance(0.6));
+    k.shortMask = r.chance(0.3);
+  }
+  if (r.chance(0.25))
+    k.lengthType = r.pick({rt::DType::I32, rt::DType::I64});
+  k.lse = r.chance(0.4);
+  k.magnitude = k.dtype == rt::DType::F16 && r.chance(0.5) ? 8.0 : 1.0;
+  return k;
+}
+
+rt::Tensor randomTensor(Random &r, rt::DType dtype, std::vector<int64_t> shape,
+                        double scale) {
+  rt::Tensor t = rt::Tensor::zeros(dtype, std::move(shape));
+  for (size_t i = 0; i < t.numel(); ++i)
+    t.set(i, scale * r.normal());
+  return t;
+}
+
+/// q/k/v shape in `layout` for canonical sizes.
+std::vector<int64_t> layoutShape(rt::Layout l, int64_t b, int64_t h, int64_t s, int64_t d) {
+  switch (l) {
+  case rt::Layout::BHSD: return {b, h, s, d};
+  case rt::Layout::BSHD: return {b, s, h, d};
+  case rt::Layout::Packed: return {b, s, h * d};
+  }
+  return {};
+}
+
+struct Case {
+  mlir::attn::AttentionFunction function;
+  std::vector<rt::Tensor> inputs;
+  std::string shape;
+};
+
+Case randomCase(Random &r, const KernelConfig &k, int64_t &work) {
+  int64_t hq = k.kvHeads * k.group;
+  int64_t b, sq, skv;
+  do {
+    b = r.pick<int64_t>({1, 1, 2, 3});
+    sq = r.pick<int64_t>({1, 2, 17, 33, 64, 77, 130, 257, 1029});
+    skv = r.chance(0.4) ? sq : r.pick<int64_t>({1, 5, 17, 64, 65, 77, 130, 257, 1029});
+    work = b * hq * sq * skv * (k.headDim + k.valueDim);
+  } while (work > 120'000'000);
+
+  Case c;
+  auto &f = c.function;
+  f.dtype = k.dtype;
+  f.params = k.params;
+  f.lse = k.lse;
+  f.query = layoutShape(k.layout, b, hq, sq, k.headDim);
+  f.key = layoutShape(k.layout, b, k.kvHeads, skv, k.headDim);
+  f.value = layoutShape(k.layout, b, k.kvHeads, skv, k.valueDim);
+  c.inputs.push_back(randomTensor(r, k.dtype, f.query, k.magnitude));
+  c.inputs.push_back(randomTensor(r, k.dtype, f.key, k.magnitude));
+  c.inputs.push_back(randomTensor(r, k.dtype, f.value, 1.0));
+  if (k.maskType) {
+    std::vector<int64_t> full = {b, hq, sq}, shape;
+    size_t lead = k.maskFull.size();
+    for (size_t i = 0; i < lead; ++i) {
+      shape.push_back(k.maskFull[i] ? full[3 - lead + i] : 1);
+      f.mask.push_back(k.maskFull[i] ? -1 : 1);
+    }
+    int64_t keys = k.shortMask ? std::max<int64_t>(1, skv - r.uniform(1, 40)) : skv;
+    shape.push_back(keys);
+    f.mask.push_back(-1);
+    f.maskType = k.maskType;
+    rt::Tensor m = rt::Tensor::zeros(*k.maskType, shape);
+    bool boolean = *k.maskType == rt::DType::Bool;
+    // Mostly visible; some masked entries; and whole rows masked.
+    size_t rows = m.numel() / keys;
+    for (size_t row = 0; row < rows; ++row) {
+      bool dead = r.chance(0.05);
+      for (int64_t j = 0; j < keys; ++j) {
+        bool keep = !dead && r.chance(0.85);
+        size_t i = row * keys + j;
+        m.set(i, boolean ? keep : (keep ? 2.0 * r.normal() : -INFINITY));
+      }
+    }
+    c.inputs.push_back(std::move(m));
+  }
+  if (k.lengthType) {
+    f.lengthType = k.lengthType;
+    rt::Tensor len = rt::Tensor::zeros(*k.lengthType, {b});
+    for (int64_t i = 0; i < b; ++i)
+      len.set(i, r.pick<int64_t>({0, 1, skv, skv, skv / 2, r.uniform(0, skv)}));
+    c.inputs.push_back(std::move(len));
+  }
+  c.shape = "B=" + std::to_string(b) + " Sq=" + std::to_string(sq) +
+            " Skv=" + std::to_string(skv);
+  return c;
+}
+
+void dump(const std::string &name, const Case &c) {
+  llvm::sys::fs::create_directories(dumpDir);
+  std::string base = dumpDir + "/" + name;
+  std::ofstream(base + ".mlir") << c.function.text();
+  std::string inputs;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    std::string file = base + "_in" + std::to_string(i) + ".npy";
+    (void)rt::writeNpy(file, c.inputs[i]);
+    inputs += (i ? "," : "") + file;
+  }
+  llvm::outs() << "    reproduce: attn-run " << base << ".mlir --inputs=" << inputs
+               << " --check\n";
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "fused vs reference, random configurations\n");
+  DialectRegistry registry;
+  mlir::attn::registerDialects(registry);
+  MLIRContext context(registry);
+
+  int passed = 0, failed = 0;
+  for (int kernel = 0; kernel < kernels; ++kernel) {
+    if (only >= 0 && kernel != only)
+      continue;
+    Random r(seed * 1000003 + kernel);
+    KernelConfig k = randomKernel(r);
+    std::vector<Case> cases;
+    std::vector<int64_t> works;
+    for (int s = 0; s < shapes; ++s) {
+      int64_t work;
+      cases.push_back(randomCase(r, k, work));
+    }
+    // One compiled function for every shape of this kernel.
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(cases[0].function.text(), &context);
+    std::string error;
+    std::unique_ptr<mlir::attn::HostModule> host =
+        module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
+    auto func = module ? module->lookupSymbol<func::FuncOp>("attention") : nullptr;
+    for (int s = 0; s < shapes; ++s) {
+      const Case &c = cases[s];
+      std::string id = std::to_string(kernel) + "." + std::to_string(s);
+      std::vector<rt::Tensor> fused, reference;
+      std::string problem = !module ? "the generated function does not parse"
+                            : !host ? error
+                                    : mlir::attn::checkInputs(func, c.inputs);
+      if (problem.empty())
+        problem = mlir::attn::interpret(func, c.inputs, reference);
+      if (problem.empty())
+        problem = host->run("attention", c.inputs, fused);
+      double worstRel = 0;
+      for (size_t i = 0; problem.empty() && i < fused.size(); ++i) {
+        // lse grows with the scores, and so does its fp32 rounding error.
+        rt::Tolerance tol = rt::toleranceFor(fused[i].dtype);
+        if (i == 1)
+          for (size_t e = 0; e < reference[i].numel(); ++e)
+            if (std::isfinite(reference[i].get(e)))
+              tol.maxAbs = std::max(tol.maxAbs, 1e-6 * std::abs(reference[i].get(e)));
+        rt::Comparison cmp = rt::compareTensors(fused[i], reference[i], tol);
+        worstRel = std::max(worstRel, cmp.rel);
+        if (!cmp.problem.empty())
+          problem = "result #" + std::to_string(i) + ": " + cmp.problem;
+      }
+      llvm::outs() << (problem.empty() ? "PASS " : "FAIL ") << id << "  "
+                   << k.describe() << "  " << c.shape;
+      if (problem.empty())
+        llvm::outs() << "  rel=" << llvm::format("%.1e", worstRel) << "\n";
+      else
+        llvm::outs() << "\n    " << problem << "\n    rerun: attn-random-test --seed="
+                     << seed << " --only=" << kernel << "\n";
+      if (!problem.empty() && !dumpDir.empty())
+        dump("kernel" + id, c);
+      (problem.empty() ? passed : failed)++;
+    }
+  }
+  llvm::outs() << passed << " passed, " << failed << " failed\n";
+  return failed == 0 ? 0 : 1;
+}
