@@ -100,6 +100,8 @@ std::string AttentionFunction::text() const {
     a.push_back("layout = #attn.layout<packed>, num_heads = array<i64: " +
                 std::to_string(params.numQHeads) + ", " +
                 std::to_string(params.numKvHeads) + ">");
+  if (!tilePlan.empty())
+    a.push_back("tile_plan = " + tilePlan);
   attrs << " {";
   for (size_t i = 0; i < a.size(); ++i)
     attrs << (i ? ", " : "") << a[i];

@@ -28,6 +28,8 @@ struct AttentionFunction {
   std::optional<::attn::rt::DType> lengthType;
   ::attn::rt::AttentionParams params;
   bool lse = false;
+  /// A tile plan to pin (e.g. "#attn.tile_plan<...>"); empty: the planner's.
+  std::string tilePlan;
 
   /// `func.func @name(...)` holding the attention, as text.
   std::string text() const;

@@ -77,8 +77,13 @@ int main(int argc, char **argv) {
     if (std::string e = mlir::attn::interpret(func, inputs, reference); !e.empty())
       return fail(e);
   if (pipeline == "fused") {
+    // Compile just this function: the others may not be compilable (yet).
+    OwningOpRef<ModuleOp> single = module->clone();
+    for (auto f : llvm::make_early_inc_range(single->getOps<func::FuncOp>()))
+      if (!f.isPrivate() && f.getName() != func.getName())
+        f.erase();
     std::string error;
-    auto host = mlir::attn::HostModule::compile(*module, error);
+    auto host = mlir::attn::HostModule::compile(*single, error);
     if (!host)
       return fail(error);
     if (std::string e = host->run(func.getName(), inputs, fused); !e.empty())

@@ -1,0 +1,31 @@
+// RUN: attn-opt %s --split-input-file --attn-lower-to-cpu --verify-diagnostics
+
+func.func @no_plan(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{has no tile plan: run attn-plan-tiles first}}
+  %o = attn.attention %q, %k, %v : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @gpu_plan(%q: tensor<1x1x4x64xf16>, %k: tensor<1x1x4x64xf16>, %v: tensor<1x1x4x64xf16>) -> tensor<1x1x4x64xf16> {
+  // expected-error @+1 {{attn-lower-to-cpu needs a CPU tile plan, got sm_80}}
+  %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = sm_80, q_block = 64, kv_block = 64, warps = 4, stages = 2>} : tensor<1x1x4x64xf16>, tensor<1x1x4x64xf16>, tensor<1x1x4x64xf16> -> tensor<1x1x4x64xf16>
+  return %o : tensor<1x1x4x64xf16>
+}
+
+// -----
+
+func.func @f64(%q: tensor<1x1x4x8xf64>, %k: tensor<1x1x4x8xf64>, %v: tensor<1x1x4x8xf64>) -> tensor<1x1x4x8xf64> {
+  // expected-error @+1 {{fused kernels take f16, bf16 or f32 (they accumulate in f32), got 'f64'; f64 attention runs on the reference}}
+  %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>} : tensor<1x1x4x8xf64>, tensor<1x1x4x8xf64>, tensor<1x1x4x8xf64> -> tensor<1x1x4x8xf64>
+  return %o : tensor<1x1x4x8xf64>
+}
+
+// -----
+
+func.func @dynamic_head_dim(%q: tensor<1x1x4x?xf32>, %k: tensor<1x1x4x?xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{kernels are specialised on head counts and head dims, which must be static}}
+  %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>} : tensor<1x1x4x?xf32>, tensor<1x1x4x?xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}

@@ -1,0 +1,273 @@
+//===- attn-bench.cpp - fused CPU attention against the unfused form ------===//
+//
+//   attn-bench [--filter=TEXT] [--min-time=0.5]
+//
+// Times the fused kernels (one shape-generic compiled function per kernel)
+// against the unfused decomposition run in the same process: per head,
+// OpenBLAS sgemm for Q K^T, a row softmax, sgemm for P V. The yardstick is an
+// sgemm of 2048^3 on the same cores. GFLOP/s count useful work only:
+// 2 * (Dqk + Dv) flops per (query, visible key) pair, so a causal attention
+// is credited with the pairs it must compute, not with the skipped half.
+// Each row times the fused call, the sgemm yardstick and the unfused form in
+// interleaved rounds and reports medians. Peak memory is measured per call in
+// a fresh child process (high-water RSS above the RSS before the call).
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/jit/AttentionFunction.h"
+#include "runtime/jit/HostModule.h"
+#include "tools/Registration.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+namespace rt = ::attn::rt;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> filter("filter", cl::desc("run only benchmarks whose name contains this"));
+static cl::opt<std::string> tilePlan("tile-plan", cl::desc("pin a tile plan, e.g. '#attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>'"));
+static cl::opt<std::string> measureMemory("measure-memory", cl::Hidden,
+    cl::desc("internal: print the peak memory of one run of BENCH/fused|unfused"));
+static cl::opt<double> minTime("min-time", cl::init(0.5), cl::desc("seconds to time each run for"));
+
+namespace {
+struct Bench {
+  std::string name;
+  int64_t b, hq, hkv, sq, skv, d;
+  bool causal;
+  bool baseline = true; // the unfused form needs Sq x Skv scores per head
+};
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// Median seconds per call of each function, timed in interleaved rounds
+/// (so that a slow spell of this shared machine hits all of them alike),
+/// after one warm-up call each.
+std::vector<double> timeInterleaved(const std::vector<std::function<void()>> &fns) {
+  std::vector<std::vector<double>> times(fns.size());
+  for (auto &fn : fns)
+    fn();
+  double start = now();
+  do {
+    for (size_t i = 0; i < fns.size(); ++i) {
+      double t0 = now();
+      fns[i]();
+      times[i].push_back(now() - t0);
+    }
+  } while (now() - start < minTime * fns.size() || times[0].size() < 5);
+  std::vector<double> medians;
+  for (auto &t : times) {
+    std::sort(t.begin(), t.end());
+    medians.push_back(t[t.size() / 2]);
+  }
+  return medians;
+}
+
+/// VmRSS or VmHWM of this process, in MB.
+double statusMB(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  double kb = -1;
+  size_t n = strlen(field);
+  while (f && fgets(line, sizeof(line), f))
+    if (!strncmp(line, field, n) && line[n] == ':')
+      kb = atof(line + n + 1);
+  if (f)
+    fclose(f);
+  return kb / 1024.0;
+}
+
+/// The resident memory one call of fn() adds at its peak. Run in a fresh
+/// process (--measure-memory), where no allocator cache hides it: the
+/// high-water mark is reset to the current RSS first (Linux clear_refs "5").
+double peakMB(const std::function<void()> &fn) {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (!f || fputs("5", f) < 0) {
+    if (f)
+      fclose(f);
+    return -1;
+  }
+  fclose(f);
+  double start = statusMB("VmRSS");
+  fn();
+  return statusMB("VmHWM") - start;
+}
+
+int64_t visiblePairs(const Bench &x) {
+  if (!x.causal)
+    return x.sq * x.skv;
+  int64_t off = x.skv - x.sq, pairs = 0; // bottom-right, as a KV cache
+  for (int64_t i = 0; i < x.sq; ++i)
+    pairs += std::clamp<int64_t>(i + off + 1, 0, x.skv);
+  return pairs;
+}
+
+/// softmax(scale * Q K^T [+ causal]) V per head with sgemm, materialising
+/// the Sq x Skv scores of one head at a time.
+void unfused(const Bench &x, const float *q, const float *k, const float *v,
+             float *out, std::vector<float> &scores) {
+  float scale = 1.0f / std::sqrt(static_cast<float>(x.d));
+  int64_t g = x.hq / x.hkv, off = x.skv - x.sq;
+  for (int64_t b = 0; b < x.b; ++b)
+    for (int64_t h = 0; h < x.hq; ++h) {
+      const float *qh = q + (b * x.hq + h) * x.sq * x.d;
+      const float *kh = k + (b * x.hkv + h / g) * x.skv * x.d;
+      const float *vh = v + (b * x.hkv + h / g) * x.skv * x.d;
+      float *oh = out + (b * x.hq + h) * x.sq * x.d;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, x.sq, x.skv, x.d, scale,
+                  qh, x.d, kh, x.d, 0.0f, scores.data(), x.skv);
+      for (int64_t i = 0; i < x.sq; ++i) {
+        float *row = &scores[i * x.skv];
+        int64_t visible = x.causal ? std::clamp<int64_t>(i + off + 1, 0, x.skv) : x.skv;
+        float m = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < visible; ++j)
+          m = std::max(m, row[j]);
+        for (int64_t j = 0; j < visible; ++j)
+          sum += row[j] = std::exp(row[j] - m);
+        float inv = sum > 0 ? 1.0f / sum : 0.0f;
+        for (int64_t j = 0; j < visible; ++j)
+          row[j] *= inv;
+        std::fill(row + visible, row + x.skv, 0.0f);
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, x.sq, x.d, x.skv, 1.0f,
+                  scores.data(), x.skv, vh, x.d, 0.0f, oh, x.d);
+    }
+}
+
+std::vector<float> randomFloats(size_t n, std::mt19937 &gen) {
+  std::normal_distribution<float> dist;
+  std::vector<float> out(n);
+  for (float &x : out)
+    x = dist(gen);
+  return out;
+}
+
+rt::Tensor tensorOf(const std::vector<float> &data, std::vector<int64_t> shape) {
+  rt::Tensor t = rt::Tensor::zeros(rt::DType::F32, std::move(shape));
+  std::memcpy(t.bytes.data(), data.data(), data.size() * sizeof(float));
+  return t;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "fused CPU attention benchmarks\n");
+  DialectRegistry registry;
+  mlir::attn::registerDialects(registry);
+  MLIRContext context(registry);
+  std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&timeInterleaved);
+
+  std::vector<Bench> benches = {
+      {"mha (1,16,2048,64)", 1, 16, 16, 2048, 2048, 64, false},
+      {"mha causal (1,16,2048,64)", 1, 16, 16, 2048, 2048, 64, true},
+      {"gqa 32/8 causal (1,4096,128)", 1, 32, 8, 4096, 4096, 128, true},
+      {"decode gqa 32/8 (Sq=1,Skv=8192,128)", 1, 32, 8, 1, 8192, 128, true},
+      {"memory causal (1,1,16384,64)", 1, 1, 1, 16384, 16384, 64, true, false},
+      {"memory causal (1,1,32768,64)", 1, 1, 1, 32768, 32768, 64, true, false},
+  };
+
+  std::mt19937 gen(7);
+  const int n = 2048;
+  std::vector<float> a, bm, c;
+  auto sgemm = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(),
+                n, bm.data(), n, 0.0f, c.data(), n);
+  };
+  if (measureMemory.empty()) {
+    a = randomFloats(n * n, gen);
+    bm = randomFloats(n * n, gen);
+    c.resize(n * n);
+    llvm::outs() << "| shape | fused ms | fused GFLOP/s | % of sgemm | unfused ms | "
+                    "speed-up | fused peak MB | unfused peak MB |\n"
+                 << "|---|---|---|---|---|---|---|---|\n";
+  }
+
+  for (const Bench &x : benches) {
+    std::string only = measureMemory.substr(0, measureMemory.rfind('/'));
+    if ((!filter.empty() && x.name.find(filter) == std::string::npos) ||
+        (!measureMemory.empty() && x.name != only))
+      continue;
+    mlir::attn::AttentionFunction f;
+    f.query = {x.b, x.hq, x.sq, x.d};
+    f.key = f.value = {x.b, x.hkv, x.skv, x.d};
+    f.params.causal = x.causal;
+    f.params.bottomRight = x.causal;
+    f.tilePlan = tilePlan;
+    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(f.text(), &context);
+    std::string error;
+    auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
+    if (!host) {
+      llvm::errs() << "attn-bench: " << x.name << ": " << error << "\n";
+      return 1;
+    }
+    std::vector<float> q = randomFloats(x.b * x.hq * x.sq * x.d, gen);
+    std::vector<float> k = randomFloats(x.b * x.hkv * x.skv * x.d, gen);
+    std::vector<float> v = randomFloats(x.b * x.hkv * x.skv * x.d, gen);
+    std::vector<rt::Tensor> inputs = {tensorOf(q, f.query), tensorOf(k, f.key),
+                                      tensorOf(v, f.value)};
+    std::vector<rt::Tensor> outputs;
+    std::vector<float> out(x.b * x.hq * x.sq * x.d);
+    auto fused = [&] {
+      std::string e = host->run(f.name, inputs, outputs);
+      if (!e.empty())
+        llvm::report_fatal_error(llvm::StringRef(e));
+    };
+    auto baseline = [&] {
+      std::vector<float> scores(x.sq * x.skv);
+      unfused(x, q.data(), k.data(), v.data(), out.data(), scores);
+    };
+    if (!measureMemory.empty()) {
+      bool isFused = llvm::StringRef(measureMemory).ends_with("/fused");
+      llvm::outs() << llvm::format("%.1f", (isFused ? peakMB(fused) : peakMB(baseline))) << "\n";
+      return 0;
+    }
+    auto memory = [&](const char *which) {
+      std::string cmd = "'" + self + "' --measure-memory='" + x.name + "/" + which + "'";
+      double mb = -1;
+      if (FILE *p = popen(cmd.c_str(), "r")) {
+        if (fscanf(p, "%lf", &mb) != 1)
+          mb = -1;
+        pclose(p);
+      }
+      return mb;
+    };
+    std::vector<std::function<void()>> fns = {fused, sgemm};
+    if (x.baseline)
+      fns.push_back(baseline);
+    std::vector<double> t = timeInterleaved(fns);
+    double flops = 2.0 * (x.d + x.d) * visiblePairs(x) * x.b * x.hq;
+    double rate = flops / t[0] / 1e9, gemmRate = 2.0 * n * n * n / t[1] / 1e9;
+    llvm::outs() << "| " << x.name << " | " << llvm::format("%.2f", t[0] * 1e3) << " | "
+                 << llvm::format("%.1f", rate) << " | "
+                 << llvm::format("%.0f%% of %.0f", 100.0 * rate / gemmRate, gemmRate) << " | ";
+    if (x.baseline)
+      llvm::outs() << llvm::format("%.2f", t[2] * 1e3) << " | "
+                   << llvm::format("%.2fx", t[2] / t[0]) << " | "
+                   << llvm::format("%.1f", memory("fused")) << " | "
+                   << llvm::format("%.1f", memory("unfused")) << " |\n";
+    else
+      llvm::outs() << "- | - | " << llvm::format("%.1f", memory("fused"))
+                   << " | (needs " << llvm::format("%.0f", x.sq * x.skv * 4.0 / 1048576.0)
+                   << " MB of scores per head) |\n";
+    llvm::outs().flush();
+  }
+  return 0;
+}
