@@ -183,14 +183,22 @@ std::string HostModule::run(StringRef name,
     const int64_t *sizes = &results[at + 3], *strides = &results[at + 3 + rank];
     rt::Tensor out = rt::Tensor::zeros(r.dtype, std::vector<int64_t>(sizes, sizes + rank));
     size_t elt = rt::dtypeSize(r.dtype);
-    std::vector<int64_t> index(rank, 0);
-    for (size_t flat = 0, n = out.numel(); flat < n; ++flat) {
-      int64_t src = offset;
-      for (size_t i = 0; i < rank; ++i)
-        src += index[i] * strides[i];
-      std::memcpy(&out.bytes[flat * elt], aligned + src * elt, elt);
-      for (int64_t i = rank - 1; i >= 0 && ++index[i] == sizes[i]; --i)
-        index[i] = 0;
+    bool contiguous = true;
+    for (int64_t i = rank - 1, stride = 1; i >= 0; stride *= sizes[i--])
+      contiguous &= sizes[i] == 1 || strides[i] == stride;
+    if (contiguous) {
+      if (!out.bytes.empty())
+        std::memcpy(out.bytes.data(), aligned + offset * elt, out.bytes.size());
+    } else {
+      std::vector<int64_t> index(rank, 0);
+      for (size_t flat = 0, n = out.numel(); flat < n; ++flat) {
+        int64_t src = offset;
+        for (size_t i = 0; i < rank; ++i)
+          src += index[i] * strides[i];
+        std::memcpy(&out.bytes[flat * elt], aligned + src * elt, elt);
+        for (int64_t i = rank - 1; i >= 0 && ++index[i] == sizes[i]; --i)
+          index[i] = 0;
+      }
     }
     // Results are fresh buffers that the caller owns, unless a function
     // returns one of its arguments unchanged (or one buffer twice).

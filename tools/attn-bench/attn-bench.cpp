@@ -32,6 +32,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -168,6 +169,15 @@ rt::Tensor tensorOf(const std::vector<float> &data, std::vector<int64_t> shape) 
 } // namespace
 
 int main(int argc, char **argv) {
+  // Idle worker threads of OpenMP (ours) and of OpenBLAS (the baseline) spin
+  // for a while after each call and would steal the cores from whichever
+  // runs next in the interleaved rounds: make both sleep at once. OpenBLAS
+  // reads its setting when it loads, hence the re-exec.
+  if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    setenv("KMP_BLOCKTIME", "0", 1);
+    execv("/proc/self/exe", argv);
+  }
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "fused CPU attention benchmarks\n");
   DialectRegistry registry;
@@ -196,8 +206,8 @@ int main(int argc, char **argv) {
     bm = randomFloats(n * n, gen);
     c.resize(n * n);
     llvm::outs() << "| shape | fused ms | fused GFLOP/s | % of sgemm | unfused ms | "
-                    "speed-up | fused peak MB | unfused peak MB |\n"
-                 << "|---|---|---|---|---|---|---|---|\n";
+                    "speed-up | causal / full time | fused peak MB | unfused peak MB |\n"
+                 << "|---|---|---|---|---|---|---|---|---|\n";
   }
 
   for (const Bench &x : benches) {
@@ -205,19 +215,23 @@ int main(int argc, char **argv) {
     if ((!filter.empty() && x.name.find(filter) == std::string::npos) ||
         (!measureMemory.empty() && x.name != only))
       continue;
-    mlir::attn::AttentionFunction f;
-    f.query = {x.b, x.hq, x.sq, x.d};
-    f.key = f.value = {x.b, x.hkv, x.skv, x.d};
-    f.params.causal = x.causal;
-    f.params.bottomRight = x.causal;
-    f.tilePlan = tilePlan;
-    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(f.text(), &context);
-    std::string error;
-    auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
-    if (!host) {
-      llvm::errs() << "attn-bench: " << x.name << ": " << error << "\n";
-      return 1;
-    }
+    auto compile = [&](bool causal, mlir::attn::AttentionFunction &f) {
+      f.query = {x.b, x.hq, x.sq, x.d};
+      f.key = f.value = {x.b, x.hkv, x.skv, x.d};
+      f.params.causal = causal;
+      f.params.bottomRight = causal;
+      f.tilePlan = tilePlan;
+      OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(f.text(), &context);
+      std::string error;
+      auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
+      if (!host) {
+        llvm::errs() << "attn-bench: " << x.name << ": " << error << "\n";
+        exit(1);
+      }
+      return host;
+    };
+    mlir::attn::AttentionFunction f, fullF;
+    auto host = compile(x.causal, f);
     std::vector<float> q = randomFloats(x.b * x.hq * x.sq * x.d, gen);
     std::vector<float> k = randomFloats(x.b * x.hkv * x.skv * x.d, gen);
     std::vector<float> v = randomFloats(x.b * x.hkv * x.skv * x.d, gen);
@@ -249,9 +263,20 @@ int main(int argc, char **argv) {
       }
       return mb;
     };
+    // A causal row also times the same shape without the mask, in the same
+    // rounds, for the causal / full time ratio.
+    std::unique_ptr<mlir::attn::HostModule> full;
     std::vector<std::function<void()>> fns = {fused, sgemm};
     if (x.baseline)
       fns.push_back(baseline);
+    if (x.causal && x.baseline) {
+      full = compile(false, fullF);
+      fns.push_back([&] {
+        std::string e = full->run(fullF.name, inputs, outputs);
+        if (!e.empty())
+          llvm::report_fatal_error(llvm::StringRef(e));
+      });
+    }
     std::vector<double> t = timeInterleaved(fns);
     double flops = 2.0 * (x.d + x.d) * visiblePairs(x) * x.b * x.hq;
     double rate = flops / t[0] / 1e9, gemmRate = 2.0 * n * n * n / t[1] / 1e9;
@@ -260,12 +285,18 @@ int main(int argc, char **argv) {
                  << llvm::format("%.0f%% of %.0f", 100.0 * rate / gemmRate, gemmRate) << " | ";
     if (x.baseline)
       llvm::outs() << llvm::format("%.2f", t[2] * 1e3) << " | "
-                   << llvm::format("%.2fx", t[2] / t[0]) << " | "
-                   << llvm::format("%.1f", memory("fused")) << " | "
-                   << llvm::format("%.1f", memory("unfused")) << " |\n";
+                   << llvm::format("%.2fx", t[2] / t[0]) << " | ";
     else
-      llvm::outs() << "- | - | " << llvm::format("%.1f", memory("fused"))
-                   << " | (needs " << llvm::format("%.0f", x.sq * x.skv * 4.0 / 1048576.0)
+      llvm::outs() << "- | - | ";
+    if (full)
+      llvm::outs() << llvm::format("%.2f", t[0] / t[3]) << " | ";
+    else
+      llvm::outs() << "- | ";
+    llvm::outs() << llvm::format("%.1f", memory("fused")) << " | ";
+    if (x.baseline)
+      llvm::outs() << llvm::format("%.1f", memory("unfused")) << " |\n";
+    else
+      llvm::outs() << "(needs " << llvm::format("%.0f", x.sq * x.skv * 4.0 / 1048576.0)
                    << " MB of scores per head) |\n";
     llvm::outs().flush();
   }
