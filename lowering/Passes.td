@@ -40,4 +40,28 @@ def AttnLowerToCpu : Pass<"attn-lower-to-cpu", "::mlir::ModuleOp"> {
     "::mlir::vector::VectorDialect"];
 }
 
+def AttnBalanceParallelLoops : Pass<"attn-balance-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "schedule the OpenMP loops of attention kernels dynamically";
+  let description = [{
+    Tasks of an attention kernel differ in cost: a causal query tile near the
+    end sees many more keys than one near the start, and valid lengths differ
+    per batch element. A static schedule gives each thread one contiguous
+    block of tasks, so one thread can get all the heavy ones. This pass sets
+    `schedule(dynamic)` on the `omp.wsloop` of every function marked
+    `attn.kernel` (the CPU kernels also visit causal query tiles heaviest
+    first, so the last tasks handed out are the cheap ones). Run it after
+    `convert-scf-to-openmp`.
+
+    Before:
+    ```mlir
+    omp.wsloop { omp.loop_nest (...) collapse(3) { ... } }
+    ```
+    After:
+    ```mlir
+    omp.wsloop schedule(dynamic) { omp.loop_nest (...) collapse(3) { ... } }
+    ```
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 #endif // ATTN_LOWERING_PASSES_TD

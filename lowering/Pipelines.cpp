@@ -30,6 +30,7 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
 
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createAttnBalanceParallelLoops());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createConvertVectorToSCFPass());
