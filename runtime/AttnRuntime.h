@@ -1,0 +1,127 @@
+/*===- AttnRuntime.h - Loading and launching compiled kernels (C API) -----===*
+ *
+ * The C interface of the GPU runtime, for C, C++ and Python (ctypes, see
+ * runtime/python/attn_runtime.py). It loads a kernel's artefacts (NAME.json
+ * and the NAME.cubin or NAME.ptx beside it, docs/artefacts.md), checks the
+ * operands of an attention kernel against what it was compiled for, and
+ * launches it through the CUDA driver, which it opens at run time: nothing
+ * here links libcuda, and everything but the launch works without a GPU.
+ *
+ * Every function returns a status; on failure attn_last_error() holds one
+ * line (per thread) that names the operand or file at fault, the expected and
+ * the actual value, and what to do.
+ *
+ *   attn_kernel *k;
+ *   if (attn_kernel_load("out/attn_sm80_bf16_d128.json", &k) != ATTN_OK)
+ *     fprintf(stderr, "%s\n", attn_last_error());
+ *   attn_tensor q = {q_ptr, ATTN_BF16, 4, {B, Hq, Sq, D}, {...strides...}};
+ *   ...
+ *   attn_attention_launch(k, &q, &k_, &v, NULL, NULL, &out, NULL, stream);
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef ATTN_RUNTIME_ATTNRUNTIME_H
+#define ATTN_RUNTIME_ATTNRUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define ATTN_API __attribute__((visibility("default")))
+#else
+#define ATTN_API
+#endif
+
+typedef enum {
+  ATTN_OK = 0,
+  ATTN_ERROR_NO_DEVICE, /* no driver library, no GPU, or the driver failed to start */
+  ATTN_ERROR_DRIVER,    /* a driver call failed (loading the module, ...) */
+  ATTN_ERROR_ARTEFACT,  /* the .json, .cubin or .ptx is missing or malformed */
+  ATTN_ERROR_ARGUMENT,  /* null pointer, operand missing or unexpected, wrong count */
+  ATTN_ERROR_DTYPE,     /* element type differs from the compiled one */
+  ATTN_ERROR_SHAPE,     /* rank, extents, or a size beyond the i32 parameters */
+  ATTN_ERROR_LAYOUT,    /* a stride the kernel cannot take (innermost not 1, negative) */
+  ATTN_ERROR_ALIGNMENT, /* a base pointer or row not 16-byte aligned */
+  ATTN_ERROR_GRID,      /* a grid dimension beyond the device's limits */
+  ATTN_ERROR_LAUNCH     /* the device cannot run it (shared memory, arch) or cuLaunchKernel failed */
+} attn_status;
+
+/* "ATTN_OK", "ATTN_ERROR_SHAPE", ...; "ATTN_UNKNOWN_STATUS" otherwise. */
+ATTN_API const char *attn_status_name(attn_status status);
+/* The message of the calling thread's last failure ("" if none yet). Valid
+ * until that thread's next runtime call. */
+ATTN_API const char *attn_last_error(void);
+
+/* Loads the CUDA driver and makes a context current on this thread: the one
+ * already current (PyTorch's) if any, else device 0's primary context.
+ * ATTN_ERROR_NO_DEVICE, with the reason, when there is no usable GPU. The
+ * launch functions call it themselves; tools call it to decide to skip. */
+ATTN_API attn_status attn_device_init(void);
+
+typedef struct attn_kernel attn_kernel; /* opaque */
+
+/* Reads and checks NAME.json and the NAME.cubin (else NAME.ptx) next to it.
+ * Needs no GPU: the module is loaded into the current context at the first
+ * launch (and once more per further context). */
+ATTN_API attn_status attn_kernel_load(const char *json_path, attn_kernel **out);
+ATTN_API void attn_kernel_free(attn_kernel *kernel); /* NULL is fine */
+ATTN_API const char *attn_kernel_name(const attn_kernel *kernel);
+/* 1 when the .json has the "attn" section (an attn-compile kernel), 0 for
+ * any other (Triton) kernel. */
+ATTN_API int attn_kernel_is_attention(const attn_kernel *kernel);
+/* The number of parameters of the PTX's .entry, and the byte size of each;
+ * -1 when no .ptx was next to the .json (or i is out of range). */
+ATTN_API int attn_kernel_param_count(const attn_kernel *kernel);
+ATTN_API int attn_kernel_param_size(const attn_kernel *kernel, int i);
+
+enum { ATTN_F16 = 0, ATTN_BF16, ATTN_F32, ATTN_BOOL, ATTN_I32, ATTN_I64 };
+
+/* A device buffer seen as a strided array: the canonical [B, H, S, D] view
+ * for q, k, v, out and mask, [B, H, S] for lse, [B] for kv_lengths. Strides
+ * are in elements; axes beyond `rank` are ignored. An axis of extent 1 may
+ * have any stride (the runtime passes 0). */
+typedef struct {
+  void *data;
+  int dtype; /* ATTN_F16, ... */
+  int rank;
+  int64_t shape[4];
+  int64_t strides[4];
+} attn_tensor;
+
+/* Checks the operands of an attention kernel without touching the GPU and
+ * fills grid[3] with the launch grid. mask, kv_lengths and lse must be given
+ * exactly when the kernel was compiled with them (NULL otherwise). */
+ATTN_API attn_status attn_attention_check(
+    const attn_kernel *kernel, const attn_tensor *q, const attn_tensor *k,
+    const attn_tensor *v, const attn_tensor *mask,
+    const attn_tensor *kv_lengths, const attn_tensor *out,
+    const attn_tensor *lse, unsigned grid[3]);
+
+/* attn_attention_check, then cuLaunchKernel on `stream` (a CUstream; NULL is
+ * the context's default stream) with the parameters of the ABI. Returns once
+ * the launch is queued: errors of the running kernel show up at the next
+ * synchronization, as with any CUDA launch. */
+ATTN_API attn_status attn_attention_launch(
+    attn_kernel *kernel, const attn_tensor *q, const attn_tensor *k,
+    const attn_tensor *v, const attn_tensor *mask,
+    const attn_tensor *kv_lengths, const attn_tensor *out,
+    const attn_tensor *lse, void *stream);
+
+/* Launches any kernel (a Triton one, say) with raw arguments: args[i] points
+ * at the value of parameter i, in the kernel's order, as cuLaunchKernel
+ * takes them. Block [32 * num_warps, 1, 1] and dynamic shared memory
+ * "shared" come from the .json. When the .ptx is known, nargs must equal its
+ * parameter count, or be two less when the last two are the global and
+ * profile scratch pointers that Triton 3.x appends and the .json's
+ * global_scratch_size and profile_scratch_size are 0: they are passed as
+ * NULL, as Triton's own launcher does. */
+ATTN_API attn_status attn_launch_raw(attn_kernel *kernel, const unsigned grid[3],
+                                     void **args, int nargs, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTN_RUNTIME_ATTNRUNTIME_H */

@@ -1,0 +1,373 @@
+//===- GpuTest.cpp - attn-gpu-test ----------------------------------------===//
+//
+// attn-gpu-test [--seed N] KERNEL.json...
+// Runs each attention kernel on random inputs through the runtime's C API
+// and compares its out (and lse, when compiled with it) with the float64
+// reference, in three configurations that cover short and long keys, more
+// queries than keys, [B, S, H, D] buffers passed as strided views, a mask
+// shorter than seq_kv and broadcast over heads or batch, and rows that see
+// no key (which must come out exactly zero). Relative error bounds: 1e-2
+// for bf16, 3e-3 for f16, 1e-4 for f32; no NaN anywhere.
+// One line per kernel, then "N passed, N failed"; exits 0 when all passed,
+// 1 when one failed, 77 (skipped) when there is no CUDA device.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/AttnRuntime.h"
+#include "runtime/Compare.h"
+#include "runtime/CudaDriver.h"
+#include "runtime/KernelArtefact.h"
+#include "runtime/Reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace attn::rt;
+
+namespace {
+
+constexpr int kSkipped = 77;
+const double kInf = std::numeric_limits<double>::infinity();
+
+const CudaDriver *driver = nullptr;
+
+// A device allocation, freed with its owner.
+class DeviceBuffer {
+public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  ~DeviceBuffer() {
+    if (ptr_)
+      driver->cuMemFree(ptr_);
+  }
+  std::string allocate(size_t bytes) {
+    CUresult r = driver->cuMemAlloc(&ptr_, std::max<size_t>(bytes, 16));
+    return r == CUDA_SUCCESS ? "" : driver->errorText("cuMemAlloc", r);
+  }
+  void *data() const { return reinterpret_cast<void *>(ptr_); }
+  CUdeviceptr ptr() const { return ptr_; }
+
+private:
+  CUdeviceptr ptr_ = 0;
+};
+
+int attnDType(DType t) {
+  switch (t) {
+  case DType::F16: return ATTN_F16;
+  case DType::BF16: return ATTN_BF16;
+  case DType::F32: return ATTN_F32;
+  case DType::Bool: return ATTN_BOOL;
+  case DType::I32: return ATTN_I32;
+  default: return ATTN_I64;
+  }
+}
+
+// A host tensor placed on the device with the given strides (in elements),
+// the rest of the allocation filled with `fill` bytes.
+struct DeviceTensor {
+  DeviceBuffer buffer;
+  attn_tensor view{};
+  size_t elements = 0; // allocated
+
+  std::string upload(const Tensor &t, std::vector<int64_t> strides,
+                     uint8_t fill) {
+    const size_t es = dtypeSize(t.dtype);
+    elements = 1;
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      elements += size_t((t.shape[i] - 1) * strides[i]);
+    std::vector<uint8_t> staging(elements * es, fill);
+    forEach(t, strides, [&](size_t flat, size_t offset) {
+      std::memcpy(&staging[offset * es], &t.bytes[flat * es], es);
+    });
+    if (std::string e = buffer.allocate(staging.size()); !e.empty())
+      return e;
+    view.data = buffer.data();
+    view.dtype = attnDType(t.dtype);
+    view.rank = int(t.shape.size());
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      view.shape[i] = t.shape[i], view.strides[i] = strides[i];
+    CUresult r =
+        driver->cuMemcpyHtoD(buffer.ptr(), staging.data(), staging.size());
+    return r == CUDA_SUCCESS ? "" : driver->errorText("cuMemcpyHtoD", r);
+  }
+
+  // Reads the view back into `t` (whose dtype and shape are set).
+  std::string download(Tensor &t) const {
+    const size_t es = dtypeSize(t.dtype);
+    std::vector<uint8_t> staging(elements * es);
+    if (CUresult r = driver->cuMemcpyDtoH(staging.data(), buffer.ptr(),
+                                          staging.size());
+        r != CUDA_SUCCESS)
+      return driver->errorText("cuMemcpyDtoH", r);
+    t.bytes.assign(t.numel() * es, 0);
+    std::vector<int64_t> strides(view.strides, view.strides + view.rank);
+    forEach(t, strides, [&](size_t flat, size_t offset) {
+      std::memcpy(&t.bytes[flat * es], &staging[offset * es], es);
+    });
+    return "";
+  }
+
+  // Calls f(flat index in t, element offset in the strided buffer).
+  template <typename F>
+  static void forEach(const Tensor &t, const std::vector<int64_t> &strides,
+                      F f) {
+    std::vector<int64_t> index(t.shape.size(), 0);
+    for (size_t flat = 0; flat < t.numel(); ++flat) {
+      int64_t offset = 0;
+      for (size_t i = 0; i < index.size(); ++i)
+        offset += index[i] * strides[i];
+      f(flat, size_t(offset));
+      for (size_t i = index.size(); i-- > 0;) {
+        if (++index[i] < t.shape[i])
+          break;
+        index[i] = 0;
+      }
+    }
+  }
+};
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;)
+    strides[i - 1] = strides[i] * shape[i];
+  return strides;
+}
+
+// A [B, H, S, D] tensor stored as [B, S, H, D].
+std::vector<int64_t> bshdStrides(const std::vector<int64_t> &shape) {
+  const int64_t H = shape[1], S = shape[2], D = shape[3];
+  return {S * H * D, D, H * D, 1};
+}
+
+struct Config {
+  int64_t batch, seqQ, seqKv;
+  bool bshd;              // q, k, v, out as [B, S, H, D] buffers
+  int64_t maskBatch;      // B or 1
+  int64_t maskHeads;      // Hq or 1
+  int64_t maskKeysShort;  // mask_keys = seq_kv - this
+  std::vector<int64_t> lengths;
+
+  std::string describe() const {
+    return "B=" + std::to_string(batch) + " Sq=" + std::to_string(seqQ) +
+           " Skv=" + std::to_string(seqKv) + (bshd ? " bshd" : " bhsd");
+  }
+};
+
+std::vector<Config> configs(const AttentionSpec &a) {
+  return {
+      {2, 77, 130, false, 2, a.qHeads, 0, {127, 65}},
+      {2, 130, 1029, true, 2, 1, 7, {0, 1029}},
+      {2, 130, 77, false, 1, 1, 0, {77, 1}},
+  };
+}
+
+double toleranceOf(DType t) {
+  return t == DType::BF16 ? 1e-2 : t == DType::F16 ? 3e-3 : 1e-4;
+}
+
+Tensor randomNormal(DType dtype, std::vector<int64_t> shape,
+                    std::mt19937_64 &rng) {
+  Tensor t = Tensor::zeros(dtype, std::move(shape));
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (size_t i = 0; i < t.numel(); ++i)
+    t.set(i, normal(rng));
+  return t;
+}
+
+// Keeps about 80% of the keys; rows (b 0, i 1) and (last b, i Sq-1) keep
+// none. Bool masks keep with true; float masks add a bias or -inf.
+Tensor randomMask(DType dtype, const Config &c, std::mt19937_64 &rng) {
+  const int64_t keys = c.seqKv - c.maskKeysShort;
+  Tensor m = Tensor::zeros(dtype, {c.maskBatch, c.maskHeads, c.seqQ, keys});
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  size_t flat = 0;
+  for (int64_t b = 0; b < c.maskBatch; ++b)
+    for (int64_t h = 0; h < c.maskHeads; ++h)
+      for (int64_t i = 0; i < c.seqQ; ++i) {
+        bool emptyRow = (b == 0 && i == 1) ||
+                        (b == c.maskBatch - 1 && i == c.seqQ - 1);
+        for (int64_t j = 0; j < keys; ++j, ++flat) {
+          bool keep = !emptyRow && u(rng) < 0.8;
+          double bias = u(rng) - 0.5;
+          m.set(flat, dtype == DType::Bool ? double(keep)
+                                           : (keep ? bias : -kInf));
+        }
+      }
+  return m;
+}
+
+struct Outcome {
+  std::string error;
+  double outRel = 0, lseRel = 0;
+};
+
+Outcome runConfig(attn_kernel *kernel, const AttentionSpec &a,
+                  const Config &c, std::mt19937_64 &rng) {
+  Outcome o;
+  const int64_t B = c.batch, Sq = c.seqQ, Skv = c.seqKv;
+  Tensor q = randomNormal(a.dtype, {B, a.qHeads, Sq, a.headDim}, rng);
+  Tensor k = randomNormal(a.dtype, {B, a.kvHeads, Skv, a.headDim}, rng);
+  Tensor v = randomNormal(a.dtype, {B, a.kvHeads, Skv, a.valueDim}, rng);
+  Tensor out = Tensor::zeros(a.dtype, {B, a.qHeads, Sq, a.valueDim});
+  Tensor lse = Tensor::zeros(DType::F32, {B, a.qHeads, Sq});
+  Tensor mask, lengths;
+  if (a.maskDtype)
+    mask = randomMask(*a.maskDtype, c, rng);
+  if (a.lengthsDtype) {
+    lengths = Tensor::zeros(*a.lengthsDtype, {B});
+    for (int64_t b = 0; b < B; ++b)
+      lengths.set(size_t(b), double(std::min(c.lengths[size_t(b)], Skv)));
+  }
+
+  auto layout = [&](const Tensor &t) {
+    return c.bshd ? bshdStrides(t.shape) : contiguousStrides(t.shape);
+  };
+  DeviceTensor dq, dk, dv, dout, dmask, dlengths, dlse;
+  std::string e;
+  if ((e = dq.upload(q, layout(q), 0)).empty() &&
+      (e = dk.upload(k, layout(k), 0)).empty() &&
+      (e = dv.upload(v, layout(v), 0)).empty() &&
+      // NaN bytes, so that an element the kernel never writes shows.
+      (e = dout.upload(out, layout(out), 0xff)).empty() && a.lse)
+    e = dlse.upload(lse, contiguousStrides(lse.shape), 0xff);
+  if (e.empty() && a.maskDtype) {
+    // Rows padded to 16 bytes, as the kernel's row copies need.
+    const int64_t perRow = 16 / int64_t(dtypeSize(*a.maskDtype));
+    std::vector<int64_t> shape = mask.shape;
+    shape[3] = (shape[3] + perRow - 1) / perRow * perRow;
+    e = dmask.upload(mask, contiguousStrides(shape), 0);
+  }
+  if (e.empty() && a.lengthsDtype)
+    e = dlengths.upload(lengths, {1}, 0);
+  if (!e.empty())
+    return {e};
+
+  attn_status s = attn_attention_launch(
+      kernel, &dq.view, &dk.view, &dv.view, a.maskDtype ? &dmask.view : nullptr,
+      a.lengthsDtype ? &dlengths.view : nullptr, &dout.view,
+      a.lse ? &dlse.view : nullptr, nullptr);
+  if (s != ATTN_OK)
+    return {std::string(attn_status_name(s)) + ": " + attn_last_error()};
+  if (CUresult r = driver->cuCtxSynchronize(); r != CUDA_SUCCESS)
+    return {"the kernel failed: " + driver->errorText("cuCtxSynchronize", r)};
+  if ((e = dout.download(out)).empty() && a.lse)
+    e = dlse.download(lse);
+  if (!e.empty())
+    return {e};
+
+  AttentionParams p;
+  p.scale = a.scale;
+  p.softcap = a.softcap;
+  p.causal = a.causal;
+  p.window = a.window;
+  p.branches = a.branches;
+  p.bottomRight = a.bottomRight;
+  p.layout = Layout::BHSD;
+  p.numQHeads = a.qHeads;
+  p.numKvHeads = a.kvHeads;
+  Tensor refOut, refLse;
+  if (std::string err = referenceAttention(
+          q, k, v, a.maskDtype ? &mask : nullptr,
+          a.lengthsDtype ? &lengths : nullptr, p, refOut, refLse);
+      !err.empty())
+    return {"reference: " + err};
+
+  const Tolerance tol{toleranceOf(a.dtype), kInf};
+  Comparison cmp = compareTensors(out, refOut, tol);
+  o.outRel = cmp.rel;
+  if (!cmp.problem.empty())
+    return {"out: " + cmp.problem};
+  // A row that sees no key is exactly zero (not merely close).
+  const int64_t Dv = a.valueDim;
+  for (size_t row = 0; row < refLse.numel(); ++row) {
+    if (refLse.get(row) != -kInf)
+      continue;
+    for (int64_t d = 0; d < Dv; ++d)
+      if (out.get(row * size_t(Dv) + size_t(d)) != 0)
+        return {"out: row " + std::to_string(row) +
+                " sees no key but is not zero at d=" + std::to_string(d)};
+  }
+  if (a.lse) {
+    cmp = compareTensors(lse, refLse, tol);
+    o.lseRel = cmp.rel;
+    if (!cmp.problem.empty())
+      return {"lse: " + cmp.problem};
+  }
+  return o;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  uint64_t seed = 1234;
+  std::vector<const char *> paths;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    else
+      paths.push_back(argv[i]);
+  }
+  if (paths.empty()) {
+    std::fprintf(stderr, "usage: attn-gpu-test [--seed N] KERNEL.json...\n");
+    return 2;
+  }
+  std::string why;
+  driver = cudaDriver(why);
+  if (!driver) {
+    std::printf("%s\n", why.c_str());
+    return kSkipped;
+  }
+
+  int passed = 0, failed = 0;
+  for (const char *path : paths) {
+    attn_kernel *kernel = nullptr;
+    if (attn_kernel_load(path, &kernel) != ATTN_OK) {
+      std::printf("FAIL %s: %s\n", path, attn_last_error());
+      ++failed;
+      continue;
+    }
+    // The spec the runtime read, for the reference's parameters.
+    const KernelArtefact &art = artefactOf(*kernel);
+    const char *name = attn_kernel_name(kernel);
+    if (!art.attn) {
+      std::printf("SKIP %s: not an attention kernel (no \"attn\" section)\n",
+                  name);
+      attn_kernel_free(kernel);
+      continue;
+    }
+    std::mt19937_64 rng(seed);
+    std::string error;
+    double outRel = 0, lseRel = 0;
+    for (const Config &c : configs(*art.attn)) {
+      Outcome o = runConfig(kernel, *art.attn, c, rng);
+      if (!o.error.empty()) {
+        error = c.describe() + ": " + o.error;
+        break;
+      }
+      outRel = std::max(outRel, o.outRel);
+      lseRel = std::max(lseRel, o.lseRel);
+    }
+    if (error.empty()) {
+      std::printf("PASS %s  out rel=%.2e", name, outRel);
+      if (art.attn->lse)
+        std::printf(" lse rel=%.2e", lseRel);
+      std::printf("\n");
+      ++passed;
+    } else {
+      std::printf("FAIL %s: %s\n", name, error.c_str());
+      ++failed;
+    }
+    std::fflush(stdout);
+    attn_kernel_free(kernel);
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
