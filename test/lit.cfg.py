@@ -42,6 +42,25 @@ ptxas = os.environ.get("PTXAS") or os.path.join(
     os.environ.get("CUDA_PATH", "/usr/local/cuda"), "bin", "ptxas")
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
+if os.path.exists(os.path.join(os.environ.get("CUDA_PATH", "/usr/local/cuda"), "bin", "nvcc")):
+    config.available_features.add("nvcc")
+
+# The Python that CMake found (lit's own %python may be another one), resolved
+# past any shim, and the packages that optional runtime tests use (never the
+# build).
+def python_with(module):
+    try:
+        run = subprocess.run([config.python_executable, "-c",
+                              "import sys; import " + module + "; print(sys.executable)"],
+                             capture_output=True, text=True, timeout=120)
+        return run.stdout.strip() if run.returncode == 0 else None
+    except Exception:
+        return None
+
+config.substitutions.append(("%attn_python", python_with("sys") or config.python_executable))
+for module in ["triton", "torch"]:
+    if python_with(module):
+        config.available_features.add(module)
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = [
@@ -51,6 +70,6 @@ tools = [
 ]
 for optional in ["attn-run", "attn-conformance", "attn-compile", "attn-bench",
                  "attn-runtime-test", "attn-random-test", "attn-reference-check",
-                 "attn-runtime-unit"]:
+                 "attn-runtime-unit", "attn-gpu-test", "attn-gpu-runtime-unit"]:
     tools.append(ToolSubst(optional, unresolved="ignore"))
 llvm_config.add_tool_substitutions(tools, tool_dirs)
