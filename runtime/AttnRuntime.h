@@ -50,8 +50,8 @@ typedef enum {
 
 /* "ATTN_OK", "ATTN_ERROR_SHAPE", ...; "ATTN_UNKNOWN_STATUS" otherwise. */
 ATTN_API const char *attn_status_name(attn_status status);
-/* The message of the calling thread's last failure ("" if none yet). Valid
- * until that thread's next runtime call. */
+/* The message of the calling thread's last failure ("" if none yet); a
+ * success leaves it as it was. Valid until that thread's next failure. */
 ATTN_API const char *attn_last_error(void);
 
 /* Loads the CUDA driver and makes a context current on this thread: the one
