@@ -55,6 +55,40 @@ Value MaskModel::tileIsFull(ImplicitLocOpBuilder &b, Value pLo, Value pHi,
   return full;
 }
 
+std::pair<Value, Value>
+MaskModel::fullTiles(ImplicitLocOpBuilder &b, Value pLo, Value pHi, Value lo,
+                     Value hi, Value tiles, int64_t size, bool wholeTiles) const {
+  Type t = pLo.getType();
+  Value n = constant(b, t, size), zero = constant(b, t, 0);
+  auto floorDiv = [&](Value x) { return arith::FloorDivSIOp::create(b, x, n); };
+  // Each rule bounds t from above (the tile ends early enough) or below.
+  Value first = zero, last = tiles;
+  auto below = [&](Value bound) { last = arith::MinSIOp::create(b, last, bound); };
+  if (spec.hasMask())
+    below(zero);
+  if (wholeTiles) // j0 + size <= hi
+    below(floorDiv(arith::SubIOp::create(b, hi, lo)));
+  auto keysUpTo = [&](Value limit) { // j0 + size - 1 <= limit
+    below(floorDiv(arith::AddIOp::create(
+        b, arith::SubIOp::create(b, limit, lo), constant(b, t, 1))));
+  };
+  if (spec.causal || spec.branches)
+    keysUpTo(pLo);
+  if (spec.branches) // only the shared prefix is plain causal: j0 + size <= P
+    keysUpTo(constant(b, t, spec.branches->first - 1));
+  if (spec.window && spec.window->second >= 0)
+    keysUpTo(arith::AddIOp::create(b, pLo, constant(b, t, spec.window->second)));
+  if (spec.window && spec.window->first >= 0) // j0 >= pHi - left
+    first = arith::CeilDivSIOp::create(
+        b,
+        arith::SubIOp::create(
+            b, arith::SubIOp::create(b, pHi, constant(b, t, spec.window->first)), lo),
+        n);
+  first = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, first, zero), tiles);
+  last = arith::MaxSIOp::create(b, last, first);
+  return {first, last};
+}
+
 Value MaskModel::visible(ImplicitLocOpBuilder &b, Value pos, Value key) const {
   Type t = pos.getType();
   Type i1 = b.getI1Type();

@@ -34,6 +34,16 @@ public:
   Value tileIsFull(ImplicitLocOpBuilder &b, Value pLo, Value pHi, Value kLo,
                    Value kHi) const;
 
+  /// Key tiles t of [lo + t * size, lo + (t + 1) * size) for t in [0, tiles):
+  /// those in [first, last) need no per-element test for any position of
+  /// [pLo, pHi]; the ones before and after do. With `wholeTiles`, a tile
+  /// that reaches past `hi` is not full (kernels that always compute whole
+  /// tiles must mask its tail). Index or integer values.
+  std::pair<Value, Value> fullTiles(ImplicitLocOpBuilder &b, Value pLo,
+                                    Value pHi, Value lo, Value hi,
+                                    Value tiles, int64_t size,
+                                    bool wholeTiles) const;
+
   /// i1 (or a vector of i1): key `key` is visible to absolute position `pos`
   /// under the structured masks. Both are i64 or vectors of i64 of one shape;
   /// valid lengths and explicit masks are not included.

@@ -5,6 +5,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
@@ -26,7 +29,12 @@ namespace mlir::attn {
 /// tiles run on OpenMP threads.
 void buildAttnToCpuPipeline(OpPassManager &pm);
 
-/// Registers the named pipelines (attn-to-cpu).
+/// attn-to-nvvm: canonicalize, plan tiles for `chip`, generate the kernels
+/// and lower the gpu.module to the LLVM/NVVM dialects with an NVVM target
+/// attached, ready for gpu-module-to-binary (PTX) or attn-compile.
+void buildAttnToNvvmPipeline(OpPassManager &pm, StringRef chip);
+
+/// Registers the named pipelines (attn-to-cpu, attn-to-nvvm).
 void registerAttnPipelines();
 } // namespace mlir::attn
 

@@ -40,6 +40,40 @@ def AttnLowerToCpu : Pass<"attn-lower-to-cpu", "::mlir::ModuleOp"> {
     "::mlir::vector::VectorDialect"];
 }
 
+def AttnLowerToGpu : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "generate fused tensor-core kernels for attention ops";
+  let description = [{
+    For every `attn.attention` with an `sm_80`/`sm_90` tile plan, generates
+    (once per distinct kernel) a `gpu.func` in a `gpu.module` of its own
+    (both named after the kernel, so each becomes one artefact):
+    FlashAttention-2 forward with `nvvm.mma.sync` m16n8k16 (f16/bf16, f32
+    accumulation), `nvvm.ldmatrix`, `nvvm.cp.async` double buffering into
+    dynamic shared memory, warp shuffles for row statistics and `ex2.approx`
+    for the online softmax. Grid: (query tiles, Hkv, B); the kernel's
+    parameters are raw pointers, sizes and strides (docs/artefacts.md), so one
+    kernel serves every batch, length and layout. The op is annotated with
+    `attn.gpu_kernel = @name::@name` for the host side (the runtime) to
+    launch.
+
+    Before:
+    ```mlir
+    %o = attn.attention %q, %k, %v {causal, tile_plan = #attn.tile_plan<target = sm_80, ...>} : ...
+    ```
+    After:
+    ```mlir
+    gpu.module @attn_sm_80_f16_d64_g1_causal_... {
+      llvm.mlir.global external @__attn_shared() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+      gpu.func @attn_sm_80_f16_d64_g1_causal_...(%q: !llvm.ptr<1>, ...) kernel { ... nvvm.mma.sync ... }
+    }
+    %o = attn.attention %q, %k, %v {attn.gpu_kernel = @attn_sm_80_...::@attn_sm_80_..., causal, ...} : ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::NVVM::NVVMDialect", "::mlir::scf::SCFDialect"];
+}
+
 def AttnBalanceParallelLoops : Pass<"attn-balance-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "schedule the OpenMP loops of attention kernels dynamically";
   let description = [{

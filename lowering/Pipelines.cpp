@@ -5,6 +5,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -45,7 +46,39 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void mlir::attn::buildAttnToNvvmPipeline(OpPassManager &pm, StringRef chip) {
+  pm.addPass(createCanonicalizerPass());
+  AttnPlanTilesOptions plan;
+  plan.target = chip.str();
+  pm.addPass(createAttnPlanTiles(plan));
+  pm.addPass(createAttnLowerToGpu());
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createConvertNVVMToLLVMPass()); // inline PTX -> llvm.inline_asm
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = chip.str();
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+}
+
+namespace {
+struct NvvmPipelineOptions : PassPipelineOptions<NvvmPipelineOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+                           llvm::cl::init("sm_80")};
+};
+} // namespace
+
 void mlir::attn::registerAttnPipelines() {
+  PassPipelineRegistration<NvvmPipelineOptions>(
+      "attn-to-nvvm",
+      "generate fused GPU kernels and lower them to the LLVM/NVVM dialects",
+      [](OpPassManager &pm, const NvvmPipelineOptions &options) {
+        buildAttnToNvvmPipeline(pm, options.chip);
+      });
   PassPipelineRegistration<>(
       "attn-to-cpu",
       "lower attention to fused CPU kernels and everything to the LLVM dialect",

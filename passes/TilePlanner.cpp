@@ -22,8 +22,11 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
                            /*warps=*/1, /*stages=*/1);
 }
 
-/// NVIDIA (mma.sync m16n8k16): 4 warps of 16-row slabs, the key tile sized so
-/// that the score and output fragments fit in registers without spills.
+/// NVIDIA (mma.sync m16n8k16): 4 warps, each with 32 query rows (two 16-row
+/// tiles) up to head dim 128, so each K/V element read from shared memory
+/// feeds two MMAs; 16 rows and 32-key tiles for head dim 256, so the score
+/// and output fragments fit in registers. Groups larger than the tile get a
+/// tile of whole groups. attn-compile halves q_block if ptxas still spills.
 static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   AttentionShape s = op.getShape();
   Type elt = op.getQuery().getType().getElementType();
@@ -36,7 +39,9 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
                 "up to 256, got Dqk = "
              << s.headDim << ", Dv = " << s.valueDim;
   int64_t d = std::max(s.headDim, s.valueDim);
-  int64_t qBlock = 64, kvBlock = d <= 128 ? 64 : 32;
+  int64_t group = s.queryHeads / s.kvHeads;
+  int64_t qBlock = std::max<int64_t>(d <= 128 ? 128 : 64, (group + 63) / 64 * 64);
+  int64_t kvBlock = d <= 128 ? 64 : 32;
   return TilePlanAttr::get(op.getContext(), target, qBlock, kvBlock,
                            /*warps=*/4, /*stages=*/2);
 }
