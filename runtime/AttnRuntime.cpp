@@ -249,47 +249,38 @@ bool scalarValue(const Problem &p, const std::string &name, int64_t &value) {
   return false;
 }
 
-Failure checkGridLimits(const int64_t grid[3], const std::string &what) {
-  static const int64_t limits[3] = {std::numeric_limits<int32_t>::max(), 65535,
-                                    65535};
-  static const char *names[3] = {"x", "y", "z"};
-  for (int i = 0; i < 3; ++i)
-    if (grid[i] < 1 || grid[i] > limits[i])
-      return fail(ATTN_ERROR_GRID,
-                  "grid." + std::string(names[i]) + what + " = " +
-                      str(grid[i]) + " is outside CUDA's limit [1, " +
-                      str(limits[i]) + "] for gridDim." + names[i] +
-                      "; split the problem");
-  return {};
+// gridDim.x up to 2^31 - 1, gridDim.y and z up to 65535. `what` says where
+// the value came from, for the message.
+Failure checkGridAxis(int axis, int64_t value, const std::string &what) {
+  static const char *const names[3] = {"x", "y", "z"};
+  const int64_t limit = axis == 0 ? std::numeric_limits<int32_t>::max() : 65535;
+  if (value >= 1 && value <= limit)
+    return {};
+  return fail(ATTN_ERROR_GRID, std::string("grid.") + names[axis] + what +
+                                   " = " + str(value) +
+                                   " is outside CUDA's limit [1, " +
+                                   str(limit) + "] for gridDim." +
+                                   names[axis] + "; split the problem");
 }
 
 Failure computeGrid(const AttentionSpec &a, const Problem &p,
                     unsigned grid[3]) {
-  int64_t dims[3];
-  std::string described; // for the message: "(batch)"
   for (int i = 0; i < 3; ++i) {
     const GridAxis &g = a.grid[i];
-    int64_t arg = 0;
-    if (g.kind != GridAxis::Kind::Value)
-      scalarValue(p, g.arg, arg); // known to exist: checked at load
-    dims[i] = g.kind == GridAxis::Kind::Value ? g.value
-              : g.kind == GridAxis::Kind::Arg ? arg
-                                              : (arg + g.value - 1) / g.value;
-  }
-  for (int i = 0; i < 3; ++i) {
-    const GridAxis &g = a.grid[i];
-    std::string what =
-        g.kind == GridAxis::Kind::Value ? ""
-        : g.kind == GridAxis::Kind::Arg
-            ? " (" + g.arg + ")"
-            : " (ceil_div(" + g.arg + ", " + str(g.value) + "))";
-    int64_t one[3] = {1, 1, 1};
-    one[i] = dims[i];
-    if (Failure f = checkGridLimits(one, what))
+    int64_t value = g.value;
+    std::string what;
+    if (g.kind != GridAxis::Kind::Value) {
+      int64_t arg = 0;
+      scalarValue(p, g.arg, arg); // a scalar of the ABI: checked at load
+      bool ceilDiv = g.kind == GridAxis::Kind::CeilDiv;
+      value = ceilDiv ? (arg + g.value - 1) / g.value : arg;
+      what = ceilDiv ? " (ceil_div(" + g.arg + ", " + str(g.value) + "))"
+                     : " (" + g.arg + ")";
+    }
+    if (Failure f = checkGridAxis(i, value, what))
       return f;
+    grid[i] = unsigned(value);
   }
-  for (int i = 0; i < 3; ++i)
-    grid[i] = unsigned(dims[i]);
   return {};
 }
 
@@ -674,9 +665,9 @@ attn_status attn_launch_raw(attn_kernel *kernel, const unsigned grid[3],
                             void **args, int nargs, void *stream) {
   if (!kernel || !grid)
     return report(fail(ATTN_ERROR_ARGUMENT, "kernel or grid is NULL"));
-  int64_t dims[3] = {grid[0], grid[1], grid[2]};
-  if (Failure f = checkGridLimits(dims, ""))
-    return report(f);
+  for (int i = 0; i < 3; ++i)
+    if (Failure f = checkGridAxis(i, grid[i], ""))
+      return report(f);
   std::vector<void *> params;
   if (Failure f = rawArguments(kernel->artefact, args, nargs, params))
     return report(f);
