@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Compiled attention kernels on a CUDA GPU, next to PyTorch.
+
+    python3 bench/gpu_bench.py --check DIR...   every kernel (*.json) against an fp32 PyTorch reference
+    python3 bench/gpu_bench.py --bench DIR      TFLOP/s of ours, SDPA (flash) and FlexAttention
+
+Kernels come from attn-compile (see tools/gpu-check.sh); they are launched
+through the runtime's ctypes binding (runtime/python/attn_runtime.py) on the
+same tensors PyTorch uses, timed with CUDA events.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime", "python"))
+from attn_runtime import Kernel  # noqa: E402
+
+DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
+TOLERANCE = {"f16": 3e-3, "bf16": 1e-2}
+
+
+def reference(q, k, v, meta, mask=None, lengths=None):
+    """fp32 attention per the semantics contract; [B, H, S, D] in, out and lse."""
+    b, hq, sq, _ = q.shape
+    skv = k.shape[2]
+    g = hq // k.shape[1]
+    kf = k.float().repeat_interleave(g, dim=1)
+    vf = v.float().repeat_interleave(g, dim=1)
+    s = (q.float() @ kf.transpose(-1, -2)) * meta["scale"]
+    if meta["softcap"]:
+        s = meta["softcap"] * torch.tanh(s / meta["softcap"])
+    i = torch.arange(sq, device=q.device)[:, None]
+    j = torch.arange(skv, device=q.device)[None, :]
+    valid = torch.full((b,), skv, device=q.device) if lengths is None else lengths.long()
+    vis = torch.ones(b, 1, sq, skv, dtype=torch.bool, device=q.device)
+    for bi in range(b):
+        off = int(valid[bi]) - sq if meta["alignment"] == "bottom_right" else 0
+        p = i + off
+        m = j < int(valid[bi])
+        if meta["causal"]:
+            m = m & (j <= p)
+        w = meta.get("window") or [-1, -1]
+        if w[0] >= 0:
+            m = m & (j >= p - w[0])
+        if w[1] >= 0:
+            m = m & (j <= p + w[1])
+        vis[bi, 0] = m
+    if mask is not None:
+        if mask.dtype == torch.bool:
+            vis = vis & mask
+        else:
+            s = s + mask.float()
+    s = s.masked_fill(~vis, float("-inf"))
+    mx = s.amax(-1, keepdim=True)
+    empty = torch.isinf(mx) & (mx < 0)
+    p = torch.exp(s - torch.where(empty, torch.zeros_like(mx), mx))
+    l = p.sum(-1, keepdim=True)
+    out = torch.where(l > 0, (p @ vf) / l.clamp_min(1e-30), torch.zeros(1, device=q.device))
+    lse = torch.where(l > 0, torch.log(l.clamp_min(1e-30)) + mx, torch.full_like(l, float("-inf")))
+    return out, lse.squeeze(-1), ~vis.any(-1)  # out, lse, rows that see nothing [B, 1, Sq]
+
+
+def inputs_for(meta, b, sq, skv, gen):
+    dt = DTYPES[meta["dtype"]]
+    dev = "cuda"
+    q = torch.randn(b, meta["q_heads"], sq, meta["head_dim"], device=dev, generator=gen).to(dt)
+    k = torch.randn(b, meta["kv_heads"], skv, meta["head_dim"], device=dev, generator=gen).to(dt)
+    v = torch.randn(b, meta["kv_heads"], skv, meta["value_dim"], device=dev, generator=gen).to(dt)
+    extra = {}
+    if meta.get("mask_dtype"):
+        # Rows padded to 16 bytes, as the kernels copy rows with cp.async; one
+        # query row per batch fully masked.
+        pad = (skv + 15) // 16 * 16
+        if meta["mask_dtype"] == "bool":
+            full = torch.rand(b, 1, sq, pad, device=dev, generator=gen) < 0.85
+            full[:, :, sq // 2, :] = False
+        else:
+            full = torch.randn(b, 1, sq, pad, device=dev, generator=gen).to(DTYPES.get(meta["mask_dtype"], torch.float32))
+        extra["mask"] = full[..., :skv]
+    if meta.get("lengths_dtype"):
+        ld = torch.int32 if meta["lengths_dtype"] == "i32" else torch.int64
+        extra["kv_lengths"] = torch.randint(0, skv + 1, (b,), device=dev, generator=gen, dtype=ld)
+    return q, k, v, extra
+
+
+def check(dirs):
+    files = sorted(f for d in dirs for f in glob.glob(os.path.join(d, "*.json")))
+    gen = torch.Generator(device="cuda").manual_seed(2026)
+    passed = failed = 0
+    for path in files:
+        meta_all = json.load(open(path))
+        meta = meta_all.get("attn")
+        if not meta:
+            continue
+        kernel = Kernel(path)
+        name = meta_all["name"]
+        problems, worst = [], 0.0
+        for b, sq, skv in [(2, 130, 1029), (3, 77, 77), (2, 257, 64), (1, 1, 300)]:
+            q, k, v, extra = inputs_for(meta, b, sq, skv, gen)
+            out = torch.empty(b, meta["q_heads"], sq, meta["value_dim"], device="cuda", dtype=q.dtype)
+            lse = torch.empty(b, meta["q_heads"], sq, device="cuda") if meta.get("lse") else None
+            kernel.launch(q, k, v, out, lse=lse, **extra)
+            torch.cuda.synchronize()
+            ref, ref_lse, dead = reference(q, k, v, meta, extra.get("mask"), extra.get("kv_lengths"))
+            rel = ((out.float() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
+            worst = max(worst, rel)
+            if torch.isnan(out).any():
+                problems.append(f"NaN at {b}x{sq}x{skv}")
+            if rel > TOLERANCE[meta["dtype"]]:
+                problems.append(f"rel {rel:.2e} at {b}x{sq}x{skv}")
+            dead_rows = dead.expand(b, meta["q_heads"], sq)
+            if dead_rows.any() and out[dead_rows].abs().max().item() != 0:
+                problems.append(f"fully masked rows not zero at {b}x{sq}x{skv}")
+            if lse is not None:
+                finite = torch.isfinite(ref_lse)
+                if not torch.equal(torch.isfinite(lse), finite) or (lse[finite] - ref_lse[finite]).abs().max().item() > 1e-2:
+                    problems.append(f"lse differs at {b}x{sq}x{skv}")
+        status = "PASS" if not problems else "FAIL " + "; ".join(problems)
+        print(f"{status}  {name}  rel={worst:.1e}", flush=True)
+        passed += not problems
+        failed += bool(problems)
+    print(f"{passed} passed, {failed} failed")
+    return failed == 0
+
+
+def cuda_time(fn, reps=10, calls=5):
+    """Median seconds per call; each timed sample is `calls` back-to-back
+    launches, so host-side launch costs overlap with the GPU's work."""
+    fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(calls):
+            fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1e3 / calls)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def bench(directory, flex_lengths):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    kernels = {}
+    for path in glob.glob(os.path.join(directory, "*.json")):
+        meta = json.load(open(path)).get("attn")
+        if meta and not meta.get("mask_dtype") and not meta.get("lengths_dtype") and not meta.get("lse"):
+            kernels[(meta["dtype"], meta["q_heads"], meta["kv_heads"], meta["head_dim"], meta["causal"])] = path
+    flex = None
+    try:
+        from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+        flex = torch.compile(flex_attention)
+    except Exception as e:  # older torch
+        print(f"FlexAttention unavailable: {e}")
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}")
+    print("| shape | ours TFLOP/s | SDPA flash TFLOP/s | ours / SDPA | Flex TFLOP/s | ours / Flex |")
+    print("|---|---|---|---|---|---|")
+    for (dtype, hq, hkv, d, causal), path in sorted(kernels.items()):
+        kernel = Kernel(path)
+        for s in (4096, 8192, 16384):
+            b = max(1, 16384 // s)
+            q = torch.randn(b, hq, s, d, device="cuda", dtype=DTYPES[dtype])
+            k = torch.randn(b, hkv, s, d, device="cuda", dtype=DTYPES[dtype])
+            v = torch.randn_like(k)
+            out = torch.empty_like(q)
+            flops = 4 * b * hq * s * s * d / (2 if causal else 1)
+            ours = cuda_time(lambda: kernel.launch(q, k, v, out))
+            with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                kk, vv = (k, v) if hq == hkv else (k.repeat_interleave(hq // hkv, 1), v.repeat_interleave(hq // hkv, 1))
+                sdpa = cuda_time(lambda: torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal))
+                ref = torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal)
+            err = ((out.float() - ref.float()).norm() / ref.float().norm()).item()
+            flex_cell = "- | -"
+            if flex is not None and s in flex_lengths:
+                try:
+                    bm = create_block_mask(lambda b_, h_, qi, ki: qi >= ki, None, None, s, s) if causal else None
+                    t = cuda_time(lambda: flex(q, k, v, block_mask=bm, enable_gqa=hq != hkv))
+                    flex_cell = f"{flops / t / 1e12:.0f} | {t / ours:.2f}x"
+                except Exception as e:
+                    flex_cell = f"failed ({type(e).__name__}) | -"
+            label = f"{dtype} {'causal' if causal else 'dense'} B={b} H={hq}/{hkv} S={s} D={d}"
+            print(f"| {label} | {flops / ours / 1e12:.0f} | {flops / sdpa / 1e12:.0f} | "
+                  f"{sdpa / ours:.2f}x | {flex_cell} |  (vs SDPA rel {err:.1e})", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", nargs="*", default=[])
+    ap.add_argument("--bench")
+    ap.add_argument("--flex-lengths", default="4096,16384")
+    args = ap.parse_args()
+    ok = True
+    if args.check:
+        ok = check(args.check)
+    if args.bench:
+        bench(args.bench, {int(x) for x in args.flex_lengths.split(",") if x})
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
