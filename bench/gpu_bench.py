@@ -149,11 +149,11 @@ def cuda_time(fn, reps=10, calls=5):
 
 def bench(directory, flex_lengths):
     from torch.nn.attention import SDPBackend, sdpa_kernel
-    kernels = {}
-    for path in glob.glob(os.path.join(directory, "*.json")):
+    kernels = []
+    for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
         meta = json.load(open(path)).get("attn")
         if meta and not meta.get("mask_dtype") and not meta.get("lengths_dtype") and not meta.get("lse"):
-            kernels[(meta["dtype"], meta["q_heads"], meta["kv_heads"], meta["head_dim"], meta["causal"])] = path
+            kernels.append((path, meta))
     flex = None
     try:
         from torch.nn.attention.flex_attention import create_block_mask, flex_attention
@@ -161,10 +161,14 @@ def bench(directory, flex_lengths):
     except Exception as e:  # older torch
         print(f"FlexAttention unavailable: {e}")
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}")
-    print("| shape | ours TFLOP/s | SDPA flash TFLOP/s | ours / SDPA | Flex TFLOP/s | ours / Flex |")
-    print("|---|---|---|---|---|---|")
-    for (dtype, hq, hkv, d, causal), path in sorted(kernels.items()):
+    print("| kernel | shape | ours TFLOP/s | SDPA flash TFLOP/s | ours / SDPA | Flex TFLOP/s | ours / Flex |")
+    print("|---|---|---|---|---|---|---|")
+    flexed = set()
+    for path, meta in kernels:
         kernel = Kernel(path)
+        dtype, hq, hkv, d, causal = (meta["dtype"], meta["q_heads"], meta["kv_heads"],
+                                     meta["head_dim"], meta["causal"])
+        plan = f"q{meta['q_block']}k{meta['kv_block']}"
         for s in (4096, 8192, 16384):
             b = max(1, 16384 // s)
             q = torch.randn(b, hq, s, d, device="cuda", dtype=DTYPES[dtype])
@@ -173,13 +177,15 @@ def bench(directory, flex_lengths):
             out = torch.empty_like(q)
             flops = 4 * b * hq * s * s * d / (2 if causal else 1)
             ours = cuda_time(lambda: kernel.launch(q, k, v, out))
+            kk, vv = (k, v) if hq == hkv else (k.repeat_interleave(hq // hkv, 1), v.repeat_interleave(hq // hkv, 1))
             with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                kk, vv = (k, v) if hq == hkv else (k.repeat_interleave(hq // hkv, 1), v.repeat_interleave(hq // hkv, 1))
                 sdpa = cuda_time(lambda: torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal))
                 ref = torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal)
             err = ((out.float() - ref.float()).norm() / ref.float().norm()).item()
             flex_cell = "- | -"
-            if flex is not None and s in flex_lengths:
+            key = (dtype, hq, hkv, d, causal, s)
+            if flex is not None and s in flex_lengths and key not in flexed:
+                flexed.add(key)
                 try:
                     bm = create_block_mask(lambda b_, h_, qi, ki: qi >= ki, None, None, s, s) if causal else None
                     t = cuda_time(lambda: flex(q, k, v, block_mask=bm, enable_gqa=hq != hkv))
@@ -187,15 +193,15 @@ def bench(directory, flex_lengths):
                 except Exception as e:
                     flex_cell = f"failed ({type(e).__name__}) | -"
             label = f"{dtype} {'causal' if causal else 'dense'} B={b} H={hq}/{hkv} S={s} D={d}"
-            print(f"| {label} | {flops / ours / 1e12:.0f} | {flops / sdpa / 1e12:.0f} | "
-                  f"{sdpa / ours:.2f}x | {flex_cell} |  (vs SDPA rel {err:.1e})", flush=True)
+            print(f"| {plan} | {label} | {flops / ours / 1e12:.0f} | {flops / sdpa / 1e12:.0f} | "
+                  f"{sdpa / ours:.2f}x | {flex_cell} | (vs SDPA rel {err:.1e})", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", nargs="*", default=[])
     ap.add_argument("--bench")
-    ap.add_argument("--flex-lengths", default="4096,16384")
+    ap.add_argument("--flex-lengths", default="8192")
     args = ap.parse_args()
     ok = True
     if args.check:

@@ -44,7 +44,7 @@ run)
   echo "== PyTorch fp32 reference"
   python3 bench/gpu_bench.py --check "$kernels"/matrix "$kernels"/bench | grep -v '^PASS' || status=1
   echo "== speed"
-  python3 bench/gpu_bench.py --bench "$kernels"/bench --flex-lengths="${FLEX_LENGTHS:-4096,16384}" || status=1
+  python3 bench/gpu_bench.py --bench "$kernels"/bench --flex-lengths="${FLEX_LENGTHS:-8192}" || status=1
   exit $status
   ;;
 *)
