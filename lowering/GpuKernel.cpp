@@ -27,7 +27,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -192,7 +191,19 @@ private:
   MLIRContext *ctx;
   Type i32, i64, f32, elt, ptr1, ptr3, operandType;
   bool isF16;
+  /// Pairwise reduction (short dependency chains).
+  Value tree(SmallVector<Value> xs, function_ref<Value(Value, Value)> op) {
+    Value acc = xs.front();
+    for (size_t i = 1; i < xs.size(); ++i)
+      acc = op(acc, xs[i]);
+    return acc;
+  }
+
   Value smemBase, tid, lane, warpRow, quadRow, quadCol;
+  // Scores are kept in units of scoreUnit: raw q.k when the scale folds into
+  // the softmax's exponent (foldScale), else already times scale * log2 e.
+  bool foldScale = spec.softcap == 0.0 && spec.scale > 0.0;
+  double scoreUnit = foldScale ? spec.scale * kLog2e : 1.0;
 };
 } // namespace
 
@@ -390,15 +401,16 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
         }
 
         // Scale (base 2), softcap, then masks in the tiles that need them.
-        for (auto &row : s)
-          for (Frag &f : row)
-            for (Value &x : f) {
-              if (spec.softcap != 0.0)
-                x = fmul(cf(spec.softcap * kLog2e),
-                         ptx("tanh.approx.f32", fmul(x, cf(spec.scale / spec.softcap))));
-              else
-                x = fmul(x, cf(spec.scale * kLog2e));
-            }
+        // Without softcap (and with a positive scale) the scores stay raw and
+        // the scale folds into the exponent's FMA, as FlashAttention does.
+        if (!foldScale)
+          for (auto &row : s)
+            for (Frag &f : row)
+              for (Value &x : f)
+                x = spec.softcap != 0.0
+                        ? fmul(cf(spec.softcap * kLog2e),
+                               ptx("tanh.approx.f32", fmul(x, cf(spec.scale / spec.softcap))))
+                        : fmul(x, cf(spec.scale * kLog2e));
         auto maskedScores = [&]() -> SmallVector<Value> {
           SmallVector<Value> result;
           for (int64_t i = 0; i < lay.mTiles; ++i)
@@ -422,8 +434,9 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
                     vis = arith::AndIOp::create(
                         b, vis, arith::CmpIOp::create(b, arith::CmpIPredicate::ne, m,
                                                       arith::ConstantIntOp::create(b, mt, 0)));
-                  else
-                    x = arith::AddFOp::create(b, x, fmul(arith::ExtFOp::create(b, f32, m), cf(kLog2e)));
+                  else // in the scores' units: log2 e, or log2 e / scale when folded
+                    x = arith::AddFOp::create(
+                        b, x, fmul(arith::ExtFOp::create(b, f32, m), cf(kLog2e / scoreUnit)));
                 }
                 result.push_back(select(vis, x, negInf));
               }
@@ -437,31 +450,59 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
 
         // Online softmax per row half; P overwrites S in registers.
         SmallVector<Value> nextState(state.begin(), state.end());
+        SmallVector<Value> alphas;
+        Value maxMoved = arith::ConstantOp::create(b, b.getBoolAttr(false));
         for (int64_t i = 0; i < lay.mTiles; ++i)
           for (int64_t h = 0; h < 2; ++h) {
-            Value mx = negInf;
+            SmallVector<Value> row;
             for (int64_t j = 0; j < nTiles; ++j)
-              mx = fmax(mx, fmax(s[i][j][2 * h], s[i][j][2 * h + 1]));
+              row.append({s[i][j][2 * h], s[i][j][2 * h + 1]});
+            Value mx = tree(row, [&](Value x, Value y) { return fmax(x, y); });
             mx = fmax(mx, shflXor(mx, 1));
             mx = fmax(mx, shflXor(mx, 2));
+            if (foldScale)
+              mx = fmul(mx, cf(scoreUnit));
             Value mOld = state[mBase + 2 * i + h];
             Value mNew = fmax(mOld, mx);
             Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
             Value mUse = select(empty, zero, mNew);
             Value alpha = exp2(arith::SubFOp::create(b, mOld, mUse));
-            Value sum = zero;
+            Value minusM = arith::NegFOp::create(b, mUse);
             for (int64_t j = 0; j < nTiles; ++j)
-              for (int64_t c = 2 * h; c < 2 * h + 2; ++c) {
-                s[i][j][c] = exp2(arith::SubFOp::create(b, s[i][j][c], mUse));
-                sum = arith::AddFOp::create(b, sum, s[i][j][c]);
-              }
-            nextState[mBase + 2 * i + h] = mNew;
-            nextState[lBase + 2 * i + h] = math::FmaOp::create(
-                b, state[lBase + 2 * i + h], alpha, sum);
-            for (int64_t jn = 0; jn < dTiles; ++jn)
               for (int64_t c = 2 * h; c < 2 * h + 2; ++c)
-                nextState[oIndex(i, jn, c)] = fmul(state[oIndex(i, jn, c)], alpha);
+                s[i][j][c] = exp2(foldScale ? Value(LLVM::FMAOp::create(b, s[i][j][c], cf(scoreUnit), minusM))
+                                            : Value(arith::AddFOp::create(b, s[i][j][c], minusM)));
+            row.clear();
+            for (int64_t j = 0; j < nTiles; ++j)
+              row.append({s[i][j][2 * h], s[i][j][2 * h + 1]});
+            Value sum = tree(row, [&](Value x, Value y) { return arith::AddFOp::create(b, x, y); });
+            nextState[mBase + 2 * i + h] = mNew;
+            nextState[lBase + 2 * i + h] = LLVM::FMAOp::create(
+                b, state[lBase + 2 * i + h], alpha, sum);
+            alphas.push_back(alpha);
+            maxMoved = arith::OrIOp::create(
+                b, maxMoved, arith::CmpFOp::create(b, arith::CmpFPredicate::ONE, mNew, mOld));
           }
+        // O *= 2^(m - m'), skipped when no row max of the warp moved (most
+        // tiles once the maxima settle): alpha would be 1 everywhere.
+        Value rescale = NVVM::VoteSyncOp::create(b, b.getI1Type(), c32(-1), maxMoved,
+                                                 NVVM::VoteSyncKind::any);
+        SmallVector<Value> oldO(state.begin(), state.begin() + mBase);
+        auto scaled = scf::IfOp::create(b, TypeRange(ValueRange(oldO)), rescale, true, true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(scaled.thenBlock());
+          SmallVector<Value> newO;
+          for (int64_t i = 0; i < lay.mTiles; ++i)
+            for (int64_t jn = 0; jn < dTiles; ++jn)
+              for (int64_t c = 0; c < 4; ++c)
+                newO.push_back(fmul(state[oIndex(i, jn, c)], alphas[2 * i + c / 2]));
+          scf::YieldOp::create(b, newO);
+          b.setInsertionPointToStart(scaled.elseBlock());
+          scf::YieldOp::create(b, oldO);
+        }
+        for (int64_t n = 0; n < mBase; ++n)
+          nextState[n] = scaled.getResult(n);
 
         // O += P V: P from the S accumulators, V through ldmatrix.trans.
         Value vRow = arith::AndIOp::create(b, lane, c32(15));

@@ -24,9 +24,11 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
 
 /// NVIDIA (mma.sync m16n8k16): 4 warps, each with 32 query rows (two 16-row
 /// tiles) up to head dim 128, so each K/V element read from shared memory
-/// feeds two MMAs; 16 rows and 32-key tiles for head dim 256, so the score
-/// and output fragments fit in registers. Groups larger than the tile get a
-/// tile of whole groups. attn-compile halves q_block if ptxas still spills.
+/// feeds two MMAs, and 16 rows for head dim 256; 32-key tiles, so the score
+/// and output fragments fit in 255 registers (measured on H200: 128 x 32
+/// beats 128 x 64 and 64 x 64, docs/benchmarks.md). Groups larger than the
+/// tile get a tile of whole groups. attn-compile halves q_block if ptxas
+/// still spills.
 static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   AttentionShape s = op.getShape();
   Type elt = op.getQuery().getType().getElementType();
@@ -41,7 +43,7 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   int64_t d = std::max(s.headDim, s.valueDim);
   int64_t group = s.queryHeads / s.kvHeads;
   int64_t qBlock = std::max<int64_t>(d <= 128 ? 128 : 64, (group + 63) / 64 * 64);
-  int64_t kvBlock = d <= 128 ? 64 : 32;
+  int64_t kvBlock = 32;
   return TilePlanAttr::get(op.getContext(), target, qBlock, kvBlock,
                            /*warps=*/4, /*stages=*/2);
 }

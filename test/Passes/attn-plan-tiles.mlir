@@ -9,7 +9,7 @@
 // CPU-LABEL: func @mha
 // CPU: tile_plan = #attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>
 // SM80-LABEL: func @mha
-// SM80: tile_plan = #attn.tile_plan<target = sm_80, q_block = 128, kv_block = 64, warps = 4, stages = 2>
+// SM80: tile_plan = #attn.tile_plan<target = sm_80, q_block = 128, kv_block = 32, warps = 4, stages = 2>
 func.func @mha(%q: tensor<?x8x?x64xf16>, %k: tensor<?x8x?x64xf16>, %v: tensor<?x8x?x64xf16>) -> tensor<?x8x?x64xf16> {
   %o = attn.attention %q, %k, %v {causal} : tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16> -> tensor<?x8x?x64xf16>
   return %o : tensor<?x8x?x64xf16>
@@ -27,7 +27,7 @@ func.func @gqa6(%q: tensor<1x12x?x64xf16>, %k: tensor<1x2x?x64xf16>, %v: tensor<
 
 // -----
 
-// Head dim 256 halves the key tile on the GPU.
+// Head dim 256 halves the query tile on the GPU.
 // SM80-LABEL: func @d256
 // SM80: q_block = 64, kv_block = 32, warps = 4
 func.func @d256(%q: tensor<1x2x?x256xbf16>, %k: tensor<1x2x?x256xbf16>, %v: tensor<1x2x?x256xbf16>) -> tensor<1x2x?x256xbf16> {

@@ -41,6 +41,7 @@ namespace cl = llvm::cl;
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<in.mlir>"), cl::Required);
 static cl::opt<std::string> target("target", cl::init("sm_80"), cl::desc("sm_80 or sm_90"));
 static cl::opt<std::string> outputDir("o", cl::desc("output folder"), cl::Required);
+static cl::opt<bool> keepPlans("keep-plans", cl::desc("never re-plan a kernel that spills (to measure a plan)"));
 static cl::opt<bool> report("report", cl::desc("print a markdown row per kernel"));
 
 namespace {
@@ -175,7 +176,7 @@ int main(int argc, char **argv) {
         return fail(ref.getRootReference().str() + ": " + e);
       PtxasFigures f = parsePtxasLog(log);
       mlir::attn::TilePlanAttr plan = *op.getTilePlan();
-      if (f.spillStores + f.spillLoads > 0 && plan.getQBlock() > 64) {
+      if (!keepPlans && f.spillStores + f.spillLoads > 0 && plan.getQBlock() > 64) {
         src.setTilePlanAttr(mlir::attn::TilePlanAttr::get(
             &context, plan.getTarget(), plan.getQBlock() / 2, plan.getKvBlock(),
             plan.getWarps(), plan.getStages()));
