@@ -129,22 +129,28 @@ def check(dirs):
     return failed == 0
 
 
-def cuda_time(fn, reps=10, calls=5):
-    """Median seconds per call; each timed sample is `calls` back-to-back
-    launches, so host-side launch costs overlap with the GPU's work."""
-    fn()
+def cuda_times(fns, reps=12, calls=5):
+    """Median seconds per call of each function, sampled in interleaved rounds
+    (so clock and thermal drift hit all alike); each sample is `calls`
+    back-to-back launches, so host-side launch costs overlap the GPU's work."""
+    for fn in fns:
+        fn()
     torch.cuda.synchronize()
-    times = []
+    times = [[] for _ in fns]
     for _ in range(reps):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(calls):
-            fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / 1e3 / calls)
-    times.sort()
-    return times[len(times) // 2]
+        for fn, t in zip(fns, times):
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(calls):
+                fn()
+            end.record()
+            end.synchronize()
+            t.append(start.elapsed_time(end) / 1e3 / calls)
+    return [sorted(t)[len(t) // 2] for t in times]
+
+
+def cuda_time(fn):
+    return cuda_times([fn])[0]
 
 
 def bench(directory, flex_lengths):
@@ -168,7 +174,7 @@ def bench(directory, flex_lengths):
         kernel = Kernel(path)
         dtype, hq, hkv, d, causal = (meta["dtype"], meta["q_heads"], meta["kv_heads"],
                                      meta["head_dim"], meta["causal"])
-        plan = f"q{meta['q_block']}k{meta['kv_block']}"
+        plan = f"q{meta['q_block']}k{meta['kv_block']}w{json.load(open(path))['num_warps']}"
         for s in (4096, 8192, 16384):
             b = max(1, 16384 // s)
             q = torch.randn(b, hq, s, d, device="cuda", dtype=DTYPES[dtype])
@@ -176,10 +182,11 @@ def bench(directory, flex_lengths):
             v = torch.randn_like(k)
             out = torch.empty_like(q)
             flops = 4 * b * hq * s * s * d / (2 if causal else 1)
-            ours = cuda_time(lambda: kernel.launch(q, k, v, out))
             kk, vv = (k, v) if hq == hkv else (k.repeat_interleave(hq // hkv, 1), v.repeat_interleave(hq // hkv, 1))
             with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                sdpa = cuda_time(lambda: torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal))
+                ours, sdpa = cuda_times([
+                    lambda: kernel.launch(q, k, v, out),
+                    lambda: torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal)])
                 ref = torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=causal)
             err = ((out.float() - ref.float()).norm() / ref.float().norm()).item()
             flex_cell = "- | -"

@@ -665,8 +665,8 @@ gpu::GPUFuncOp mlir::attn::getOrCreateGpuKernel(gpu::GPUModuleOp module,
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({static_cast<int32_t>(32 * info.warps), 1, 1}));
   // Launch bounds: without a minimum of resident blocks ptxas caps registers
-  // well below 255 (168 here) and spills.
-  func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(2));
+  // well below 255 (168 here) and spills; 8 warps per SM allow 255 each.
+  func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(info.warps <= 4 ? 2 : 1));
   b.setInsertionPointToStart(&func.getBody().front());
   GpuKernelGen(spec, b).emitBody(func, smem);
   gpu::ReturnOp::create(b);

@@ -68,6 +68,8 @@ std::string KernelSpec::name(StringRef prefix) const {
   if (hasLse)
     os << "_lse";
   os << "_q" << plan.getQBlock() << "k" << plan.getKvBlock();
+  if (plan.getTarget() != Target::CPU && plan.getWarps() != 4)
+    os << "w" << plan.getWarps();
   // Scale and softcap are baked in: name them by their exact bits.
   os << "_s" << llvm::format_hex_no_prefix(llvm::bit_cast<uint64_t>(scale), 16);
   if (softcap != 0.0)
