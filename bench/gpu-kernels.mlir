@@ -25,7 +25,7 @@ func.func @masked_f16(%q: tensor<?x8x?x64xf16>, %k: tensor<?x8x?x64xf16>, %v: te
   return %o : tensor<?x8x?x64xf16>
 }
 // Tile-size variants of the dense bf16 kernel (the planner picks 128 x 32
-// with 4 warps).
+// with 4 warps and 3 K/V buffers).
 func.func @dense_bf16_q64(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, %v: tensor<?x16x?x128xbf16>) -> tensor<?x16x?x128xbf16> {
   %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = sm_90, q_block = 64, kv_block = 64, warps = 4, stages = 2>} : tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16> -> tensor<?x16x?x128xbf16>
   return %o : tensor<?x16x?x128xbf16>
@@ -36,5 +36,9 @@ func.func @dense_bf16_w8(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16
 }
 func.func @dense_bf16_k64(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, %v: tensor<?x16x?x128xbf16>) -> tensor<?x16x?x128xbf16> {
   %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = sm_90, q_block = 128, kv_block = 64, warps = 4, stages = 2>} : tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16> -> tensor<?x16x?x128xbf16>
+  return %o : tensor<?x16x?x128xbf16>
+}
+func.func @dense_bf16_s2(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x16x?x128xbf16>, %v: tensor<?x16x?x128xbf16>) -> tensor<?x16x?x128xbf16> {
+  %o = attn.attention %q, %k, %v {tile_plan = #attn.tile_plan<target = sm_90, q_block = 128, kv_block = 32, warps = 4, stages = 2>} : tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16>, tensor<?x16x?x128xbf16> -> tensor<?x16x?x128xbf16>
   return %o : tensor<?x16x?x128xbf16>
 }

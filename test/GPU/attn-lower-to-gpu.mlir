@@ -2,7 +2,7 @@
 
 // One gpu.module per kernel; the op names the kernel it launches.
 // CHECK: module attributes {gpu.container_module}
-// CHECK: gpu.module @[[$K:attn_sm_90_bf16_d128_g4_causal_bottom_lse_q128k32_[0-9a-z_]+]] {
+// CHECK: gpu.module @[[$K:attn_sm_90_bf16_d128_g4_causal_bottom_lse_q128k32s3_[0-9a-z_]+]] {
 // Dynamic shared memory, sized at launch.
 // CHECK: llvm.mlir.global external @__attn_shared() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
 // Raw pointers, sizes and strides: one kernel for every batch, length and layout.
@@ -35,7 +35,8 @@
 // O += P V with V through ldmatrix.trans.
 // CHECK: layout = #nvvm.mma_layout<col>, num = 4 : i32
 // CHECK: nvvm.mma.sync
-// CHECK: nvvm.barrier0
+// Three K/V buffers: the barrier before each tile is the only one.
+// CHECK-NOT: nvvm.barrier0
 // CHECK: scf.yield
 // The full tiles' loop carries no per-element test.
 // CHECK: scf.for

@@ -3,7 +3,7 @@
 // RUN: attn-opt %s --attn-to-nvvm=chip=sm_80 | FileCheck %s --check-prefix=NVVM
 // RUN: attn-opt %s --attn-to-nvvm=chip=sm_80 --gpu-module-to-binary=format=isa | FileCheck %s --check-prefix=PTX
 
-// NVVM: gpu.module @[[K:attn_sm_80_f16_d64_g2_win127x0_q128k32_[0-9a-z_]+]] [#nvvm.target<O = 3, chip = "sm_80">]
+// NVVM: gpu.module @[[K:attn_sm_80_f16_d64_g2_win127x0_q128k32s3_[0-9a-z_]+]] [#nvvm.target<O = 3, chip = "sm_80">]
 // NVVM: llvm.func @[[K]](
 // NVVM-SAME: nvvm.kernel
 // NVVM-SAME: nvvm.minctasm = 2 : i32
@@ -12,9 +12,9 @@
 // NVVM-NOT: scf.
 // NVVM-NOT: arith.
 
-// PTX: gpu.binary @attn_sm_80_f16_d64_g2_win127x0_q128k32
+// PTX: gpu.binary @attn_sm_80_f16_d64_g2_win127x0_q128k32s3
 // PTX-SAME: .extern .shared .align 16 .b8 __attn_shared[];
-// PTX-SAME: .visible .entry attn_sm_80_f16_d64_g2_win127x0_q128k32
+// PTX-SAME: .visible .entry attn_sm_80_f16_d64_g2_win127x0_q128k32s3
 // PTX-SAME: .maxntid 128, 1, 1
 // PTX-SAME: .minnctapersm 2
 // PTX-SAME: cp.async.cg.shared.global

@@ -9,7 +9,7 @@
 // CPU-LABEL: func @mha
 // CPU: tile_plan = #attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>
 // SM80-LABEL: func @mha
-// SM80: tile_plan = #attn.tile_plan<target = sm_80, q_block = 128, kv_block = 32, warps = 4, stages = 2>
+// SM80: tile_plan = #attn.tile_plan<target = sm_80, q_block = 128, kv_block = 32, warps = 4, stages = 3>
 func.func @mha(%q: tensor<?x8x?x64xf16>, %k: tensor<?x8x?x64xf16>, %v: tensor<?x8x?x64xf16>) -> tensor<?x8x?x64xf16> {
   %o = attn.attention %q, %k, %v {causal} : tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16> -> tensor<?x8x?x64xf16>
   return %o : tensor<?x8x?x64xf16>
