@@ -12,7 +12,7 @@ echo "== lit suite (build/test)"
 out=$(mktemp)
 /usr/lib/llvm-22/bin/lit -sv build/test "$@" | tee "$out"
 status=${PIPESTATUS[0]}
-count() { grep -E "^ *$1: *[0-9]+" "$out" | grep -oE "[0-9]+" | head -1; }
+count() { grep -E "^ *$1 *: *[0-9]+" "$out" | grep -oE "[0-9]+" | head -1; }
 passed=$(( $(count Passed || true) + 0 ))
 failed=$(( $(count Failed || echo 0) + $(count Unresolved || echo 0) + $(count "Timed Out" || echo 0) + 0 ))
 rm -f "$out"
