@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/unittests/UnitTest.h"
 #include "runtime/AttnRuntime.h"
 #include "runtime/Json.h"
 #include "runtime/KernelArtefact.h"
@@ -25,22 +26,11 @@
 
 namespace fs = std::filesystem;
 using namespace attn::rt;
+using namespace attn::test;
 
 namespace {
 
-int checkFailures = 0; // failed checks in the current test
 
-void check(bool ok, const std::string &what, int line) {
-  if (ok)
-    return;
-  ++checkFailures;
-  std::printf("  check failed (line %d): %s\n", line, what.c_str());
-}
-#define CHECK(cond) check((cond), #cond, __LINE__)
-
-bool contains(const std::string &s, const std::string &part) {
-  return s.find(part) != std::string::npos;
-}
 
 // Checks a call's status and that its message contains `part`.
 #define CHECK_STATUS(call, status, part)                                       \
@@ -54,19 +44,6 @@ bool contains(const std::string &s, const std::string &part) {
           __LINE__);                                                           \
   } while (0)
 
-std::string scratch() {
-  static std::string dir = [] {
-    fs::path d = fs::temp_directory_path() /
-                 ("attn-gpu-runtime-unit-" + std::to_string(getpid()));
-    fs::create_directories(d);
-    return d.string();
-  }();
-  return dir;
-}
-
-void writeFile(const std::string &path, const std::string &bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
 
 // Whether this machine has a usable GPU; the launch tests expect OK then,
 // ATTN_ERROR_NO_DEVICE otherwise.
@@ -626,7 +603,7 @@ void tritonRawArguments() {
 
 int main() {
   std::printf("device: %s\n", haveDevice() ? "available" : attn_last_error());
-  const std::vector<std::pair<const char *, std::function<void()>>> tests = {
+  const TestList tests = {
       {"load-valid", loadValid},
       {"load-errors", loadErrors},
       {"check-valid", checkValid},
@@ -635,15 +612,5 @@ int main() {
       {"ptx-params", ptxParams},
       {"triton-raw-arguments", tritonRawArguments},
   };
-  int passed = 0, failed = 0;
-  for (const auto &[name, run] : tests) {
-    checkFailures = 0;
-    run();
-    std::printf("%s %s\n", checkFailures ? "FAIL" : "PASS", name);
-    (checkFailures ? failed : passed)++;
-  }
-  std::error_code ec;
-  fs::remove_all(scratch(), ec);
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return runTests(tests);
 }

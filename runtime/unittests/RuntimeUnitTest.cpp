@@ -12,6 +12,7 @@
 #include "runtime/Npy.h"
 #include "runtime/Reference.h"
 #include "runtime/Tensor.h"
+#include "runtime/unittests/UnitTest.h"
 
 #include <cmath>
 #include <cstdio>
@@ -25,19 +26,11 @@
 #include <vector>
 
 using namespace attn::rt;
+using namespace attn::test;
 
 namespace {
 
 const double kInf = std::numeric_limits<double>::infinity();
-int checkFailures = 0; // failed checks in the current test
-
-void check(bool ok, const std::string &what, int line) {
-  if (ok)
-    return;
-  ++checkFailures;
-  std::printf("  check failed (line %d): %s\n", line, what.c_str());
-}
-#define CHECK(cond) check((cond), #cond, __LINE__)
 #define CHECK_NEAR(a, b)                                                       \
   check(std::fabs((a) - (b)) <= 1e-12 * (1 + std::fabs(b)),                    \
         #a " = " + std::to_string(a) + ", expected " + std::to_string(b),      \
@@ -47,28 +40,11 @@ void check(bool ok, const std::string &what, int line) {
     std::string e_ = (expr);                                                   \
     check(e_.empty(), #expr " failed: " + e_, __LINE__);                       \
   } while (0)
-bool contains(const std::string &s, const std::string &part) {
-  return s.find(part) != std::string::npos;
-}
 
 Tensor f64(std::vector<int64_t> shape, const std::vector<double> &values) {
   return Tensor::fromValues(DType::F64, std::move(shape), values);
 }
 
-// A scratch folder for the file tests, removed at exit.
-std::string scratch() {
-  static std::string dir = [] {
-    auto d = std::filesystem::temp_directory_path() /
-             ("attn-runtime-unit-" + std::to_string(getpid()));
-    std::filesystem::create_directories(d);
-    return d.string();
-  }();
-  return dir;
-}
-
-void writeFile(const std::string &path, const std::string &bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
 
 std::string readFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
@@ -466,7 +442,7 @@ void compareRules() {
 } // namespace
 
 int main() {
-  const std::vector<std::pair<const char *, std::function<void()>>> tests = {
+  const TestList tests = {
       {"half-bf16-round-trip", halfAndBFloat16RoundTrip},
       {"half-bf16-rounding", halfRounding},
       {"npy-round-trip", npyRoundTrip},
@@ -484,15 +460,5 @@ int main() {
       {"merge-all-empty", mergeAllEmpty},
       {"compare-rules", compareRules},
   };
-  int passed = 0, failed = 0;
-  for (const auto &[name, run] : tests) {
-    checkFailures = 0;
-    run();
-    std::printf("%s %s\n", checkFailures ? "FAIL" : "PASS", name);
-    (checkFailures ? failed : passed)++;
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(scratch(), ec);
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return runTests(tests);
 }
