@@ -170,6 +170,11 @@ private:
     return arith::MulFOp::create(b, p, arith::BitcastOp::create(b, vec, e));
   }
 
+  /// The register-blocked micro-kernel of both products: for k in
+  /// [0, steps), acc[t] += broadcast(element(k, t)) * lanes(k), t < 16.
+  SmallVector<Value> outerProducts(Value steps, ValueRange init,
+                                   function_ref<Value(Value)> lanes,
+                                   function_ref<Value(Value, int64_t)> element);
   void packQuery(Value q, Value batch, Value kvHead, Value p0, Value rows);
   void stage(Value buffer, Value src, Value batch, Value kvHead, Value j0,
              Value nk, int64_t dim, int64_t dimPad);
@@ -239,23 +244,32 @@ void CpuKernelGen::stage(Value buffer, Value src, Value batch, Value kvHead,
   });
 }
 
+SmallVector<Value>
+CpuKernelGen::outerProducts(Value steps, ValueRange init,
+                            function_ref<Value(Value)> lanes,
+                            function_ref<Value(Value, int64_t)> element) {
+  return loop(idx(0), steps, 1, init, [&](Value k, ValueRange carried) {
+    Value x = lanes(k);
+    SmallVector<Value> next;
+    for (int64_t t = 0; t < kLanes; ++t) {
+      Value e = vector::BroadcastOp::create(b, vec, element(k, t));
+      next.push_back(vector::FMAOp::create(b, e, x, carried[t]));
+    }
+    return next;
+  });
+}
+
 void CpuKernelGen::scores(Value nrv, Value nk) {
   // St[j, r] for 16 keys x 16 rows per register block.
   loop(idx(0), nrv, 1, [&](Value rv) {
     Value lane0 = mul(rv, idx(kLanes));
     loop(idx(0), nk, kLanes, [&](Value jb) {
       SmallVector<Value> zeros(kLanes, splat(0.0));
-      SmallVector<Value> acc = loop(
-          idx(0), idx(spec.headDim), 1, zeros,
-          [&](Value d, ValueRange carried) {
-            Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{d, lane0});
-            SmallVector<Value> next;
-            for (int64_t t = 0; t < kLanes; ++t) {
-              Value kx = memref::LoadOp::create(b, ks, ValueRange{add(jb, idx(t)), d});
-              Value kb = vector::BroadcastOp::create(b, vec, kx);
-              next.push_back(vector::FMAOp::create(b, kb, qv, carried[t]));
-            }
-            return next;
+      SmallVector<Value> acc = outerProducts(
+          idx(spec.headDim), zeros,
+          [&](Value d) { return vector::LoadOp::create(b, vec, qt, ValueRange{d, lane0}); },
+          [&](Value d, int64_t t) {
+            return memref::LoadOp::create(b, ks, ValueRange{add(jb, idx(t)), d});
           });
       for (int64_t t = 0; t < kLanes; ++t)
         vector::StoreOp::create(b, acc[t], st, ValueRange{add(jb, idx(t)), lane0});
@@ -354,16 +368,11 @@ void CpuKernelGen::accumulate(Value nrv, Value nk) {
         init.push_back(arith::MulFOp::create(
             b, vector::LoadOp::create(b, vec, ot, ValueRange{add(cb, idx(t)), lane0}),
             alpha));
-      SmallVector<Value> acc = loop(
-          idx(0), nk, 1, init, [&](Value j, ValueRange carried) {
-            Value p = vector::LoadOp::create(b, vec, st, ValueRange{j, lane0});
-            SmallVector<Value> next;
-            for (int64_t t = 0; t < kLanes; ++t) {
-              Value vx = memref::LoadOp::create(b, vs, ValueRange{j, add(cb, idx(t))});
-              Value vb = vector::BroadcastOp::create(b, vec, vx);
-              next.push_back(vector::FMAOp::create(b, vb, p, carried[t]));
-            }
-            return next;
+      SmallVector<Value> acc = outerProducts(
+          nk, init,
+          [&](Value j) { return vector::LoadOp::create(b, vec, st, ValueRange{j, lane0}); },
+          [&](Value j, int64_t t) {
+            return memref::LoadOp::create(b, vs, ValueRange{j, add(cb, idx(t))});
           });
       for (int64_t t = 0; t < kLanes; ++t)
         vector::StoreOp::create(b, acc[t], ot, ValueRange{add(cb, idx(t)), lane0});
