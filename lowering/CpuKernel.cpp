@@ -473,25 +473,24 @@ void CpuKernelGen::emitBody(ValueRange args) {
             vector::StoreOp::create(b, splat(0.0), ot, ValueRange{c, idx(r)});
         });
 
-        loop(idx(0), keyTiles, 1, [&](Value t) {
-          Value j0 = add(lo, mul(t, idx(keyBlock)));
-          Value nk = minI(idx(keyBlock), sub(hi, j0));
-          stage(ks, k, batch, kvHead, j0, nk, spec.headDim, headDimPad);
-          stage(vs, v, batch, kvHead, j0, nk, spec.valueDim, valueDimPad);
-          scores(nrv, nk);
-          auto update = [&](bool masked) {
+        // Partial, full, partial key tiles (the mask model's split): full
+        // tiles carry no per-element test. A short last tile is handled by
+        // its loop bounds, so it may still be full.
+        auto [fullFirst, fullLast] = masks.fullTiles(
+            b, pLo, pHi, lo, hi, keyTiles, keyBlock, /*wholeTiles=*/false);
+        for (auto [from, to, masked] : {std::tuple{idx(0), fullFirst, true},
+                                        std::tuple{fullFirst, fullLast, false},
+                                        std::tuple{fullLast, keyTiles, true}}) {
+          loop(from, to, 1, [&, masked = masked](Value t) {
+            Value j0 = add(lo, mul(t, idx(keyBlock)));
+            Value nk = minI(idx(keyBlock), sub(hi, j0));
+            stage(ks, k, batch, kvHead, j0, nk, spec.headDim, headDimPad);
+            stage(vs, v, batch, kvHead, j0, nk, spec.valueDim, valueDimPad);
+            scores(nrv, nk);
             softmaxUpdate(masked, nrv, nk, j0, batch, kvHead, p0, off, rows);
-          };
-          if (spec.hasMask()) {
-            update(true);
-          } else if (!spec.hasStructuredMask()) {
-            update(false);
-          } else {
-            Value full = masks.tileIsFull(b, pLo, pHi, j0, add(j0, nk));
-            ifThenElse(full, [&] { update(false); }, [&] { update(true); });
-          }
-          accumulate(nrv, nk);
-        });
+            accumulate(nrv, nk);
+          });
+        }
 
         finalize(out, lse, batch, kvHead, p0, rows);
         scf::ReduceOp::create(b);

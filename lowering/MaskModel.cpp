@@ -33,28 +33,6 @@ std::pair<Value, Value> MaskModel::keyRange(ImplicitLocOpBuilder &b, Value pLo,
   return {lo, hi};
 }
 
-Value MaskModel::tileIsFull(ImplicitLocOpBuilder &b, Value pLo, Value pHi,
-                            Value kLo, Value kHi) const {
-  Type t = pLo.getType();
-  Value full = arith::ConstantOp::create(b, b.getBoolAttr(true));
-  auto both = [&](Value c) { full = arith::AndIOp::create(b, full, c); };
-  Value kLast = arith::SubIOp::create(b, kHi, constant(b, t, 1));
-  if (spec.causal || spec.branches)
-    both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kLast, pLo));
-  if (spec.branches) // only the shared prefix is plain causal
-    both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, kHi,
-                               constant(b, t, spec.branches->first)));
-  if (spec.window && spec.window->first >= 0)
-    both(arith::CmpIOp::create(
-        b, arith::CmpIPredicate::sge, kLo,
-        arith::SubIOp::create(b, pHi, constant(b, t, spec.window->first))));
-  if (spec.window && spec.window->second >= 0)
-    both(arith::CmpIOp::create(
-        b, arith::CmpIPredicate::sle, kLast,
-        arith::AddIOp::create(b, pLo, constant(b, t, spec.window->second))));
-  return full;
-}
-
 std::pair<Value, Value>
 MaskModel::fullTiles(ImplicitLocOpBuilder &b, Value pLo, Value pHi, Value lo,
                      Value hi, Value tiles, int64_t size, bool wholeTiles) const {

@@ -6,7 +6,7 @@
 // element). Three questions are answered in IR:
 //  - which keys can a block of queries see at all (loop bounds, so fully
 //    masked key tiles are never visited),
-//  - does a key tile need a per-element test (partial tiles only),
+//  - which key tiles need no per-element test (a contiguous range of them),
 //  - is key j visible to position p (scalars or vectors alike).
 //
 //===----------------------------------------------------------------------===//
@@ -28,11 +28,6 @@ public:
   /// hi <= lo means nothing is visible.
   std::pair<Value, Value> keyRange(ImplicitLocOpBuilder &b, Value pLo,
                                    Value pHi, Value kvEnd) const;
-
-  /// i1: every key of [kLo, kHi) (kHi <= kvEnd) is visible to every position
-  /// of [pLo, pHi], so the tile needs no per-element test. Index values.
-  Value tileIsFull(ImplicitLocOpBuilder &b, Value pLo, Value pHi, Value kLo,
-                   Value kHi) const;
 
   /// Key tiles t of [lo + t * size, lo + (t + 1) * size) for t in [0, tiles):
   /// those in [first, last) need no per-element test for any position of

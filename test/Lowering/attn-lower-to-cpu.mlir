@@ -16,15 +16,17 @@
 // CHECK: %[[END:.*]] = arith.addi %{{.*}}, %{{.*}} : index
 // CHECK: arith.minsi %{{.*}}, %[[END]] : index
 // CHECK: memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// The mask model splits the key tiles into partial, full and partial loops;
+// only the two partial ones test per element (causal: j <= p).
+// CHECK: arith.floordivsi
 // CHECK: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>
-// Only tiles cut by the diagonal take the per-element test.
-// CHECK: %[[FULL:.*]] = arith.cmpi sle, %{{.*}}, %{{.*}} : index
-// CHECK-NEXT: scf.if %[[FULL]] {
-// CHECK-NOT: vector<16xi64>
-// CHECK: } else {
 // CHECK: arith.cmpi sle, %{{.*}}, %{{.*}} : vector<16xi64>
 // CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>
 // CHECK: math.floor
+// CHECK: vector.fma
+// CHECK: arith.cmpi sle, %{{.*}}, %{{.*}} : vector<16xi64>
+// CHECK-NOT: arith.cmpi sle, %{{.*}}, %{{.*}} : vector<16xi64>
+// CHECK: return
 func.func @causal(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32> {
   %o = attn.attention %q, %k, %v {causal} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
   return %o : tensor<?x8x?x64xf32>
