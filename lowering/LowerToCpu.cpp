@@ -2,8 +2,12 @@
 #include "lowering/CpuKernel.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cmath>
 
 #define DEBUG_TYPE "attn-lower-to-cpu"
 
@@ -159,6 +163,90 @@ LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
   return success();
 }
 
+/// attn.merge as two element-wise linalg.generic ops: per row, the largest
+/// partial lse m (0 while all are -inf), s = sum_n exp(lse_n - m),
+/// lse = m + log s (-inf when s = 0), and out = sum_n exp(lse_n - lse) * o_n
+/// (0 when s = 0).
+void lowerMerge(MergeOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  size_t n = op.getPartials().size();
+  auto outType = op.getOutput().getType();
+  auto lseType = op.getLse().getType();
+  MLIRContext *ctx = op.getContext();
+  AffineMap full = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap rows = AffineMap::get(4, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(1),
+                                         b.getAffineDimExpr(2)}, ctx);
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < outType.getRank(); ++i)
+    if (outType.isDynamicDim(i))
+      sizes.push_back(tensor::DimOp::create(b, op.getPartials()[0], i));
+  Type f32 = b.getF32Type();
+  // lse_n -> (m, lse, sum > 0) of the row.
+  auto rowStats = [&](OpBuilder &nb, Location loc, ValueRange lses) {
+    ImplicitLocOpBuilder r(loc, nb);
+    Value negInf = arith::ConstantOp::create(r, r.getF32FloatAttr(-INFINITY));
+    Value zero = arith::ConstantOp::create(r, r.getF32FloatAttr(0));
+    Value m = negInf;
+    for (Value l : lses)
+      m = arith::MaximumFOp::create(r, m, l);
+    Value empty = arith::CmpFOp::create(r, arith::CmpFPredicate::OEQ, m, negInf);
+    m = arith::SelectOp::create(r, empty, zero, m);
+    Value sum = zero;
+    for (Value l : lses)
+      sum = arith::AddFOp::create(r, sum, math::ExpOp::create(r, arith::SubFOp::create(r, l, m)));
+    Value seen = arith::CmpFOp::create(r, arith::CmpFPredicate::OGT, sum, zero);
+    Value lse = arith::SelectOp::create(
+        r, seen, arith::AddFOp::create(r, m, math::LogOp::create(r, sum)), negInf);
+    return std::make_tuple(lse, seen, zero);
+  };
+  SmallVector<Value> lseInputs(op.getPartialLses());
+  SmallVector<AffineMap> lseMaps(n + 1, AffineMap::getMultiDimIdentityMap(3, ctx));
+  SmallVector<utils::IteratorType> par3(3, utils::IteratorType::parallel);
+  SmallVector<Value> lseSizes;
+  for (int64_t i = 0; i < lseType.getRank(); ++i)
+    if (lseType.isDynamicDim(i))
+      lseSizes.push_back(tensor::DimOp::create(b, op.getPartialLses()[0], i));
+  Value lseInit = tensor::EmptyOp::create(b, lseType, lseSizes);
+  auto lseOp = linalg::GenericOp::create(
+      b, TypeRange{lseType}, lseInputs, ValueRange{lseInit}, lseMaps, par3,
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        auto [lse, seen, zero] = rowStats(nb, loc, args.take_front(n));
+        linalg::YieldOp::create(nb, loc, lse);
+      });
+  SmallVector<Value> inputs(op.getPartials());
+  inputs.append(lseInputs);
+  SmallVector<AffineMap> maps(n, full);
+  maps.append(n, rows);
+  maps.push_back(full);
+  SmallVector<utils::IteratorType> par4(4, utils::IteratorType::parallel);
+  Value outInit = tensor::EmptyOp::create(b, outType, sizes);
+  auto outOp = linalg::GenericOp::create(
+      b, TypeRange{outType}, inputs, ValueRange{outInit}, maps, par4,
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder r(loc, nb);
+        auto [lse, seen, zero] = rowStats(nb, loc, args.slice(n, n));
+        Value acc = zero;
+        for (size_t i = 0; i < n; ++i) {
+          Value w = math::ExpOp::create(r, arith::SubFOp::create(r, args[n + i], lse));
+          Value o = args[i];
+          if (o.getType() != f32)
+            o = o.getType().getIntOrFloatBitWidth() < 32
+                    ? Value(arith::ExtFOp::create(r, f32, o))
+                    : Value(arith::TruncFOp::create(r, f32, o));
+          acc = math::FmaOp::create(r, w, o, acc);
+        }
+        acc = arith::SelectOp::create(r, seen, acc, zero);
+        Type t = outType.getElementType();
+        if (t != f32)
+          acc = t.getIntOrFloatBitWidth() < 32 ? Value(arith::TruncFOp::create(r, t, acc))
+                                               : Value(arith::ExtFOp::create(r, t, acc));
+        linalg::YieldOp::create(nb, loc, acc);
+      });
+  op.getOutput().replaceAllUsesWith(outOp.getResult(0));
+  op.getLse().replaceAllUsesWith(lseOp.getResult(0));
+  op->erase();
+}
+
 struct LowerToCpu : attn::impl::AttnLowerToCpuBase<LowerToCpu> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -167,6 +255,10 @@ struct LowerToCpu : attn::impl::AttnLowerToCpuBase<LowerToCpu> {
     for (AttentionOp op : ops)
       if (failed(lowerAttention(op, module)))
         return signalPassFailure();
+    SmallVector<MergeOp> merges;
+    module.walk([&](MergeOp op) { merges.push_back(op); });
+    for (MergeOp op : merges)
+      lowerMerge(op);
   }
 };
 } // namespace

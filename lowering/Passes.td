@@ -16,7 +16,8 @@ def AttnLowerToCpu : Pass<"attn-lower-to-cpu", "::mlir::ModuleOp"> {
     and per-element masking only in the tiles a mask cuts. Equal kernels are
     generated once. Operands are passed as strided views of their buffers in
     the canonical [B, H, S, D] order, so every layout shares one kernel, and
-    kernels are generic in batch and sequence lengths.
+    kernels are generic in batch and sequence lengths. `attn.merge` becomes
+    two element-wise `linalg.generic` ops.
 
     Before:
     ```mlir
@@ -35,8 +36,9 @@ def AttnLowerToCpu : Pass<"attn-lower-to-cpu", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::func::FuncDialect", "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect"];
 }
 
