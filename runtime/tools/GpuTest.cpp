@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -305,8 +306,12 @@ Outcome runConfig(attn_kernel *kernel, const AttentionSpec &a,
   return o;
 }
 
-// --load-only: what the runtime makes of each artefact, without a GPU.
-int loadAll(const std::vector<const char *> &paths) {
+enum class Verdict { Pass, Fail, Skip };
+
+/// Loads every artefact (a load failure is a FAIL line), runs `check` on the
+/// loaded ones, frees them and prints "N passed, N failed".
+int forEachKernel(const std::vector<const char *> &paths,
+                  const std::function<Verdict(attn_kernel *, const KernelArtefact &)> &check) {
   int passed = 0, failed = 0;
   for (const char *path : paths) {
     attn_kernel *kernel = nullptr;
@@ -315,17 +320,26 @@ int loadAll(const std::vector<const char *> &paths) {
       ++failed;
       continue;
     }
-    const KernelArtefact &art = artefactOf(*kernel);
+    Verdict v = check(kernel, artefactOf(*kernel));
+    passed += v == Verdict::Pass;
+    failed += v == Verdict::Fail;
+    std::fflush(stdout);
+    attn_kernel_free(kernel);
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
+
+// --load-only: what the runtime makes of each artefact, without a GPU.
+int loadAll(const std::vector<const char *> &paths) {
+  return forEachKernel(paths, [](attn_kernel *, const KernelArtefact &art) {
     std::printf("LOADED %s: %s, %s", art.name.c_str(),
                 art.attn ? "attention" : "raw", art.imageIsPtx ? "ptx" : "cubin");
     if (art.ptxParamsKnown)
       std::printf(", %zu parameters", art.ptxParamSizes.size());
     std::printf("\n");
-    ++passed;
-    attn_kernel_free(kernel);
-  }
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+    return Verdict::Pass;
+  });
 }
 
 } // namespace
@@ -356,22 +370,13 @@ int main(int argc, char **argv) {
     return kSkipped;
   }
 
-  int passed = 0, failed = 0;
-  for (const char *path : paths) {
-    attn_kernel *kernel = nullptr;
-    if (attn_kernel_load(path, &kernel) != ATTN_OK) {
-      std::printf("FAIL %s\n", attn_last_error());
-      ++failed;
-      continue;
-    }
+  return forEachKernel(paths, [&](attn_kernel *kernel, const KernelArtefact &art) {
     // The spec the runtime read, for the reference's parameters.
-    const KernelArtefact &art = artefactOf(*kernel);
     const char *name = attn_kernel_name(kernel);
     if (!art.attn) {
       std::printf("SKIP %s: not an attention kernel (no \"attn\" section)\n",
                   name);
-      attn_kernel_free(kernel);
-      continue;
+      return Verdict::Skip;
     }
     std::mt19937_64 rng(seed);
     std::string error;
@@ -385,19 +390,14 @@ int main(int argc, char **argv) {
       outRel = std::max(outRel, o.outRel);
       lseRel = std::max(lseRel, o.lseRel);
     }
-    if (error.empty()) {
-      std::printf("PASS %s  out rel=%.2e", name, outRel);
-      if (art.attn->lse)
-        std::printf(" lse rel=%.2e", lseRel);
-      std::printf("\n");
-      ++passed;
-    } else {
+    if (!error.empty()) {
       std::printf("FAIL %s: %s\n", name, error.c_str());
-      ++failed;
+      return Verdict::Fail;
     }
-    std::fflush(stdout);
-    attn_kernel_free(kernel);
-  }
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+    std::printf("PASS %s  out rel=%.2e", name, outRel);
+    if (art.attn->lse)
+      std::printf(" lse rel=%.2e", lseRel);
+    std::printf("\n");
+    return Verdict::Pass;
+  });
 }
