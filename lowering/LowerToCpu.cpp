@@ -2,10 +2,12 @@
 #include "lowering/CpuKernel.h"
 #include "lowering/Passes.h"
 
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 
@@ -259,6 +261,12 @@ struct LowerToCpu : attn::impl::AttnLowerToCpuBase<LowerToCpu> {
     module.walk([&](MergeOp op) { merges.push_back(op); });
     for (MergeOp op : merges)
       lowerMerge(op);
+    // f32 -> bf16 as integer arithmetic: without AVX512-BF16, LLVM calls
+    // __truncsfbf2, which a JIT on GCC 12's libgcc cannot resolve.
+    RewritePatternSet patterns(&getContext());
+    arith::populateExpandBFloat16Patterns(patterns);
+    if (failed(applyPatternsGreedily(module, std::move(patterns))))
+      return signalPassFailure();
   }
 };
 } // namespace
