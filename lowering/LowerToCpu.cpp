@@ -261,8 +261,8 @@ struct LowerToCpu : attn::impl::AttnLowerToCpuBase<LowerToCpu> {
     module.walk([&](MergeOp op) { merges.push_back(op); });
     for (MergeOp op : merges)
       lowerMerge(op);
-    // f32 -> bf16 as integer arithmetic: without AVX512-BF16, LLVM calls
-    // __truncsfbf2, which a JIT on GCC 12's libgcc cannot resolve.
+    // f32 -> bf16 as vector integer arithmetic: without AVX512-BF16, LLVM
+    // would call __truncsfbf2 once per element.
     RewritePatternSet patterns(&getContext());
     arith::populateExpandBFloat16Patterns(patterns);
     if (failed(applyPatternsGreedily(module, std::move(patterns))))

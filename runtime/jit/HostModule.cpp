@@ -9,6 +9,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cstdlib>
@@ -46,6 +47,15 @@ bool mlir::attn::signatureOf(Type type, TensorSignature &sig) {
 }
 
 HostModule::~HostModule() = default;
+
+/// f32 -> bf16 (round to nearest even), returned as the x86-64 and AArch64
+/// ABIs return a bf16: in the low 16 bits of the first FP register.
+static float truncateToBFloat16(float x) {
+  uint32_t bits = rt::encodeBFloat16(x);
+  float result;
+  std::memcpy(&result, &bits, sizeof(result));
+  return result;
+}
 
 std::unique_ptr<HostModule> HostModule::compile(ModuleOp source,
                                                 std::string &error) {
@@ -121,6 +131,15 @@ std::unique_ptr<HostModule> HostModule::compile(ModuleOp source,
     return nullptr;
   }
   host->engine = std::move(*engine);
+  // LLVM legalizes some bf16 vector ops (a masked gather of a bf16 mask)
+  // through f32 and calls __truncsfbf2, which GCC 12's libgcc lacks.
+  host->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("__truncsfbf2")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&truncateToBFloat16),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   return host;
 }
 
