@@ -9,7 +9,7 @@
 #ifndef ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H
 #define ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H
 
-#include "runtime/Reference.h"
+#include "runtime/reference/Reference.h"
 
 #include <optional>
 #include <string>

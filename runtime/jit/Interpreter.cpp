@@ -2,7 +2,7 @@
 #include "runtime/jit/HostModule.h"
 
 #include "dialects/AttnOps.h"
-#include "runtime/Reference.h"
+#include "runtime/reference/Reference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Diagnostics.h"

@@ -15,10 +15,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/AttnRuntime.h"
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 #include "runtime/CudaDriver.h"
 #include "runtime/KernelArtefact.h"
-#include "runtime/Reference.h"
+#include "runtime/reference/Reference.h"
 
 #include <algorithm>
 #include <cmath>

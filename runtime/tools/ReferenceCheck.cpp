@@ -8,9 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 #include "runtime/Json.h"
-#include "runtime/OnnxCase.h"
+#include "runtime/reference/OnnxCase.h"
 
 #include <algorithm>
 #include <cstdio>

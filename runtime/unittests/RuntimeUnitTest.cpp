@@ -7,10 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 #include "runtime/Json.h"
 #include "runtime/Npy.h"
-#include "runtime/Reference.h"
+#include "runtime/reference/Reference.h"
 #include "runtime/Tensor.h"
 #include "runtime/unittests/UnitTest.h"
 

@@ -11,9 +11,9 @@
 // kernel never forms) come from the unfused reference path.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 #include "runtime/Json.h"
-#include "runtime/OnnxCase.h"
+#include "runtime/reference/OnnxCase.h"
 #include "runtime/jit/AttentionFunction.h"
 #include "runtime/jit/HostModule.h"
 #include "tools/Registration.h"

@@ -12,7 +12,7 @@
 //                    [--dump=DIR]   (failing cases as .mlir + .npy for attn-run)
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 #include "runtime/Npy.h"
 #include "runtime/jit/AttentionFunction.h"
 #include "runtime/jit/HostModule.h"

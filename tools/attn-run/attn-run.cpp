@@ -8,7 +8,7 @@
 // of the fused outputs against the reference.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 #include "runtime/Npy.h"
 #include "runtime/jit/HostModule.h"
 #include "tools/Registration.h"

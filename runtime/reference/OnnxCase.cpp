@@ -1,6 +1,6 @@
 //===- OnnxCase.cpp - ONNX Attention conformance cases --------------------===//
 
-#include "runtime/OnnxCase.h"
+#include "runtime/reference/OnnxCase.h"
 
 #include "runtime/Json.h"
 #include "runtime/Npy.h"

@@ -1,6 +1,6 @@
 //===- Compare.cpp - Comparing results against stored references ----------===//
 
-#include "runtime/Compare.h"
+#include "runtime/reference/Compare.h"
 
 #include <algorithm>
 #include <cmath>

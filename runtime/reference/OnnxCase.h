@@ -8,7 +8,7 @@
 #ifndef ATTN_RUNTIME_ONNXCASE_H
 #define ATTN_RUNTIME_ONNXCASE_H
 
-#include "runtime/Reference.h"
+#include "runtime/reference/Reference.h"
 #include "runtime/Tensor.h"
 
 #include <map>

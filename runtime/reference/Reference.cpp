@@ -1,6 +1,6 @@
 //===- Reference.cpp - The float64 reference for dense attention ----------===//
 
-#include "runtime/Reference.h"
+#include "runtime/reference/Reference.h"
 
 #include <algorithm>
 #include <cmath>
