@@ -13,35 +13,6 @@ namespace fs = std::filesystem;
 
 namespace attn::rt {
 
-namespace {
-
-struct TypeName {
-  DType type;
-  const char *name;
-};
-constexpr TypeName kTypeNames[] = {
-    {DType::F16, "f16"},   {DType::BF16, "bf16"}, {DType::F32, "f32"},
-    {DType::Bool, "bool"}, {DType::I32, "i32"},   {DType::I64, "i64"},
-};
-
-} // namespace
-
-const char *elementTypeName(DType t) {
-  for (const TypeName &n : kTypeNames)
-    if (n.type == t)
-      return n.name;
-  return "f64";
-}
-
-bool parseElementType(const std::string &name, DType &t) {
-  for (const TypeName &n : kTypeNames)
-    if (name == n.name) {
-      t = n.type;
-      return true;
-    }
-  return false;
-}
-
 std::vector<KernelArg> attentionAbiArgs(DType dtype,
                                         std::optional<DType> maskDtype,
                                         std::optional<DType> lengthsDtype,

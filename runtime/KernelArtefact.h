@@ -21,10 +21,6 @@ struct attn_kernel;
 
 namespace attn::rt {
 
-/// Element type names of the "attn" section: "f16", "bf16", "f32", "bool",
-/// "i32", "i64" (MLIR's spelling, short of i1 for bool).
-const char *elementTypeName(DType t);
-bool parseElementType(const std::string &name, DType &t);
 
 /// One kernel parameter of the attention ABI.
 struct KernelArg {

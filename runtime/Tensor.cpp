@@ -110,6 +110,33 @@ const char *dtypeName(DType t) {
   return "?";
 }
 
+const char *mlirTypeName(DType t) {
+  switch (t) {
+  case DType::F16: return "f16";
+  case DType::BF16: return "bf16";
+  case DType::F32: return "f32";
+  case DType::F64: return "f64";
+  case DType::Bool: return "i1";
+  case DType::I32: return "i32";
+  case DType::I64: return "i64";
+  }
+  return "?";
+}
+
+const char *elementTypeName(DType t) {
+  return t == DType::Bool ? "bool" : mlirTypeName(t);
+}
+
+bool parseElementType(const std::string &name, DType &t) {
+  for (DType d : {DType::F16, DType::BF16, DType::F32, DType::F64, DType::Bool,
+                  DType::I32, DType::I64})
+    if (name == elementTypeName(d)) {
+      t = d;
+      return true;
+    }
+  return false;
+}
+
 bool parseDType(const std::string &name, DType &t) {
   for (DType d : {DType::F16, DType::BF16, DType::F32, DType::F64, DType::Bool,
                   DType::I32, DType::I64})

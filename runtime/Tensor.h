@@ -22,6 +22,11 @@ enum class DType { F16, BF16, F32, F64, Bool, I32, I64 };
 const char *dtypeName(DType t);
 /// Inverse of dtypeName; false for any other name.
 bool parseDType(const std::string &name, DType &t);
+/// MLIR's spelling: "f16", "bf16", "f32", "f64", "i1", "i32", "i64".
+const char *mlirTypeName(DType t);
+/// The artefact JSON's spelling: MLIR's, but "bool" for i1.
+const char *elementTypeName(DType t);
+bool parseElementType(const std::string &name, DType &t);
 size_t dtypeSize(DType t);
 bool isFloat(DType t);
 

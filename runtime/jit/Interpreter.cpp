@@ -119,7 +119,7 @@ std::string mlir::attn::interpret(func::FuncOp func,
           *get(attention.getQuery()), *get(attention.getKey()),
           *get(attention.getValue()),
           attention.getMask() ? get(attention.getMask()) : nullptr,
-          attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr,
+          attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr, nullptr,
           paramsOf(attention), out, lse);
       if (error.empty()) {
         env[attention.getOutput()] =

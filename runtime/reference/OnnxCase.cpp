@@ -238,7 +238,7 @@ std::string runOnnxCase(const OnnxCase &c,
   Tensor out, lse, qk;
   std::string e = referenceAttention(
       c.q, c.k, c.v, c.mask ? &*c.mask : nullptr,
-      c.kvLengths ? &*c.kvLengths : nullptr, c.params, out, lse, c.qkMode,
+      c.kvLengths ? &*c.kvLengths : nullptr, nullptr, c.params, out, lse, c.qkMode,
       c.qkMode >= 0 ? &qk : nullptr);
   if (!e.empty())
     return c.dir + ": " + e;

@@ -145,23 +145,6 @@ std::string makeMaskView(const Tensor &mask, const int64_t full[4],
   return "";
 }
 
-std::string checkParams(const AttentionParams &p) {
-  if (p.scale && !std::isfinite(*p.scale))
-    return "scale: must be finite, got " + std::to_string(*p.scale);
-  if (!(p.softcap >= 0) || !std::isfinite(p.softcap))
-    return "softcap: must be 0 (off) or positive and finite, got " +
-           std::to_string(p.softcap);
-  if (p.window && (p.window->first < -1 || p.window->second < -1))
-    return "window: sides must be >= 0 or -1 (unbounded), got (" +
-           std::to_string(p.window->first) + ", " +
-           std::to_string(p.window->second) + ")";
-  if (p.branches && (p.branches->first < 0 || p.branches->second < 1))
-    return "branches: need P >= 0 and N >= 1, got (" +
-           std::to_string(p.branches->first) + ", " +
-           std::to_string(p.branches->second) + ")";
-  return "";
-}
-
 } // namespace
 
 const char *layoutName(Layout l) {
@@ -173,44 +156,13 @@ const char *layoutName(Layout l) {
   return "?";
 }
 
-int64_t alignmentOffset(const AttentionParams &p, int64_t sq,
-                        int64_t validKeys) {
-  if (p.queryOffset)
-    return *p.queryOffset;
-  return p.bottomRight ? validKeys - sq : 0;
-}
-
-bool visible(int64_t i, int64_t j, int64_t off, int64_t validKeys,
-             const AttentionParams &p) {
-  if (j >= validKeys)
-    return false;
-  const int64_t pos = i + off; // the query's absolute position
-  if (p.branches) {
-    const auto [P, N] = *p.branches;
-    if (j > pos)
-      return false;
-    // Past the shared prefix, each branch sees its own residue class only.
-    if (pos >= P && j >= P && (j - P) % N != (pos - P) % N)
-      return false;
-  } else if (p.causal && j > pos) {
-    return false;
-  }
-  if (p.window) {
-    const auto [left, right] = *p.window;
-    if (left >= 0 && j < pos - left)
-      return false;
-    if (right >= 0 && j > pos + right)
-      return false;
-  }
-  return true;
-}
-
 std::string referenceAttention(const Tensor &q, const Tensor &k,
                                const Tensor &v, const Tensor *mask,
                                const Tensor *kvLengths,
+                               const Tensor *queryOffsets,
                                const AttentionParams &p, Tensor &out,
                                Tensor &lse, int qkMode, Tensor *qk) {
-  if (std::string e = checkParams(p); !e.empty())
+  if (std::string e = p.validate(); !e.empty())
     return e;
   HeadView Q, K, V;
   if (std::string e = makeView(q, "q", p.layout, p.numQHeads, Q); !e.empty())
@@ -261,6 +213,23 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
       validKeys[size_t(b)] = int64_t(len);
     }
   }
+  std::vector<std::optional<int64_t>> offsets(static_cast<size_t>(B));
+  if (queryOffsets) {
+    if (std::string e = checkStorage(*queryOffsets, "q_offsets"); !e.empty())
+      return e;
+    if ((queryOffsets->dtype != DType::I32 && queryOffsets->dtype != DType::I64) ||
+        queryOffsets->shape != std::vector<int64_t>{B})
+      return std::string("q_offsets: expected int32 or int64 [") +
+             std::to_string(B) + "], got " + dtypeName(queryOffsets->dtype) +
+             " " + shapeString(queryOffsets->shape);
+    for (int64_t b = 0; b < B; ++b) {
+      double off = queryOffsets->get(size_t(b));
+      if (std::fabs(off) > double(kMaxWindowSide))
+        return "q_offsets: entry " + std::to_string(b) + " is " +
+               std::to_string(int64_t(off)) + ", beyond +-2^62";
+      offsets[size_t(b)] = int64_t(off);
+    }
+  }
   if (qk && (qkMode < 0 || qkMode > 3))
     return "qk_matmul_output: mode must be 0 to 3, got " +
            std::to_string(qkMode);
@@ -277,7 +246,7 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
   std::vector<double> s(static_cast<size_t>(Skv));
   for (int64_t b = 0; b < B; ++b) {
     const int64_t L = validKeys[size_t(b)];
-    const int64_t off = alignmentOffset(p, Sq, L);
+    const int64_t off = p.offset(Sq, L, offsets[size_t(b)]);
     for (int64_t h = 0; h < Hq; ++h) {
       const int64_t hk = h / group; // "repeat_interleave" grouping
       for (int64_t i = 0; i < Sq; ++i) {
@@ -295,12 +264,15 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
             score = cap * std::tanh(score / cap);
           if (qk && qkMode <= 1)
             qk->set(qkRow + size_t(j), score);
-          if (!visible(i, j, off, L, p))
+          if (j >= L || !p.visible(i + off, j))
             score = kNegInf;
           else if (mask)
             score += M.bias(b, h, i, j);
           s[size_t(j)] = score;
-          maxScore = std::max(maxScore, score);
+          // NaN propagates (as IEEE max would have it): a NaN or +inf score
+          // makes the row NaN, never "no visible key".
+          if (std::isnan(score) || score > maxScore)
+            maxScore = score;
           if (qk && qkMode == 2)
             qk->set(qkRow + size_t(j), score);
         }

@@ -9,6 +9,7 @@
 #ifndef ATTN_RUNTIME_REFERENCE_H
 #define ATTN_RUNTIME_REFERENCE_H
 
+#include "runtime/AttentionConfig.h"
 #include "runtime/Tensor.h"
 
 #include <optional>
@@ -22,41 +23,19 @@ namespace attn::rt {
 enum class Layout { BHSD, BSHD, Packed };
 const char *layoutName(Layout l);
 
-struct AttentionParams {
-  std::optional<double> scale; // default 1/sqrt(Dqk)
-  double softcap = 0;          // 0 = off; negative or non-finite is an error
-  bool causal = false;
-  /// (left, right), -1 unbounded: visible iff pos - left <= j <= pos + right.
-  std::optional<std::pair<int64_t, int64_t>> window;
-  /// (P, N) parallel branches; implies causal.
-  std::optional<std::pair<int64_t, int64_t>> branches;
-  /// off = L - Sq (L = kvLengths[b] if given, else Skv); otherwise off = 0.
-  bool bottomRight = false;
-  /// When set, off = queryOffset for every batch element and bottomRight is
-  /// not consulted. ONNX's KV cache puts the queries right after the past
-  /// keys (off = past length), which is not L - Sq when the new keys
-  /// outnumber the queries.
-  std::optional<int64_t> queryOffset;
+/// The semantics (AttentionConfig.h) plus the layout of q, k, v and out.
+struct AttentionParams : AttentionSemantics {
   Layout layout = Layout::BHSD;
   int64_t numQHeads = 0, numKvHeads = 0; // needed only for Packed
 };
-
-/// off of section 1 item 4 for one batch element whose valid key length is
-/// `validKeys`.
-int64_t alignmentOffset(const AttentionParams &p, int64_t sq,
-                        int64_t validKeys);
-
-/// The structured masks of section 1 item 4 (causal, window, branches, valid
-/// key length) for in-block query row `i` and key `j`. Every structured mask
-/// in the runtime is decided here, once.
-bool visible(int64_t i, int64_t j, int64_t off, int64_t validKeys,
-             const AttentionParams &p);
 
 /// Dense attention in float64.
 /// q, k, v: any float dtype, in p.layout. mask: optional, Bool (true = keep)
 /// or float (added), rank 1..4, broadcast right-aligned to [B, Hq, Sq, Skv];
 /// a last dim shorter than Skv leaves the keys it does not cover masked (it is
 /// padded, never broadcast). kvLengths: optional I32/I64 [B] in [0, Skv].
+/// queryOffsets: optional I32/I64 [B], the per-batch query offset (see
+/// AttentionSemantics).
 /// Outputs (F64): out in p.layout with head dim Dv; lse [B, Hq, Sq] (natural
 /// log, -inf for a row that sees no key, whose out is 0). With qk non-null,
 /// also ONNX's qk_matmul_output for qkMode 0..3, [B, Hq, Sq, Skv]:
@@ -74,6 +53,7 @@ bool visible(int64_t i, int64_t j, int64_t off, int64_t validKeys,
 std::string referenceAttention(const Tensor &q, const Tensor &k,
                                const Tensor &v, const Tensor *mask,
                                const Tensor *kvLengths,
+                               const Tensor *queryOffsets,
                                const AttentionParams &p, Tensor &out,
                                Tensor &lse, int qkMode = -1,
                                Tensor *qk = nullptr);

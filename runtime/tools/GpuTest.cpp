@@ -278,7 +278,7 @@ Outcome runConfig(attn_kernel *kernel, const AttentionSpec &a,
   Tensor refOut, refLse;
   if (std::string err = referenceAttention(
           q, k, v, a.maskDtype ? &mask : nullptr,
-          a.lengthsDtype ? &lengths : nullptr, p, refOut, refLse);
+          a.lengthsDtype ? &lengths : nullptr, nullptr, p, refOut, refLse);
       !err.empty())
     return {"reference: " + err};
 

@@ -216,7 +216,7 @@ std::string attend(const Tensor &q, const Tensor &k, const Tensor &v,
                    const AttentionParams &p, Tensor &out, Tensor &lse,
                    const Tensor *mask = nullptr,
                    const Tensor *kvLengths = nullptr) {
-  return referenceAttention(q, k, v, mask, kvLengths, p, out, lse);
+  return referenceAttention(q, k, v, mask, kvLengths, nullptr, p, out, lse);
 }
 
 void softmaxByHand() {
@@ -228,7 +228,7 @@ void softmaxByHand() {
   AttentionParams p;
   p.scale = 1.0;
   Tensor out, lse, qk;
-  CHECK_OK(referenceAttention(q, k, v, nullptr, nullptr, p, out, lse, 3, &qk));
+  CHECK_OK(referenceAttention(q, k, v, nullptr, nullptr, nullptr, p, out, lse, 3, &qk));
   CHECK_NEAR(out.get(0), 0.25 * 2 + 0.75 * 6);
   CHECK_NEAR(out.get(1), 4.0);
   CHECK_NEAR(lse.get(0), std::log(4.0));
@@ -242,7 +242,7 @@ void softmaxByHand() {
   // Softcap 1: scores (0, 2) become (0, tanh 2); mode 0 returns them.
   p.softcap = 1.0;
   Tensor q1 = f64({1, 1, 1, 1}, {2}), k2 = f64({1, 1, 2, 1}, {0, 1});
-  CHECK_OK(referenceAttention(q1, k2, v4, nullptr, nullptr, p, out, lse, 0, &qk));
+  CHECK_OK(referenceAttention(q1, k2, v4, nullptr, nullptr, nullptr, p, out, lse, 0, &qk));
   CHECK_NEAR(qk.get(1), std::tanh(2.0));
   CHECK_NEAR(out.get(0), std::exp(std::tanh(2.0)) / (1 + std::exp(std::tanh(2.0))));
   p.softcap = -1.0;
@@ -280,7 +280,7 @@ void fullyMaskedRow() {
   AttentionParams p;
   p.softcap = 0.5; // softcap must not turn a masked -inf into a finite score
   Tensor out, lse, qk;
-  CHECK_OK(referenceAttention(q, k, v, &mask, nullptr, p, out, lse, 3, &qk));
+  CHECK_OK(referenceAttention(q, k, v, &mask, nullptr, nullptr, p, out, lse, 3, &qk));
   CHECK(out.get(0) == 0 && out.get(1) == 0);
   CHECK(lse.get(0) == -kInf);
   CHECK(qk.get(0) == 0 && qk.get(1) == 0);
@@ -289,7 +289,7 @@ void fullyMaskedRow() {
   Tensor fmask = f64({2}, {-kInf, -kInf});
   CHECK_OK(attend(q, k, v, p, out, lse, &fmask));
   CHECK(out.get(3) == 0 && lse.get(1) == -kInf);
-  CHECK_OK(referenceAttention(q, k, v, &mask, nullptr, p, out, lse, 2, &qk));
+  CHECK_OK(referenceAttention(q, k, v, &mask, nullptr, nullptr, p, out, lse, 2, &qk));
   CHECK(qk.get(0) == -kInf && std::isfinite(qk.get(2)));
 }
 
@@ -307,10 +307,10 @@ void causalBottomRightShortKeys() {
   CHECK(lse.get(0) == -kInf && lse.get(1) == -kInf);
   CHECK_NEAR(lse.get(2), 1.0);
   // Without lengths, bottom-right with Skv = 5 > Sq = 3 gives off = 2.
-  CHECK(alignmentOffset(p, 3, 5) == 2);
-  CHECK(visible(0, 2, 2, 5, p) && !visible(0, 3, 2, 5, p));
+  CHECK(p.offset(3, 5) == 2);
+  CHECK(p.visible(2, 2) && !p.visible(2, 3));
   p.bottomRight = false;
-  CHECK(alignmentOffset(p, 3, 5) == 0 && !visible(0, 1, 0, 5, p));
+  CHECK(p.offset(3, 5) == 0 && !p.visible(0, 1));
   // Valid lengths mask keys without any causal mask: keys 0, 1 of 3.
   Tensor two = Tensor::fromValues(DType::I32, {1}, {2});
   CHECK_OK(attend(Tensor::zeros(DType::F64, {1, 1, 1, 1}), k, v,
@@ -370,8 +370,7 @@ void parallelBranches() {
   AttentionParams p;
   p.branches = std::make_pair(int64_t(2), int64_t(2));
   CHECK(near(meanOfVisible(p, 6), {0, 0.5, 1, 4.0 / 3, 7.0 / 4, 9.0 / 4}));
-  CHECK(!visible(4, 3, 0, 6, p) && visible(4, 2, 0, 6, p) &&
-        !visible(2, 3, 0, 6, p));
+  CHECK(!p.visible(4, 3) && p.visible(4, 2) && !p.visible(2, 3));
 }
 
 void shortMask() {

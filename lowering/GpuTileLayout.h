@@ -1,0 +1,112 @@
+//===- GpuTileLayout.h - what a GPU kernel's plan implies -------*- C++ -*-===//
+//
+// The shapes, shared-memory layout and limits of the tensor-core kernels
+// (GpuKernel.cpp), derived from an AttentionConfig and written once: the
+// generator builds from it, the tile planner sizes plans with it, and the
+// runtime checks an artefact's "shared" against it. Plain C++ (no MLIR), so
+// the runtime can include it.
+//
+// Shared memory: Q tile | K stages | V stages; every row is padded by 8
+// elements (16 bytes) so ldmatrix reads are free of bank conflicts.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LOWERING_GPUTILELAYOUT_H
+#define ATTN_LOWERING_GPUTILELAYOUT_H
+
+#include "runtime/AttentionConfig.h"
+
+#include <algorithm>
+#include <string>
+
+namespace attn {
+
+struct GpuTileLayout {
+  static constexpr int64_t kMmaRows = 16; // rows of one m16n8k16 tile
+  static constexpr int64_t kPad = 8;      // elements of padding per row
+  static constexpr int64_t kElementBytes = 2;
+
+  int64_t warps, threads, rows, mTiles, positions, keys, stages;
+  int64_t pitchQ, pitchK, pitchV;  // shared row pitch, elements
+  int64_t qBytes, kBytes, vBytes;  // one tile of each
+  int64_t sharedBytes;
+  bool qInRegisters; // Q fragments kept in registers (small head dims)
+
+  explicit GpuTileLayout(const rt::AttentionConfig &c) {
+    warps = c.plan.warps;
+    threads = 32 * warps;
+    rows = c.plan.qBlock;
+    mTiles = rows / (kMmaRows * warps);
+    positions = rt::positionsPerBlock(c);
+    keys = c.plan.kvBlock;
+    // Two K/V buffers need a barrier after each tile before one is
+    // refilled; with three, the barrier before the next tile orders that.
+    stages = c.plan.stages >= 3 ? 3 : 2;
+    pitchQ = pitchK = c.headDim + kPad;
+    pitchV = c.valueDim + kPad;
+    qBytes = rows * pitchQ * kElementBytes;
+    kBytes = keys * pitchK * kElementBytes;
+    vBytes = keys * pitchV * kElementBytes;
+    sharedBytes = qBytes + stages * (kBytes + vBytes);
+    qInRegisters = c.headDim * mTiles <= 128;
+  }
+
+  /// Byte offsets of a stage's K and V tiles.
+  int64_t kOffset(int64_t stage) const { return qBytes + stage * kBytes; }
+  int64_t vOffset(int64_t stage) const {
+    return qBytes + stages * kBytes + stage * vBytes;
+  }
+
+  /// Dynamic shared memory one block may use (cudaFuncAttribute limit).
+  static int64_t maxSharedBytes(rt::Target t) {
+    return t == rt::Target::SM90 ? 227 * 1024 : 163 * 1024;
+  }
+  /// Shared memory of one SM, for plans that want two blocks per SM.
+  static int64_t smSharedBytes(rt::Target t) {
+    return t == rt::Target::SM90 ? 228 * 1024 : 164 * 1024;
+  }
+
+  /// "" when the kernels can serve `c` as planned, else one line naming
+  /// the limit (the generator owns what it supports: a pinned plan it
+  /// cannot serve is an error, never a kernel that skips part of the work).
+  static std::string check(const rt::AttentionConfig &c) {
+    auto str = [](int64_t x) { return std::to_string(x); };
+    const rt::TilePlan &p = c.plan;
+    if (p.target == rt::Target::CPU)
+      return "the tile plan is for the CPU, not a GPU";
+    if (c.dtype != rt::DType::F16 && c.dtype != rt::DType::BF16)
+      return std::string("GPU kernels take f16 or bf16, got ") +
+             rt::mlirTypeName(c.dtype);
+    if (c.headDim % 16 || c.valueDim % 16 || c.headDim > 256 || c.valueDim > 256)
+      return "GPU kernels need head dims that are multiples of 16 up to 256, "
+             "got Dqk = " + str(c.headDim) + ", Dv = " + str(c.valueDim);
+    if (c.maskDtype && *c.maskDtype == rt::DType::F64)
+      return "GPU kernels take bool, f16, bf16 or f32 masks, got f64";
+    if (p.warps != 1 && p.warps != 2 && p.warps != 4 && p.warps != 8)
+      return "tile_plan warps must be 1, 2, 4 or 8, got " + str(p.warps);
+    if (p.qBlock % (kMmaRows * p.warps) != 0 || p.qBlock > 256)
+      return "tile_plan q_block must be a multiple of 16 * warps = " +
+             str(kMmaRows * p.warps) + " up to 256, got " + str(p.qBlock);
+    if (p.qBlock < c.group)
+      return "tile_plan q_block " + str(p.qBlock) +
+             " is smaller than the group of " + str(c.group) +
+             " query heads a tile packs";
+    if (p.kvBlock % 16 != 0 || p.kvBlock > 128)
+      return "tile_plan kv_block must be a multiple of 16 up to 128, got " +
+             str(p.kvBlock);
+    if (p.stages < 2 || p.stages > 3)
+      return "tile_plan stages must be 2 or 3 (K/V buffers), got " +
+             str(p.stages);
+    GpuTileLayout lay(c);
+    if (lay.sharedBytes > maxSharedBytes(p.target))
+      return "the plan needs " + str(lay.sharedBytes) +
+             " bytes of shared memory, more than the " +
+             str(maxSharedBytes(p.target)) + " a block may use on " +
+             rt::targetName(p.target) + "; use a smaller q_block, kv_block "
+             "or fewer stages";
+    return "";
+  }
+};
+
+} // namespace attn
+
+#endif // ATTN_LOWERING_GPUTILELAYOUT_H
