@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,22 @@ attn_status report(const Failure &f) {
   return f.status;
 }
 
+// Runs `body`, turning any exception into ATTN_ERROR_INTERNAL: none may
+// cross the C API, whose callers (C, ctypes) cannot take one.
+template <typename Body> attn_status guarded(Body body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return report(fail(ATTN_ERROR_INTERNAL, "out of memory"));
+  } catch (const std::exception &e) {
+    return report(
+        fail(ATTN_ERROR_INTERNAL, std::string("internal error: ") + e.what()));
+  } catch (...) {
+    return report(fail(ATTN_ERROR_INTERNAL, "internal error (an exception of "
+                                            "unknown type)"));
+  }
+}
+
 std::string str(int64_t x) { return std::to_string(x); }
 
 std::string hex(const void *p) {
@@ -62,27 +79,46 @@ std::string hex(const void *p) {
 
 //===-- Attention operands ------------------------------------------------===//
 
-enum OperandIndex { Q, K, V, MASK, LENGTHS, OUT, LSE, NUM_OPERANDS };
 const char *const kAxisLetters[3] = {"b", "h", "s"}; // as in X_stride_b
 
+// One operand of a launch: what the kernel takes (kernelOperands) and what
+// the caller gave.
 struct Operand {
-  const char *name;
-  const attn_tensor *t; // nullptr when not given
-  bool compiled;        // the kernel was compiled with it
-  DType dtype;          // the element type the kernel reads
-  int rank;
+  KernelOperand spec;
+  const attn_tensor *t = nullptr;
+  int64_t strides[4] = {0, 0, 0, 0}; // extent-1 axes read as stride 0
+
+  const char *name() const { return spec.name.c_str(); }
   /// Whether the kernel may copy its rows with 16-byte cp.async: then the
   /// base and every stride but the innermost are 16-byte multiples. The
-  /// others (lse, kv_lengths) need element alignment only.
-  bool rows16;
-  int64_t strides[4] = {0, 0, 0, 0}; // extent-1 axes read as stride 0
+  /// others (lse, kv_lengths, q_offsets) need element alignment only.
+  bool rows16() const { return spec.rank == 4; }
 };
 
 // Everything a launch passes, once the checks have passed.
 struct Problem {
-  Operand ops[NUM_OPERANDS];
-  int64_t batch = 0, seqQ = 0, seqKv = 0, maskKeys = 0;
+  std::vector<Operand> ops; // in ABI order
+  int64_t batch = 0, qHeads = 0, seqQ = 0, kvHeads = 0, seqKv = 0;
+  int64_t maskKeys = 0;
+  std::vector<uint64_t> params; // one 8-byte slot per kernelParams entry
+  unsigned grid[3] = {0, 0, 0};
+
+  const Operand *find(const std::string &name) const {
+    for (const Operand &op : ops)
+      if (op.spec.name == name)
+        return &op;
+    return nullptr;
+  }
 };
+
+// The members of attn_attention_args by operand name; which of them a
+// kernel takes, and in which order, is kernelOperands'.
+std::vector<std::pair<std::string, const attn_tensor *>>
+members(const attn_attention_args &a) {
+  return {{"q", a.q},   {"k", a.k},     {"v", a.v},
+          {"mask", a.mask}, {"kv_lengths", a.kv_lengths},
+          {"q_offsets", a.q_offsets}, {"out", a.out}, {"lse", a.lse}};
+}
 
 bool toDType(int code, DType &t) {
   static const DType types[] = {DType::F16,  DType::BF16, DType::F32,
@@ -93,50 +129,56 @@ bool toDType(int code, DType &t) {
   return true;
 }
 
-Failure checkPresence(const Operand &op) {
-  if (op.t && !op.compiled)
-    return fail(ATTN_ERROR_ARGUMENT,
-                std::string(op.name) +
-                    ": given, but the kernel was compiled without it; pass "
-                    "NULL or use a kernel compiled with " + op.name);
-  if (!op.t && op.compiled)
-    return fail(ATTN_ERROR_ARGUMENT,
-                std::string(op.name) +
-                    ": missing (NULL), but the kernel was compiled with it");
+// Given exactly when compiled, in both directions.
+Failure checkPresence(const AttentionConfig &c, const attn_attention_args &a) {
+  const std::vector<KernelOperand> compiled = kernelOperands(c);
+  for (const auto &[name, t] : members(a)) {
+    bool wanted = false;
+    for (const KernelOperand &op : compiled)
+      wanted |= op.name == name;
+    if (t && !wanted)
+      return fail(ATTN_ERROR_ARGUMENT,
+                  name + ": given, but the kernel was compiled without it; "
+                         "pass NULL or use a kernel compiled with " + name);
+    if (!t && wanted)
+      return fail(ATTN_ERROR_ARGUMENT,
+                  name + ": missing (NULL), but the kernel was compiled "
+                         "with it");
+  }
   return {};
 }
 
 Failure checkPointer(const Operand &op) {
   if (!op.t->data)
     return fail(ATTN_ERROR_ARGUMENT,
-                std::string(op.name) + ": data pointer is NULL");
+                std::string(op.name()) + ": data pointer is NULL");
   return {};
 }
 
 Failure checkDType(const Operand &op) {
   DType got;
   if (!toDType(op.t->dtype, got))
-    return fail(ATTN_ERROR_DTYPE, std::string(op.name) + ": dtype code " +
+    return fail(ATTN_ERROR_DTYPE, std::string(op.name()) + ": dtype code " +
                                       str(op.t->dtype) +
                                       " is not one of ATTN_F16..ATTN_I64");
-  if (got != op.dtype)
-    return fail(ATTN_ERROR_DTYPE, std::string(op.name) + ": element type " +
+  if (got != op.spec.dtype)
+    return fail(ATTN_ERROR_DTYPE, std::string(op.name()) + ": element type " +
                                       elementTypeName(got) + ", expected " +
-                                      elementTypeName(op.dtype) +
+                                      elementTypeName(op.spec.dtype) +
                                       " (what the kernel was compiled for)");
   return {};
 }
 
 Failure checkRank(const Operand &op) {
-  if (op.t->rank != op.rank)
-    return fail(ATTN_ERROR_SHAPE, std::string(op.name) + ": rank " +
+  if (op.t->rank != op.spec.rank)
+    return fail(ATTN_ERROR_SHAPE, std::string(op.name()) + ": rank " +
                                       str(op.t->rank) + ", expected " +
-                                      str(op.rank));
-  for (int i = 0; i < op.rank; ++i)
+                                      str(op.spec.rank));
+  for (int i = 0; i < op.spec.rank; ++i)
     if (op.t->shape[i] < 1)
       return fail(ATTN_ERROR_SHAPE,
-                  std::string(op.name) + ": axis " + str(i) + " has extent " +
-                      str(op.t->shape[i]) +
+                  std::string(op.name()) + ": axis " + str(i) +
+                      " has extent " + str(op.t->shape[i]) +
                       "; the runtime launches only non-empty problems");
   return {};
 }
@@ -144,9 +186,9 @@ Failure checkRank(const Operand &op) {
 // Negative strides are rejected; an extent-1 axis reads as stride 0, which
 // is also how a broadcast mask axis reaches the kernel.
 Failure normalizeStrides(Operand &op) {
-  for (int i = 0; i < op.rank; ++i) {
+  for (int i = 0; i < op.spec.rank; ++i) {
     if (op.t->strides[i] < 0)
-      return fail(ATTN_ERROR_LAYOUT, std::string(op.name) + ": stride " +
+      return fail(ATTN_ERROR_LAYOUT, std::string(op.name()) + ": stride " +
                                          str(op.t->strides[i]) + " of axis " +
                                          str(i) +
                                          " is negative; pass a view with "
@@ -156,17 +198,66 @@ Failure normalizeStrides(Operand &op) {
   return {};
 }
 
-// `what` names the axis ("kv heads"); `from` says where `want` comes from.
-Failure checkExtent(const Operand &op, int axis, const char *what,
-                    int64_t want, const std::string &from,
-                    bool broadcastable = false) {
-  int64_t got = op.t->shape[axis];
-  if (got == want || (broadcastable && got == 1))
-    return {};
-  return fail(ATTN_ERROR_SHAPE,
-              std::string(op.name) + ": axis " + str(axis) + " (" + what +
-                  ") is " + str(got) + ", expected " + str(want) +
-                  (broadcastable ? " or 1" : "") + " (" + from + ")");
+// What one axis of an operand must be: `want`, or also 1 when `broadcast`;
+// `from` says where `want` comes from.
+struct AxisRule {
+  const char *what;
+  int64_t want;
+  std::string from;
+  bool broadcast = false;
+};
+
+// The axes of operand `name` (AttnRuntime.h, attn_attention_args), from q's
+// batch, heads and length, k's heads and length, and the compiled dims. A
+// mask's keys are checked by checkMaskKeys.
+std::vector<AxisRule> axisRules(const std::string &name, const Problem &p,
+                                const AttentionConfig &c) {
+  const std::string fromQ = "from q", fromK = "from k";
+  const AxisRule batch{"batch", p.batch, fromQ}, seqQ{"seq_q", p.seqQ, fromQ};
+  const AxisRule qHeads{"heads", p.qHeads, fromQ};
+  const AxisRule kvHeads{"heads", p.kvHeads, fromK};
+  const AxisRule seqKv{"seq_kv", p.seqKv, fromK};
+  const AxisRule headDim{"head dim", c.headDim, "the kernel's head_dim"};
+  const AxisRule valueDim{"value dim", c.valueDim, "the kernel's value_dim"};
+  if (name == "q") {
+    // Saturates: an absurd kv head count fails the grid check anyway.
+    int64_t want = p.kvHeads > std::numeric_limits<int64_t>::max() / c.group
+                       ? std::numeric_limits<int64_t>::max()
+                       : c.group * p.kvHeads;
+    return {batch,
+            {"heads", want,
+             "the kernel's group " + str(c.group) + " * " + str(p.kvHeads) +
+                 " heads of k"},
+            seqQ, headDim};
+  }
+  if (name == "k")
+    return {batch, kvHeads, seqKv, headDim};
+  if (name == "v")
+    return {batch, kvHeads, seqKv, valueDim};
+  if (name == "out")
+    return {batch, qHeads, seqQ, valueDim};
+  if (name == "lse")
+    return {batch, qHeads, seqQ};
+  if (name == "mask")
+    return {{"batch", p.batch, fromQ, true},
+            {"heads", p.qHeads, fromQ, true},
+            {"seq_q", p.seqQ, fromQ, true}};
+  return {batch}; // kv_lengths, q_offsets
+}
+
+Failure checkExtents(const Operand &op, const std::vector<AxisRule> &rules) {
+  for (size_t axis = 0; axis < rules.size(); ++axis) {
+    const AxisRule &r = rules[axis];
+    int64_t got = op.t->shape[axis];
+    if (got == r.want || (r.broadcast && got == 1))
+      continue;
+    return fail(ATTN_ERROR_SHAPE,
+                std::string(op.name()) + ": axis " + str(int64_t(axis)) +
+                    " (" + r.what + ") is " + str(got) + ", expected " +
+                    str(r.want) + (r.broadcast ? " or 1" : "") + " (" +
+                    r.from + ")");
+  }
+  return {};
 }
 
 // The mask may cover fewer keys than seq_kv (the rest are masked), not more.
@@ -174,7 +265,7 @@ Failure checkMaskKeys(const Operand &op, int64_t seqKv) {
   if (op.t->shape[3] <= seqKv)
     return {};
   return fail(ATTN_ERROR_SHAPE,
-              std::string(op.name) + ": axis 3 (keys) is " +
+              std::string(op.name()) + ": axis 3 (keys) is " +
                   str(op.t->shape[3]) + ", more than seq_kv " + str(seqKv) +
                   " (from k); pass at most seq_kv keys");
 }
@@ -188,36 +279,35 @@ Failure checkFitsI32(const char *what, int64_t value) {
 }
 
 // The axes whose stride is not a kernel parameter must be contiguous: the
-// head dim of 4-D operands, and kv_lengths' only axis.
+// head dim of 4-D operands and the only axis of 1-D ones (rank-3 lse passes
+// all three of its strides).
 Failure checkUnitInnermost(const Operand &op) {
-  if (op.rank == 3) // lse passes its stride along S
-    return {};
-  int last = op.rank - 1;
-  if (op.strides[last] == 1 || op.t->shape[last] == 1)
+  int last = op.spec.rank - 1;
+  if (op.spec.rank == 3 || op.strides[last] == 1 || op.t->shape[last] == 1)
     return {};
   return fail(ATTN_ERROR_LAYOUT,
-              std::string(op.name) + ": innermost stride (axis " + str(last) +
-                  ") is " + str(op.t->strides[last]) +
+              std::string(op.name()) + ": innermost stride (axis " +
+                  str(last) + ") is " + str(op.strides[last]) +
                   ", expected 1; make the last axis contiguous");
 }
 
 Failure checkAlignment(const Operand &op) {
-  const int64_t elementBytes = int64_t(dtypeSize(op.dtype));
-  const int64_t need = op.rows16 ? 16 : elementBytes;
+  const int64_t elementBytes = int64_t(dtypeSize(op.spec.dtype));
+  const int64_t need = op.rows16() ? 16 : elementBytes;
   auto address = reinterpret_cast<uintptr_t>(op.t->data);
   if (address % uintptr_t(need) != 0)
     return fail(ATTN_ERROR_ALIGNMENT,
-                std::string(op.name) + ": base address " + hex(op.t->data) +
+                std::string(op.name()) + ": base address " + hex(op.t->data) +
                     " is not " + str(need) + "-byte aligned" +
-                    (op.rows16 ? " (the kernel copies rows with 16-byte "
-                                 "cp.async)"
-                               : ""));
-  if (!op.rows16)
+                    (op.rows16() ? " (the kernel copies rows with 16-byte "
+                                   "cp.async)"
+                                 : ""));
+  if (!op.rows16())
     return {};
-  for (int i = 0; i < op.rank - 1; ++i)
+  for (int i = 0; i < op.spec.rank - 1; ++i)
     if ((op.strides[i] * elementBytes) % 16 != 0)
       return fail(ATTN_ERROR_ALIGNMENT,
-                  std::string(op.name) + ": stride " + str(op.strides[i]) +
+                  std::string(op.name()) + ": stride " + str(op.strides[i]) +
                       " of axis " + str(i) + " is " +
                       str(op.strides[i] * elementBytes) +
                       " bytes, not a multiple of 16 (the kernel copies rows "
@@ -226,27 +316,60 @@ Failure checkAlignment(const Operand &op) {
   return {};
 }
 
-// A scalar of the ABI by name: batch, seq_q, seq_kv, mask_keys, X_stride_Y.
+// A scalar parameter by name: batch, seq_q, seq_kv, mask_keys, X_stride_Y.
 bool scalarValue(const Problem &p, const std::string &name, int64_t &value) {
-  if (name == "batch" || name == "seq_q" || name == "seq_kv" ||
-      name == "mask_keys") {
-    value = name == "batch"    ? p.batch
-            : name == "seq_q"  ? p.seqQ
-            : name == "seq_kv" ? p.seqKv
-                               : p.maskKeys;
-    return true;
-  }
+  const std::pair<const char *, int64_t> sizes[] = {{"batch", p.batch},
+                                                    {"seq_q", p.seqQ},
+                                                    {"seq_kv", p.seqKv},
+                                                    {"mask_keys", p.maskKeys}};
+  for (const auto &[n, v] : sizes)
+    if (name == n) {
+      value = v;
+      return true;
+    }
   size_t at = name.rfind("_stride_");
   if (at == std::string::npos)
     return false;
-  std::string operand = name.substr(0, at), axis = name.substr(at + 8);
-  for (const Operand &op : p.ops)
-    for (int i = 0; i < 3; ++i)
-      if (operand == op.name && axis == kAxisLetters[i]) {
-        value = op.strides[i];
-        return true;
-      }
+  const Operand *op = p.find(name.substr(0, at));
+  for (int i = 0; op && i < 3 && i < op->spec.rank; ++i)
+    if (name.substr(at + 8) == kAxisLetters[i]) {
+      value = op->strides[i];
+      return true;
+    }
   return false;
+}
+
+// One 8-byte slot per parameter of kernelParams(c), in its order;
+// cuLaunchKernel reads each at its size.
+Failure fillParams(const AttentionConfig &c, Problem &p) {
+  const std::vector<KernelParam> abi = kernelParams(c);
+  p.params.assign(abi.size(), 0);
+  for (size_t i = 0; i < abi.size(); ++i) {
+    const KernelParam &param = abi[i];
+    if (param.isTensor) {
+      const Operand *op = p.find(param.name);
+      if (!op)
+        return fail(ATTN_ERROR_INTERNAL,
+                    "the ABI's pointer '" + param.name +
+                        "' is no operand of the kernel; AttentionConfig.cpp "
+                        "and the runtime disagree");
+      std::memcpy(&p.params[i], &op->t->data, sizeof(void *));
+      continue;
+    }
+    int64_t value = 0;
+    if (!scalarValue(p, param.name, value))
+      return fail(ATTN_ERROR_INTERNAL,
+                  "the ABI's scalar '" + param.name +
+                      "' has no value in the runtime; AttentionConfig.cpp "
+                      "and AttnRuntime.cpp disagree");
+    if (param.dtype == DType::I32) {
+      int32_t narrow = int32_t(value); // range checked before
+      std::memcpy(&p.params[i], &narrow, sizeof narrow);
+    } else {
+      std::memcpy(&p.params[i], &value, sizeof value);
+    }
+  }
+  return {};
 }
 
 // gridDim.x up to 2^31 - 1, gridDim.y and z up to 65535. `what` says where
@@ -263,57 +386,42 @@ Failure checkGridAxis(int axis, int64_t value, const std::string &what) {
                                    names[axis] + "; split the problem");
 }
 
-Failure computeGrid(const AttentionSpec &a, const Problem &p,
-                    unsigned grid[3]) {
+// (blocks of positionsPerBlock query positions, k's heads, batch), as the
+// artefact's "grid" says.
+Failure computeGrid(const AttentionConfig &c, Problem &p) {
+  const int64_t positions = positionsPerBlock(c);
+  const int64_t values[3] = {(p.seqQ + positions - 1) / positions, p.kvHeads,
+                             p.batch};
+  const std::string what[3] = {" (ceil_div(seq_q, " + str(positions) + "))",
+                               " (heads of k)", " (batch)"};
   for (int i = 0; i < 3; ++i) {
-    const GridAxis &g = a.grid[i];
-    int64_t value = g.value;
-    std::string what;
-    if (g.kind != GridAxis::Kind::Value) {
-      int64_t arg = 0;
-      scalarValue(p, g.arg, arg); // a scalar of the ABI: checked at load
-      bool ceilDiv = g.kind == GridAxis::Kind::CeilDiv;
-      value = ceilDiv ? (arg + g.value - 1) / g.value : arg;
-      what = ceilDiv ? " (ceil_div(" + g.arg + ", " + str(g.value) + "))"
-                     : " (" + g.arg + ")";
-    }
-    if (Failure f = checkGridAxis(i, value, what))
+    if (Failure f = checkGridAxis(i, values[i], what[i]))
       return f;
-    grid[i] = unsigned(value);
+    p.grid[i] = unsigned(values[i]);
   }
   return {};
 }
 
-Failure checkAttention(const attn_kernel *kernel, const attn_tensor *q,
-                       const attn_tensor *k, const attn_tensor *v,
-                       const attn_tensor *mask, const attn_tensor *kvLengths,
-                       const attn_tensor *out, const attn_tensor *lse,
-                       Problem &p, unsigned grid[3]) {
+Failure checkAttention(const attn_kernel *kernel,
+                       const attn_attention_args *args, Problem &p) {
   if (!kernel)
     return fail(ATTN_ERROR_ARGUMENT, "kernel is NULL");
+  if (!args)
+    return fail(ATTN_ERROR_ARGUMENT, "args is NULL; pass the operands in an "
+                                     "attn_attention_args");
   if (!kernel->artefact.attn)
     return fail(ATTN_ERROR_ARGUMENT,
                 kernel->artefact.jsonPath +
                     ": has no \"attn\" section (not an attention kernel of "
                     "attn-compile); launch it with attn_launch_raw");
-  const AttentionSpec &a = *kernel->artefact.attn;
-  const bool hasMask = a.maskDtype.has_value();
-  const bool hasLengths = a.lengthsDtype.has_value();
-  p.ops[Q] = {"q", q, true, a.dtype, 4, true};
-  p.ops[K] = {"k", k, true, a.dtype, 4, true};
-  p.ops[V] = {"v", v, true, a.dtype, 4, true};
-  p.ops[MASK] = {"mask", mask, hasMask, a.maskDtype.value_or(DType::Bool), 4,
-                 true};
-  p.ops[LENGTHS] = {"kv_lengths", kvLengths, hasLengths,
-                    a.lengthsDtype.value_or(DType::I32), 1, false};
-  p.ops[OUT] = {"out", out, true, a.dtype, 4, true};
-  p.ops[LSE] = {"lse", lse, a.lse, DType::F32, 3, false};
-
-  for (Operand &op : p.ops) {
-    if (Failure f = checkPresence(op))
-      return f;
-    if (!op.t)
-      continue;
+  const AttentionConfig &c = *kernel->artefact.attn;
+  if (Failure f = checkPresence(c, *args))
+    return f;
+  for (const KernelOperand &spec : kernelOperands(c)) {
+    Operand op{spec};
+    for (const auto &[name, t] : members(*args))
+      if (name == spec.name)
+        op.t = t;
     if (Failure f = checkPointer(op))
       return f;
     if (Failure f = checkDType(op))
@@ -322,57 +430,18 @@ Failure checkAttention(const attn_kernel *kernel, const attn_tensor *q,
       return f;
     if (Failure f = normalizeStrides(op))
       return f;
+    p.ops.push_back(op);
   }
 
-  p.batch = q->shape[0];
-  p.seqQ = q->shape[2];
-  p.seqKv = k->shape[2];
-  p.maskKeys = hasMask ? mask->shape[3] : 0;
-  const std::string qHeads = "the kernel's q_heads";
-  const std::string kvHeads = "the kernel's kv_heads";
-  const std::string headDim = "the kernel's head_dim";
-  const std::string valueDim = "the kernel's value_dim";
-  const std::string fromQ = "from q", fromK = "from k";
-  Failure checks[] = {
-      checkExtent(p.ops[Q], 1, "heads", a.qHeads, qHeads),
-      checkExtent(p.ops[Q], 3, "head dim", a.headDim, headDim),
-      checkExtent(p.ops[K], 0, "batch", p.batch, fromQ),
-      checkExtent(p.ops[K], 1, "heads", a.kvHeads, kvHeads),
-      checkExtent(p.ops[K], 3, "head dim", a.headDim, headDim),
-      checkExtent(p.ops[V], 0, "batch", p.batch, fromQ),
-      checkExtent(p.ops[V], 1, "heads", a.kvHeads, kvHeads),
-      checkExtent(p.ops[V], 2, "seq_kv", p.seqKv, fromK),
-      checkExtent(p.ops[V], 3, "value dim", a.valueDim, valueDim),
-      checkExtent(p.ops[OUT], 0, "batch", p.batch, fromQ),
-      checkExtent(p.ops[OUT], 1, "heads", a.qHeads, qHeads),
-      checkExtent(p.ops[OUT], 2, "seq_q", p.seqQ, fromQ),
-      checkExtent(p.ops[OUT], 3, "value dim", a.valueDim, valueDim),
-  };
-  for (const Failure &f : checks)
-    if (f)
+  const attn_tensor &q = *args->q, &k = *args->k;
+  p.batch = q.shape[0], p.qHeads = q.shape[1], p.seqQ = q.shape[2];
+  p.kvHeads = k.shape[1], p.seqKv = k.shape[2];
+  p.maskKeys = args->mask ? args->mask->shape[3] : 0;
+  for (const Operand &op : p.ops) {
+    if (Failure f = checkExtents(op, axisRules(op.spec.name, p, c)))
       return f;
-  if (hasMask) {
-    Failure maskChecks[] = {
-        checkExtent(p.ops[MASK], 0, "batch", p.batch, fromQ, true),
-        checkExtent(p.ops[MASK], 1, "heads", a.qHeads, qHeads, true),
-        checkExtent(p.ops[MASK], 2, "seq_q", p.seqQ, fromQ, true),
-        checkMaskKeys(p.ops[MASK], p.seqKv),
-    };
-    for (const Failure &f : maskChecks)
-      if (f)
-        return f;
-  }
-  if (hasLengths)
-    if (Failure f = checkExtent(p.ops[LENGTHS], 0, "batch", p.batch, fromQ))
-      return f;
-  if (a.lse) {
-    Failure lseChecks[] = {
-        checkExtent(p.ops[LSE], 0, "batch", p.batch, fromQ),
-        checkExtent(p.ops[LSE], 1, "heads", a.qHeads, qHeads),
-        checkExtent(p.ops[LSE], 2, "seq_q", p.seqQ, fromQ),
-    };
-    for (const Failure &f : lseChecks)
-      if (f)
+    if (op.spec.name == "mask")
+      if (Failure f = checkMaskKeys(op, p.seqKv))
         return f;
   }
   Failure sizes[] = {checkFitsI32("batch", p.batch),
@@ -381,16 +450,15 @@ Failure checkAttention(const attn_kernel *kernel, const attn_tensor *q,
   for (const Failure &f : sizes)
     if (f)
       return f;
-
   for (const Operand &op : p.ops) {
-    if (!op.t)
-      continue;
     if (Failure f = checkUnitInnermost(op))
       return f;
     if (Failure f = checkAlignment(op))
       return f;
   }
-  return computeGrid(a, p, grid);
+  if (Failure f = computeGrid(c, p))
+    return f;
+  return fillParams(c, p);
 }
 
 //===-- Launching ---------------------------------------------------------===//
@@ -480,9 +548,8 @@ Failure launch(attn_kernel &kernel, const unsigned grid[3], void **params,
   if (Failure f = functionFor(kernel, *d, function))
     return f;
   const KernelArtefact &art = kernel.artefact;
-  unsigned block[3] = {unsigned(32 * art.numWarps), 1, 1};
-  if (art.attn)
-    std::memcpy(block, art.attn->block, sizeof block);
+  const int64_t warps = art.attn ? art.attn->plan.warps : art.numWarps;
+  const unsigned block[3] = {unsigned(32 * warps), 1, 1};
   if (CUresult r = d->cuLaunchKernel(
           function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
           unsigned(art.shared), static_cast<CUstream>(stream), params, nullptr);
@@ -544,7 +611,7 @@ const char *attn_status_name(attn_status status) {
       "ATTN_OK",           "ATTN_ERROR_NO_DEVICE", "ATTN_ERROR_DRIVER",
       "ATTN_ERROR_ARTEFACT", "ATTN_ERROR_ARGUMENT", "ATTN_ERROR_DTYPE",
       "ATTN_ERROR_SHAPE",  "ATTN_ERROR_LAYOUT",    "ATTN_ERROR_ALIGNMENT",
-      "ATTN_ERROR_GRID",   "ATTN_ERROR_LAUNCH"};
+      "ATTN_ERROR_GRID",   "ATTN_ERROR_LAUNCH",    "ATTN_ERROR_INTERNAL"};
   int i = int(status);
   return i >= 0 && i < int(sizeof names / sizeof *names) ? names[i]
                                                           : "ATTN_UNKNOWN_STATUS";
@@ -553,10 +620,12 @@ const char *attn_status_name(attn_status status) {
 const char *attn_last_error(void) { return lastError.c_str(); }
 
 attn_status attn_device_init(void) {
-  std::string why;
-  if (!cudaDriver(why))
-    return report(fail(ATTN_ERROR_NO_DEVICE, why));
-  return ATTN_OK;
+  return guarded([] {
+    std::string why;
+    if (!cudaDriver(why))
+      return report(fail(ATTN_ERROR_NO_DEVICE, why));
+    return ATTN_OK;
+  });
 }
 
 attn_status attn_kernel_load(const char *json_path, attn_kernel **out) {
@@ -565,29 +634,34 @@ attn_status attn_kernel_load(const char *json_path, attn_kernel **out) {
   *out = nullptr;
   if (!json_path)
     return report(fail(ATTN_ERROR_ARGUMENT, "json_path is NULL"));
-  auto kernel = std::make_unique<attn_kernel>();
-  if (std::string e = loadKernelArtefact(json_path, kernel->artefact);
-      !e.empty())
-    return report(fail(ATTN_ERROR_ARTEFACT, e));
-  *out = kernel.release();
-  return ATTN_OK;
+  return guarded([&] {
+    auto kernel = std::make_unique<attn_kernel>();
+    if (std::string e = loadKernelArtefact(json_path, kernel->artefact);
+        !e.empty())
+      return report(fail(ATTN_ERROR_ARTEFACT, e));
+    *out = kernel.release();
+    return ATTN_OK;
+  });
 }
 
 void attn_kernel_free(attn_kernel *kernel) {
   if (!kernel)
     return;
-  std::string why;
-  if (!kernel->loaded.empty())
-    if (const CudaDriver *d = cudaDriver(why)) {
-      // Unloading works on the current context: visit each module's own.
-      CUcontext current = nullptr;
-      d->cuCtxGetCurrent(&current);
-      for (const attn_kernel::Loaded &l : kernel->loaded) {
-        d->cuCtxSetCurrent(l.context);
-        d->cuModuleUnload(l.module);
+  (void)guarded([&] {
+    std::string why;
+    if (!kernel->loaded.empty())
+      if (const CudaDriver *d = cudaDriver(why)) {
+        // Unloading works on the current context: visit each module's own.
+        CUcontext current = nullptr;
+        d->cuCtxGetCurrent(&current);
+        for (const attn_kernel::Loaded &l : kernel->loaded) {
+          d->cuCtxSetCurrent(l.context);
+          d->cuModuleUnload(l.module);
+        }
+        d->cuCtxSetCurrent(current);
       }
-      d->cuCtxSetCurrent(current);
-    }
+    return ATTN_OK;
+  });
   delete kernel;
 }
 
@@ -611,67 +685,46 @@ int attn_kernel_param_size(const attn_kernel *kernel, int i) {
   return kernel->artefact.ptxParamSizes[size_t(i)];
 }
 
+
 attn_status attn_attention_check(const attn_kernel *kernel,
-                                 const attn_tensor *q, const attn_tensor *k,
-                                 const attn_tensor *v, const attn_tensor *mask,
-                                 const attn_tensor *kv_lengths,
-                                 const attn_tensor *out, const attn_tensor *lse,
+                                 const attn_attention_args *args,
                                  unsigned grid[3]) {
-  Problem p;
-  unsigned computed[3];
-  Failure f = checkAttention(kernel, q, k, v, mask, kv_lengths, out, lse, p,
-                             computed);
-  if (!f && grid)
-    std::memcpy(grid, computed, sizeof computed);
-  return report(f);
+  return guarded([&] {
+    Problem p;
+    Failure f = checkAttention(kernel, args, p);
+    if (!f && grid)
+      std::memcpy(grid, p.grid, sizeof p.grid);
+    return report(f);
+  });
 }
 
-attn_status attn_attention_launch(attn_kernel *kernel, const attn_tensor *q,
-                                  const attn_tensor *k, const attn_tensor *v,
-                                  const attn_tensor *mask,
-                                  const attn_tensor *kv_lengths,
-                                  const attn_tensor *out,
-                                  const attn_tensor *lse, void *stream) {
-  Problem p;
-  unsigned grid[3];
-  if (Failure f = checkAttention(kernel, q, k, v, mask, kv_lengths, out, lse,
-                                 p, grid))
-    return report(f);
-  // One 8-byte slot per parameter; cuLaunchKernel reads each at its size.
-  const std::vector<KernelArg> &abi = kernel->artefact.attn->args;
-  std::vector<uint64_t> slots(abi.size());
-  std::vector<void *> params(abi.size());
-  for (size_t i = 0; i < abi.size(); ++i) {
-    if (abi[i].isTensor) {
-      for (const Operand &op : p.ops)
-        if (abi[i].name == op.name)
-          std::memcpy(&slots[i], &op.t->data, sizeof(void *));
-    } else {
-      int64_t value = 0;
-      scalarValue(p, abi[i].name, value);
-      if (abi[i].dtype == DType::I32) {
-        int32_t narrow = int32_t(value); // range checked above
-        std::memcpy(&slots[i], &narrow, sizeof narrow);
-      } else {
-        std::memcpy(&slots[i], &value, sizeof value);
-      }
-    }
-    params[i] = &slots[i];
-  }
-  return report(launch(*kernel, grid, params.data(), stream));
+attn_status attn_attention_launch(attn_kernel *kernel,
+                                  const attn_attention_args *args,
+                                  void *stream) {
+  return guarded([&] {
+    Problem p;
+    if (Failure f = checkAttention(kernel, args, p))
+      return report(f);
+    std::vector<void *> params(p.params.size());
+    for (size_t i = 0; i < params.size(); ++i)
+      params[i] = &p.params[i];
+    return report(launch(*kernel, p.grid, params.data(), stream));
+  });
 }
 
 attn_status attn_launch_raw(attn_kernel *kernel, const unsigned grid[3],
                             void **args, int nargs, void *stream) {
-  if (!kernel || !grid)
-    return report(fail(ATTN_ERROR_ARGUMENT, "kernel or grid is NULL"));
-  for (int i = 0; i < 3; ++i)
-    if (Failure f = checkGridAxis(i, grid[i], ""))
+  return guarded([&] {
+    if (!kernel || !grid)
+      return report(fail(ATTN_ERROR_ARGUMENT, "kernel or grid is NULL"));
+    for (int i = 0; i < 3; ++i)
+      if (Failure f = checkGridAxis(i, grid[i], ""))
+        return report(f);
+    std::vector<void *> params;
+    if (Failure f = rawArguments(kernel->artefact, args, nargs, params))
       return report(f);
-  std::vector<void *> params;
-  if (Failure f = rawArguments(kernel->artefact, args, nargs, params))
-    return report(f);
-  return report(launch(*kernel, grid, params.data(), stream));
+    return report(launch(*kernel, grid, params.data(), stream));
+  });
 }
 
 } // extern "C"

@@ -9,14 +9,15 @@
  *
  * Every function returns a status; on failure attn_last_error() holds one
  * line (per thread) that names the operand or file at fault, the expected and
- * the actual value, and what to do.
+ * the actual value, and what to do. No function lets an exception escape.
  *
- *   attn_kernel *k;
- *   if (attn_kernel_load("out/attn_sm80_bf16_d128.json", &k) != ATTN_OK)
+ *   attn_kernel *kernel;
+ *   if (attn_kernel_load("out/attn_sm_80_bf16_d128_g4_....json", &kernel) != ATTN_OK)
  *     fprintf(stderr, "%s\n", attn_last_error());
  *   attn_tensor q = {q_ptr, ATTN_BF16, 4, {B, Hq, Sq, D}, {...strides...}};
  *   ...
- *   attn_attention_launch(k, &q, &k_, &v, NULL, NULL, &out, NULL, stream);
+ *   attn_attention_args args = {&q, &k, &v, NULL, NULL, NULL, &out, NULL};
+ *   attn_attention_launch(kernel, &args, stream);
  *
  *===----------------------------------------------------------------------===*/
 #ifndef ATTN_RUNTIME_ATTNRUNTIME_H
@@ -45,7 +46,8 @@ typedef enum {
   ATTN_ERROR_LAYOUT,    /* a stride the kernel cannot take (innermost not 1, negative) */
   ATTN_ERROR_ALIGNMENT, /* a base pointer or row not 16-byte aligned */
   ATTN_ERROR_GRID,      /* a grid dimension beyond the device's limits */
-  ATTN_ERROR_LAUNCH     /* the device cannot run it (shared memory, arch) or cuLaunchKernel failed */
+  ATTN_ERROR_LAUNCH,    /* the device cannot run it (shared memory, arch) or cuLaunchKernel failed */
+  ATTN_ERROR_INTERNAL   /* an unexpected failure inside the runtime (out of memory, ...) */
 } attn_status;
 
 /* "ATTN_OK", "ATTN_ERROR_SHAPE", ...; "ATTN_UNKNOWN_STATUS" otherwise. */
@@ -79,9 +81,9 @@ ATTN_API int attn_kernel_param_size(const attn_kernel *kernel, int i);
 enum { ATTN_F16 = 0, ATTN_BF16, ATTN_F32, ATTN_BOOL, ATTN_I32, ATTN_I64 };
 
 /* A device buffer seen as a strided array: the canonical [B, H, S, D] view
- * for q, k, v, out and mask, [B, H, S] for lse, [B] for kv_lengths. Strides
- * are in elements; axes beyond `rank` are ignored. An axis of extent 1 may
- * have any stride (the runtime passes 0). */
+ * for q, k, v, out and mask, [B, H, S] for lse, [B] for kv_lengths and
+ * q_offsets. Strides are in elements; axes beyond `rank` are ignored. An
+ * axis of extent 1 may have any stride (the runtime passes 0). */
 typedef struct {
   void *data;
   int dtype; /* ATTN_F16, ... */
@@ -90,24 +92,33 @@ typedef struct {
   int64_t strides[4];
 } attn_tensor;
 
+/* The operands of an attention kernel (runtime/AttentionConfig.h,
+ * kernelOperands): q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, Dv],
+ * mask [B or 1, Hq or 1, Sq or 1, <= Skv] (bool keeps, float adds),
+ * kv_lengths [B] (valid keys per batch element), q_offsets [B] (the
+ * absolute position of each batch element's first query), out
+ * [B, Hq, Sq, Dv], lse f32 [B, Hq, Sq]. Hq = group * Hkv; head counts,
+ * batch and lengths are free, the rest is fixed when the kernel is compiled.
+ * An optional operand is given exactly when the kernel was compiled with it
+ * (NULL otherwise). */
+typedef struct {
+  const attn_tensor *q, *k, *v, *mask, *kv_lengths, *q_offsets, *out, *lse;
+} attn_attention_args;
+
 /* Checks the operands of an attention kernel without touching the GPU and
- * fills grid[3] with the launch grid. mask, kv_lengths and lse must be given
- * exactly when the kernel was compiled with them (NULL otherwise). */
-ATTN_API attn_status attn_attention_check(
-    const attn_kernel *kernel, const attn_tensor *q, const attn_tensor *k,
-    const attn_tensor *v, const attn_tensor *mask,
-    const attn_tensor *kv_lengths, const attn_tensor *out,
-    const attn_tensor *lse, unsigned grid[3]);
+ * fills grid[3] (when not NULL) with the launch grid:
+ * (ceil(Sq / positions per block), Hkv, B). */
+ATTN_API attn_status attn_attention_check(const attn_kernel *kernel,
+                                          const attn_attention_args *args,
+                                          unsigned grid[3]);
 
 /* attn_attention_check, then cuLaunchKernel on `stream` (a CUstream; NULL is
  * the context's default stream) with the parameters of the ABI. Returns once
  * the launch is queued: errors of the running kernel show up at the next
  * synchronization, as with any CUDA launch. */
-ATTN_API attn_status attn_attention_launch(
-    attn_kernel *kernel, const attn_tensor *q, const attn_tensor *k,
-    const attn_tensor *v, const attn_tensor *mask,
-    const attn_tensor *kv_lengths, const attn_tensor *out,
-    const attn_tensor *lse, void *stream);
+ATTN_API attn_status attn_attention_launch(attn_kernel *kernel,
+                                           const attn_attention_args *args,
+                                           void *stream);
 
 /* Launches any kernel (a Triton one, say) with raw arguments: args[i] points
  * at the value of parameter i, in the kernel's order, as cuLaunchKernel

@@ -2,76 +2,155 @@
 
 #include "runtime/KernelArtefact.h"
 
-#include "runtime/Json.h"
+#include "lowering/GpuTileLayout.h"
+#include "runtime/Files.h"
+#include "runtime/JsonFile.h"
 
 #include <cctype>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <limits>
 
 namespace fs = std::filesystem;
 
 namespace attn::rt {
 
-std::vector<KernelArg> attentionAbiArgs(DType dtype,
-                                        std::optional<DType> maskDtype,
-                                        std::optional<DType> lengthsDtype,
-                                        bool lse) {
-  std::vector<KernelArg> args;
-  auto tensor = [&](const char *name, DType t) {
-    args.push_back({name, true, t});
-  };
-  auto scalar = [&](std::string name, DType t) {
-    args.push_back({std::move(name), false, t});
-  };
-  auto strides = [&](const std::string &operand) {
-    for (const char *axis : {"b", "h", "s"})
-      scalar(operand + "_stride_" + axis, DType::I64);
-  };
-  tensor("q", dtype);
-  tensor("k", dtype);
-  tensor("v", dtype);
-  if (maskDtype)
-    tensor("mask", *maskDtype);
-  if (lengthsDtype)
-    tensor("kv_lengths", *lengthsDtype);
-  tensor("out", dtype);
-  if (lse)
-    tensor("lse", DType::F32);
-  scalar("batch", DType::I32);
-  scalar("seq_q", DType::I32);
-  scalar("seq_kv", DType::I32);
-  if (maskDtype)
-    scalar("mask_keys", DType::I32);
-  for (const char *operand : {"q", "k", "v", "out"})
-    strides(operand);
-  if (maskDtype)
-    strides("mask");
-  if (lse)
-    strides("lse");
+namespace {
+
+std::string str(int64_t x) { return std::to_string(x); }
+
+//===-- What an attention config implies ----------------------------------===//
+//
+// The writer writes these and the reader compares against them: one
+// definition of each field that follows from the config.
+
+Json typeOrNull(const std::optional<DType> &t) {
+  return t ? Json(elementTypeName(*t)) : Json(nullptr);
+}
+
+Json pairOrNull(const std::optional<std::pair<int64_t, int64_t>> &p) {
+  return p ? Json::array({p->first, p->second}) : Json(nullptr);
+}
+
+Json blockOf(const AttentionConfig &c) {
+  return Json::array({32 * c.plan.warps, 1, 1});
+}
+
+// x: blocks of positionsPerBlock query positions; y: key/value heads (the
+// extent of k's axis 1, since kernels are generic in head counts); z: batch.
+Json gridOf(const AttentionConfig &c) {
+  Json grid = Json::object();
+  grid["x"] = {{"ceil_div", Json::array({"seq_q", positionsPerBlock(c)})}};
+  grid["y"] = {{"extent", Json::array({"k", 1})}};
+  grid["z"] = {{"arg", "batch"}};
+  return grid;
+}
+
+Json argsOf(const AttentionConfig &c) {
+  Json args = Json::array();
+  for (const KernelParam &p : kernelParams(c)) {
+    Json a = Json::object();
+    a["name"] = p.name;
+    a["kind"] = p.isTensor ? "tensor" : "scalar";
+    a["dtype"] = elementTypeName(p.dtype);
+    args.push_back(std::move(a));
+  }
   return args;
+}
+
+} // namespace
+
+std::string attentionArtefactJson(const AttentionConfig &c,
+                                  const PtxasFigures &figures) {
+  Json plan = Json::object();
+  plan["target"] = targetName(c.plan.target);
+  plan["q_block"] = c.plan.qBlock;
+  plan["kv_block"] = c.plan.kvBlock;
+  plan["warps"] = c.plan.warps;
+  plan["stages"] = c.plan.stages;
+
+  Json attn = Json::object();
+  attn["version"] = kAttentionArtefactVersion;
+  attn["op"] = "attention";
+  attn["dtype"] = elementTypeName(c.dtype);
+  attn["group"] = c.group;
+  attn["head_dim"] = c.headDim;
+  attn["value_dim"] = c.valueDim;
+  attn["scale"] = c.resolvedScale();
+  attn["softcap"] = c.softcap;
+  attn["causal"] = c.causal;
+  attn["window"] = pairOrNull(c.window);
+  attn["branches"] = pairOrNull(c.branches);
+  attn["alignment"] = c.bottomRight ? "bottom_right" : "top_left";
+  attn["query_offset"] = c.queryOffset ? Json(*c.queryOffset) : Json(nullptr);
+  attn["mask_dtype"] = typeOrNull(c.maskDtype);
+  attn["lengths_dtype"] = typeOrNull(c.lengthsDtype);
+  attn["offsets_dtype"] = typeOrNull(c.offsetsDtype);
+  attn["lse"] = c.lse;
+  attn["tile_plan"] = std::move(plan);
+  attn["block"] = blockOf(c);
+  attn["grid"] = gridOf(c);
+  attn["args"] = argsOf(c);
+  attn["registers"] =
+      figures.registers >= 0 ? Json(figures.registers) : Json(nullptr);
+  attn["spill_bytes"] = figures.spillBytes;
+  attn["ptxas"] = figures.log;
+
+  Json target = Json::object();
+  target["backend"] = "cuda";
+  target["arch"] = targetArch(c.plan.target);
+  target["warp_size"] = 32;
+
+  Json root = Json::object();
+  root["name"] = c.name();
+  root["num_warps"] = c.plan.warps;
+  root["num_stages"] = c.plan.stages;
+  root["num_ctas"] = 1;
+  root["shared"] = GpuTileLayout(c).sharedBytes;
+  root["target"] = std::move(target);
+  root["attn"] = std::move(attn);
+  return writeJson(root);
 }
 
 namespace {
 
-// Reads the members of one JSON object; the first problem sticks, so a
-// loader can read every field and test for an error once.
+//===-- Reading -----------------------------------------------------------===//
+
+bool toInt64(const Json &v, int64_t &out) {
+  if (!v.is_number_integer())
+    return false;
+  if (v.is_number_unsigned() &&
+      v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+    return false;
+  out = v.get<int64_t>();
+  return true;
+}
+
+// Reads the members of one JSON object; messages name them by their path
+// ("attn.tile_plan.q_block"). The first problem sticks, in an error shared
+// by every reader of one file, so a loader reads every field and tests for
+// an error once.
 class Fields {
 public:
-  Fields(const Json &object, std::string where)
-      : object_(object), where_(std::move(where)) {}
+  Fields(const Json &object, std::string prefix, std::string &error)
+      : object_(object), prefix_(std::move(prefix)), error_(error) {}
 
-  const std::string &error() const { return error_; }
+  bool ok() const { return error_.empty(); }
   void fail(const std::string &message) {
     if (error_.empty())
-      error_ = where_ + message;
+      error_ = message;
   }
+  std::string path(const char *key) const { return prefix_ + key; }
 
+  // nullptr when absent (or this is no object).
+  const Json *find(const char *key) const {
+    auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
   // nullptr (and an error) when absent; `kind` says what was expected.
   const Json *required(const char *key, const char *kind) {
-    const Json *v = object_.get(key);
+    const Json *v = find(key);
     if (!v)
-      fail(std::string("missing field \"") + key + "\" (" + kind + ")");
+      fail("missing field \"" + path(key) + "\" (" + kind + ")");
     return v;
   }
 
@@ -79,79 +158,98 @@ public:
     const Json *v = required(key, "an integer");
     return v ? checkInteger(*v, key, min) : min;
   }
-  int64_t optionalInteger(const char *key, int64_t fallback, int64_t min) {
-    const Json *v = object_.get(key);
-    return v ? checkInteger(*v, key, min) : fallback;
+  std::optional<int64_t> optionalInteger(const char *key, int64_t min) {
+    const Json *v = find(key);
+    return v ? std::optional<int64_t>(checkInteger(*v, key, min))
+             : std::nullopt;
+  }
+  std::optional<int64_t> nullOrInteger(const char *key) {
+    const Json *v = required(key, "null or an integer");
+    int64_t x = 0;
+    if (!v || v->is_null())
+      return std::nullopt;
+    if (!toInt64(*v, x))
+      fail(expected(key, "null or an integer", *v));
+    return x;
   }
   double number(const char *key) {
     const Json *v = required(key, "a number");
-    if (v && !v->isNumber())
-      fail(std::string("\"") + key + "\" must be a number");
-    return v ? v->asDouble() : 0;
+    if (v && !v->is_number())
+      fail(expected(key, "a number", *v));
+    return v && v->is_number() ? v->get<double>() : 0;
   }
   bool boolean(const char *key) {
     const Json *v = required(key, "true or false");
-    if (v && !v->isBool())
-      fail(std::string("\"") + key + "\" must be true or false");
-    return v && v->asBool();
+    if (v && !v->is_boolean())
+      fail(expected(key, "true or false", *v));
+    return v && v->is_boolean() && v->get<bool>();
   }
   std::string string(const char *key) {
     const Json *v = required(key, "a string");
-    if (v && !v->isString())
-      fail(std::string("\"") + key + "\" must be a string");
-    return v ? v->asString() : "";
+    if (v && !v->is_string())
+      fail(expected(key, "a string", *v));
+    return v && v->is_string() ? v->get<std::string>() : "";
   }
-  // null or an element type name.
-  std::optional<DType> optionalType(const char *key) {
+  const Json *object(const char *key) {
+    const Json *v = required(key, "an object");
+    if (v && !v->is_object()) {
+      fail(expected(key, "an object", *v));
+      return nullptr;
+    }
+    return v;
+  }
+  DType type(const char *key) {
+    const Json *v = required(key, "an element type");
+    return v ? checkType(*v, key) : DType::F32;
+  }
+  std::optional<DType> nullOrType(const char *key) {
     const Json *v = required(key, "null or an element type");
-    if (!v || v->isNull())
+    if (!v || v->is_null())
       return std::nullopt;
-    return type(*v, key);
+    return checkType(*v, key);
   }
-  DType type(const Json &v, const std::string &what) {
-    DType t = DType::F32;
-    if (!v.isString() || !parseElementType(v.asString(), t))
-      fail("\"" + what + "\" must be one of f16, bf16, f32, bool, i32, i64");
-    return t;
-  }
-  // null or [a, b].
-  std::optional<std::pair<int64_t, int64_t>> optionalPair(const char *key) {
+  std::optional<std::pair<int64_t, int64_t>> nullOrPair(const char *key) {
     const Json *v = required(key, "null or [a, b]");
-    if (!v || v->isNull())
+    if (!v || v->is_null())
       return std::nullopt;
-    const std::vector<Json> &e = v->elements();
-    if (!v->isArray() || e.size() != 2 || !e[0].isInteger() ||
-        !e[1].isInteger()) {
-      fail(std::string("\"") + key + "\" must be null or two integers");
+    int64_t a = 0, b = 0;
+    if (!v->is_array() || v->size() != 2 || !toInt64((*v)[0], a) ||
+        !toInt64((*v)[1], b)) {
+      fail(expected(key, "null or two integers", *v));
       return std::nullopt;
     }
-    return std::make_pair(e[0].asInt(), e[1].asInt());
+    return std::make_pair(a, b);
+  }
+
+  std::string expected(const char *key, const std::string &what,
+                       const Json &got) const {
+    return "\"" + path(key) + "\" must be " + what + ", got " + shown(got);
+  }
+  static std::string shown(const Json &v) {
+    std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return s.size() > 80 ? s.substr(0, 77) + "..." : s;
   }
 
 private:
   int64_t checkInteger(const Json &v, const char *key, int64_t min) {
-    if (!v.isInteger() || v.asInt() < min) {
-      fail(std::string("\"") + key + "\" must be an integer >= " +
-           std::to_string(min));
+    int64_t x = 0;
+    if (!toInt64(v, x) || x < min) {
+      fail(expected(key, "an integer >= " + str(min), v));
       return min;
     }
-    return v.asInt();
+    return x;
+  }
+  DType checkType(const Json &v, const char *key) {
+    DType t = DType::F32;
+    if (!v.is_string() || !parseElementType(v.get<std::string>(), t))
+      fail(expected(key, "one of f16, bf16, f32, f64, bool, i32, i64", v));
+    return t;
   }
 
   const Json &object_;
-  std::string where_;
-  std::string error_;
+  std::string prefix_;
+  std::string &error_;
 };
-
-std::string readFile(const fs::path &path, std::string &bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return path.string() + ": cannot open the file";
-  bytes.assign(std::istreambuf_iterator<char>(in), {});
-  if (bytes.empty())
-    return path.string() + ": the file is empty; recompile the kernel";
-  return "";
-}
 
 int ptxTypeSize(const std::string &token) {
   static const std::pair<const char *, int> sizes[] = {
@@ -248,88 +346,41 @@ std::string ptxEntryParamSizes(const std::string &ptx, const std::string &name,
 
 namespace {
 
-int abiSize(const KernelArg &a) {
-  return a.isTensor ? 8 : int(dtypeSize(a.dtype));
-}
-
-std::string describe(const KernelArg &a) {
-  return "'" + a.name + "' (" + (a.isTensor ? "tensor " : "scalar ") +
-         elementTypeName(a.dtype) + ")";
-}
-
-void readGrid(const Json *grid, const std::vector<KernelArg> &args,
-              GridAxis axes[3], Fields &f) {
-  if (!grid)
-    return;
-  if (!grid->isObject())
-    return f.fail("\"grid\" must be an object with \"x\", \"y\", \"z\"");
-  const char *names[3] = {"x", "y", "z"};
-  for (int i = 0; i < 3; ++i) {
-    const Json *axis = grid->get(names[i]);
-    std::string where = std::string("grid.") + names[i];
-    if (!axis || !axis->isObject() || axis->items().size() != 1)
-      return f.fail(where + " must be one of {\"value\": N}, {\"arg\": NAME}, "
-                            "{\"ceil_div\": [NAME, N]}");
-    const auto &[kind, v] = axis->items()[0];
-    GridAxis &g = axes[i];
-    if (kind == "value" && v.isInteger() && v.asInt() >= 1) {
-      g.kind = GridAxis::Kind::Value;
-      g.value = v.asInt();
-      continue;
-    }
-    const std::vector<Json> &e = v.elements();
-    if (kind == "arg" && v.isString()) {
-      g.kind = GridAxis::Kind::Arg;
-      g.arg = v.asString();
-    } else if (kind == "ceil_div" && v.isArray() && e.size() == 2 &&
-               e[0].isString() && e[1].isInteger() && e[1].asInt() >= 1) {
-      g.kind = GridAxis::Kind::CeilDiv;
-      g.arg = e[0].asString();
-      g.value = e[1].asInt();
-    } else {
-      return f.fail(where + " must be one of {\"value\": N >= 1}, "
-                            "{\"arg\": NAME}, {\"ceil_div\": [NAME, N >= 1]}");
-    }
-    bool known = false;
-    for (const KernelArg &a : args)
-      known |= !a.isTensor && a.name == g.arg;
-    if (!known)
-      return f.fail(where + " uses \"" + g.arg +
-                    "\", which is not a scalar argument of the kernel");
-  }
+std::string describe(const KernelParam &p) {
+  return "'" + p.name + "' (" + (p.isTensor ? "tensor " : "scalar ") +
+         elementTypeName(p.dtype) + ")";
 }
 
 // The "args" list must be the ABI's, in its order: the runtime fills the
 // parameters from the ABI, so any difference is a compiler/runtime mismatch.
-void checkArgs(const Json *args, const std::vector<KernelArg> &abi, Fields &f) {
+void checkArgs(const Json *args, const std::vector<KernelParam> &abi,
+               Fields &f) {
   if (!args)
     return;
-  if (!args->isArray())
-    return f.fail("\"args\" must be a list");
-  const std::vector<Json> &e = args->elements();
-  for (size_t i = 0; i < e.size() || i < abi.size(); ++i) {
-    std::string where = "args[" + std::to_string(i) + "] ";
-    if (i >= e.size())
-      return f.fail("\"args\" ends after " + std::to_string(e.size()) +
+  if (!args->is_array())
+    return f.fail(f.expected("args", "a list", *args));
+  for (size_t i = 0; i < args->size() || i < abi.size(); ++i) {
+    std::string where = "attn.args[" + str(int64_t(i)) + "] ";
+    if (i >= args->size())
+      return f.fail("attn.args ends after " + str(int64_t(args->size())) +
                     " entries, the ABI continues with " + describe(abi[i]) +
                     "; the compiler and runtime disagree (docs/artefacts.md)");
     if (i >= abi.size())
       return f.fail(where + "is one more than the ABI's " +
-                    std::to_string(abi.size()) + " parameters");
-    Fields entry(e[i], "");
-    KernelArg got;
+                    str(int64_t(abi.size())) + " parameters");
+    std::string error;
+    Fields entry((*args)[i], where, error);
+    KernelParam got;
     got.name = entry.string("name");
     std::string kind = entry.string("kind");
     got.isTensor = kind == "tensor";
-    const Json *dtype = entry.required("dtype", "an element type");
-    if (dtype)
-      got.dtype = entry.type(*dtype, "dtype");
-    if (!entry.error().empty())
-      return f.fail(where + entry.error());
-    if (kind != "tensor" && kind != "scalar")
-      return f.fail(where + "has kind \"" + kind +
-                    "\", expected \"tensor\" or \"scalar\"");
-    const KernelArg &want = abi[i];
+    got.dtype = entry.type("dtype");
+    if (entry.ok() && kind != "tensor" && kind != "scalar")
+      entry.fail(where + "has kind \"" + kind +
+                 "\", expected \"tensor\" or \"scalar\"");
+    if (!entry.ok())
+      return f.fail(error);
+    const KernelParam &want = abi[i];
     if (got.name != want.name || got.isTensor != want.isTensor ||
         got.dtype != want.dtype)
       return f.fail(where + "is " + describe(got) + ", the ABI expects " +
@@ -339,96 +390,149 @@ void checkArgs(const Json *args, const std::vector<KernelArg> &abi, Fields &f) {
   }
 }
 
-void readAttention(const Json &section, int64_t numWarps, AttentionSpec &a,
-                   Fields &top) {
-  Fields f(section, "attn: ");
-  if (f.integer("version", 1) != 1)
-    f.fail("\"version\" must be 1; this runtime reads version 1 only");
-  if (std::string op = f.string("op"); f.error().empty() && op != "attention")
-    f.fail("\"op\" is \"" + op + "\", this runtime launches \"attention\"");
-  if (const Json *t = f.required("dtype", "f16, bf16 or f32"))
-    a.dtype = f.type(*t, "dtype");
-  a.qHeads = f.integer("q_heads", 1);
-  a.kvHeads = f.integer("kv_heads", 1);
-  a.headDim = f.integer("head_dim", 1);
-  a.valueDim = f.integer("value_dim", 1);
-  a.scale = f.number("scale");
-  a.softcap = f.number("softcap");
-  a.causal = f.boolean("causal");
-  a.window = f.optionalPair("window");
-  a.branches = f.optionalPair("branches");
-  std::string alignment = f.string("alignment");
-  a.bottomRight = alignment == "bottom_right";
-  if (f.error().empty() && !a.bottomRight && alignment != "top_left")
-    f.fail("\"alignment\" must be \"bottom_right\" or \"top_left\"");
-  a.maskDtype = f.optionalType("mask_dtype");
-  a.lengthsDtype = f.optionalType("lengths_dtype");
-  a.lse = f.boolean("lse");
-  if (f.error().empty() && a.qHeads % a.kvHeads != 0)
-    f.fail("q_heads " + std::to_string(a.qHeads) +
-           " is not a multiple of kv_heads " + std::to_string(a.kvHeads));
-  if (int64_t group = f.optionalInteger("group", 0, 0);
-      f.error().empty() && group != 0 && group * a.kvHeads != a.qHeads)
-    f.fail("\"group\" " + std::to_string(group) +
-           " is not q_heads / kv_heads");
-  a.block[0] = unsigned(32 * numWarps);
-  if (const Json *block = section.get("block")) {
-    const std::vector<Json> &e = block->elements();
-    int64_t threads = 1;
-    for (size_t i = 0; i < e.size() && i < 3; ++i)
-      threads *= e[i].isInteger() && e[i].asInt() >= 1 ? e[i].asInt() : 0;
-    if (e.size() != 3 || threads != 32 * numWarps)
-      f.fail("\"block\" must be three positive integers whose product is 32 * "
-             "num_warps = " + std::to_string(32 * numWarps));
-    for (size_t i = 0; i < e.size() && i < 3; ++i)
-      a.block[i] = unsigned(e[i].asInt());
+// The member at `path` of `root`, null when any step is missing.
+const Json &memberAt(const Json &root, std::initializer_list<const char *> path) {
+  static const Json null;
+  const Json *v = &root;
+  for (const char *key : path) {
+    auto it = v->find(key);
+    if (it == v->end())
+      return null;
+    v = &*it;
   }
-  if (f.error().empty())
-    a.args = attentionAbiArgs(a.dtype, a.maskDtype, a.lengthsDtype, a.lse);
-  readGrid(f.required("grid", "an object"), a.args, a.grid, f);
-  checkArgs(f.required("args", "a list"), a.args, f);
-  if (!f.error().empty())
-    top.fail(f.error());
+  return *v;
 }
 
-} // namespace
+// "the section says "_causal", the name "_q128k32"": the first "_"-separated
+// part where two kernel names part.
+std::string whereNamesPart(const std::string &want, const std::string &got) {
+  size_t at = 0;
+  while (at < want.size() && at < got.size() && want[at] == got[at])
+    ++at;
+  size_t start = want.rfind('_', at == 0 ? 0 : at - 1);
+  start = start == std::string::npos ? 0 : start;
+  auto part = [&](const std::string &s) {
+    size_t end = s.find('_', start + 1);
+    return start >= s.size() ? std::string("(nothing)")
+                             : "\"" + s.substr(start, end - start) + "\"";
+  };
+  return "the section says " + part(want) + ", the name " + part(got);
+}
 
-std::string loadKernelArtefact(const std::string &jsonPath,
-                               KernelArtefact &out) {
-  out = KernelArtefact();
-  out.jsonPath = jsonPath;
-  Json json;
-  if (std::string e = readJsonFile(jsonPath, json); !e.empty())
-    return e;
-  if (!json.isObject())
-    return jsonPath + ": not a JSON object; expected kernel metadata "
-                      "(docs/artefacts.md)";
-  Fields f(json, jsonPath + ": ");
-  out.name = f.string("name");
-  out.numWarps = f.integer("num_warps", 1);
-  out.shared = f.integer("shared", 0);
-  out.numCtas = f.optionalInteger("num_ctas", 1, 1);
-  out.globalScratchSize = f.optionalInteger("global_scratch_size", 0, 0);
-  out.profileScratchSize = f.optionalInteger("profile_scratch_size", 0, 0);
-  out.declaresScratch =
-      json.get("global_scratch_size") && json.get("profile_scratch_size");
-  if (const Json *target = json.get("target"))
-    out.arch = Fields(*target, "").optionalInteger("arch", 0, 0);
-  if (f.error().empty() && out.numCtas != 1)
-    f.fail("num_ctas is " + std::to_string(out.numCtas) +
-           "; the runtime launches single-CTA kernels only (no clusters)");
-  if (f.error().empty() && out.numWarps > 32)
-    f.fail("num_warps " + std::to_string(out.numWarps) +
-           " exceeds 32 (1024 threads per block)");
-  if (!f.error().empty())
-    return f.error();
-  if (const Json *section = json.get("attn")) {
-    out.attn.emplace();
-    readAttention(*section, out.numWarps, *out.attn, f);
-    if (!f.error().empty())
-      return f.error();
+AttentionConfig readConfig(const Json &section, Fields &top,
+                           std::string &error) {
+  AttentionConfig c;
+  if (!section.is_object()) {
+    top.fail(top.expected("attn", "an object", section));
+    return c;
   }
+  Fields a(section, "attn.", error);
+  int64_t version = a.integer("version", 1);
+  if (a.ok() && version != kAttentionArtefactVersion)
+    a.fail("attn.version: expected " + str(kAttentionArtefactVersion) +
+           ", got " + str(version) +
+           "; recompile the kernel with this checkout's attn-compile");
+  std::string op = a.string("op");
+  if (a.ok() && op != "attention")
+    a.fail("attn.op: expected \"attention\", got \"" + op +
+           "\"; this runtime launches attention kernels only");
+  c.dtype = a.type("dtype");
+  c.group = a.integer("group", 1);
+  c.headDim = a.integer("head_dim", 1);
+  c.valueDim = a.integer("value_dim", 1);
+  c.scale = a.number("scale");
+  c.softcap = a.number("softcap");
+  c.causal = a.boolean("causal");
+  c.window = a.nullOrPair("window");
+  c.branches = a.nullOrPair("branches");
+  std::string alignment = a.string("alignment");
+  if (a.ok() && alignment != "bottom_right" && alignment != "top_left")
+    a.fail("attn.alignment: expected \"bottom_right\" or \"top_left\", got \"" +
+           alignment + "\"");
+  c.bottomRight = alignment == "bottom_right";
+  c.queryOffset = a.nullOrInteger("query_offset");
+  c.maskDtype = a.nullOrType("mask_dtype");
+  c.lengthsDtype = a.nullOrType("lengths_dtype");
+  c.offsetsDtype = a.nullOrType("offsets_dtype");
+  c.lse = a.boolean("lse");
+  if (const Json *plan = a.object("tile_plan")) {
+    Fields p(*plan, "attn.tile_plan.", error);
+    std::string target = p.string("target");
+    if (p.ok() && !parseTarget(target, c.plan.target))
+      p.fail("attn.tile_plan.target: expected \"sm_80\" or \"sm_90\", got \"" +
+             target + "\"");
+    c.plan.qBlock = p.integer("q_block", 1);
+    c.plan.kvBlock = p.integer("kv_block", 1);
+    c.plan.warps = p.integer("warps", 1);
+    c.plan.stages = p.integer("stages", 1);
+  }
+  if (const Json *v = a.find("registers"); v && !v->is_null())
+    (void)a.integer("registers", 0);
+  if (a.find("spill_bytes"))
+    (void)a.integer("spill_bytes", 0);
+  if (const Json *v = a.find("ptxas"); v && !v->is_string())
+    a.fail(a.expected("ptxas", "a string", *v));
+  return c;
+}
 
+// Reads the "attn" section and checks that every field that follows from
+// the config (the name, warps, stages, shared memory, arch, block, grid and
+// parameter list) says what the config implies.
+void readAttention(const Json &root, KernelArtefact &out, Fields &top,
+                   std::string &error) {
+  const Json &section = memberAt(root, {"attn"});
+  AttentionConfig c = readConfig(section, top, error);
+  if (!top.ok())
+    return;
+  for (const std::string &e :
+       {c.validate(), c.validateForF32(), GpuTileLayout::check(c)})
+    if (!e.empty())
+      return top.fail("attn: " + e +
+                      "; the section describes no kernel this runtime can "
+                      "launch (docs/artefacts.md)");
+
+  const std::string name = c.name();
+  if (out.name != name)
+    return top.fail("name: expected \"" + name +
+                    "\" (the kernel the attn section describes), got \"" +
+                    out.name + "\"; " + whereNamesPart(name, out.name));
+  auto expect = [&](const std::string &field, const Json &got,
+                    const Json &want, const std::string &why) {
+    if (top.ok() && got != want)
+      top.fail(field + ": expected " + Fields::shown(want) + " (" + why +
+               "), got " + Fields::shown(got));
+  };
+  const std::string plan = "attn.tile_plan";
+  expect("num_warps", memberAt(root, {"num_warps"}), c.plan.warps,
+         plan + ".warps");
+  expect("num_stages", memberAt(root, {"num_stages"}), c.plan.stages,
+         plan + ".stages");
+  expect("shared", memberAt(root, {"shared"}), GpuTileLayout(c).sharedBytes,
+         "the shared memory of " + plan);
+  expect("target.arch", memberAt(root, {"target", "arch"}),
+         targetArch(c.plan.target),
+         plan + ".target " + targetName(c.plan.target));
+  expect("attn.block", memberAt(section, {"block"}), blockOf(c),
+         "32 * " + plan + ".warps threads");
+  expect("attn.grid", memberAt(section, {"grid"}), gridOf(c),
+         "blocks of " + str(positionsPerBlock(c)) +
+             " query positions, k's heads, batch");
+  Fields a(section, "attn.", error);
+  checkArgs(a.required("args", "a list"), kernelParams(c), a);
+  if (!top.ok())
+    return;
+
+  out.ptxas = PtxasFigures();
+  if (const Json *v = a.find("registers"); v && !v->is_null())
+    out.ptxas.registers = v->get<int64_t>();
+  if (const Json *v = a.find("spill_bytes"))
+    out.ptxas.spillBytes = v->get<int64_t>();
+  if (const Json *v = a.find("ptxas"))
+    out.ptxas.log = v->get<std::string>();
+  out.attn = c;
+}
+
+std::string readImages(const std::string &jsonPath, KernelArtefact &out) {
   // The cubin is preferred: it needs no JIT. The PTX, when present, also
   // gives the parameter list.
   fs::path base(jsonPath);
@@ -440,9 +544,15 @@ std::string loadKernelArtefact(const std::string &jsonPath,
     return jsonPath + ": neither " + cubin.filename().string() + " nor " +
            ptx.filename().string() +
            " is next to it; keep the kernel's .cubin or .ptx beside its .json";
+  auto readImage = [](const fs::path &path, std::string &bytes) {
+    std::string e = readFileBytes(path.string(), kMaxImageBytes, bytes);
+    if (e.empty() && bytes.empty())
+      e = path.string() + ": the file is empty; recompile the kernel";
+    return e;
+  };
   std::string ptxText;
   if (havePtx) {
-    if (std::string e = readFile(ptx, ptxText); !e.empty())
+    if (std::string e = readImage(ptx, ptxText); !e.empty())
       return e;
     if (std::string e = ptxEntryParamSizes(ptxText, out.name, out.ptxParamSizes);
         !e.empty())
@@ -452,7 +562,7 @@ std::string loadKernelArtefact(const std::string &jsonPath,
   }
   if (haveCubin) {
     out.imagePath = cubin.string();
-    if (std::string e = readFile(cubin, out.image); !e.empty())
+    if (std::string e = readImage(cubin, out.image); !e.empty())
       return e;
   } else {
     out.imagePath = ptx.string();
@@ -461,21 +571,77 @@ std::string loadKernelArtefact(const std::string &jsonPath,
   }
 
   if (out.attn && out.ptxParamsKnown) {
-    const std::vector<KernelArg> &abi = out.attn->args;
+    const std::vector<KernelParam> abi = kernelParams(*out.attn);
     const std::vector<int> &got = out.ptxParamSizes;
     if (got.size() != abi.size())
       return ptx.string() + ": .entry " + out.name + " has " +
-             std::to_string(got.size()) + " parameters, the attention ABI " +
-             std::to_string(abi.size()) + "; the compiler and runtime "
-                                          "disagree (docs/artefacts.md)";
+             str(int64_t(got.size())) + " parameters, the attention ABI " +
+             str(int64_t(abi.size())) +
+             "; the compiler and runtime disagree (docs/artefacts.md)";
     for (size_t i = 0; i < abi.size(); ++i)
-      if (got[i] != abiSize(abi[i]))
-        return ptx.string() + ": parameter " + std::to_string(i) + " of .entry " +
-               out.name + " has " + std::to_string(got[i]) +
+      if (got[i] != abi[i].bytes())
+        return ptx.string() + ": parameter " + str(int64_t(i)) +
+               " of .entry " + out.name + " has " + str(got[i]) +
                " bytes, the ABI's " + describe(abi[i]) + " has " +
-               std::to_string(abiSize(abi[i]));
+               str(abi[i].bytes());
   }
   return "";
+}
+
+std::string readArtefact(const std::string &jsonPath, KernelArtefact &out) {
+  out = KernelArtefact();
+  out.jsonPath = jsonPath;
+  Json json;
+  if (std::string e = readJsonFile(jsonPath, json); !e.empty())
+    return e;
+  if (!json.is_object())
+    return jsonPath + ": not a JSON object; expected kernel metadata "
+                      "(docs/artefacts.md)";
+  std::string error;
+  Fields f(json, "", error);
+  out.name = f.string("name");
+  out.numWarps = f.integer("num_warps", 1);
+  out.shared = f.integer("shared", 0);
+  out.numCtas = f.optionalInteger("num_ctas", 1).value_or(1);
+  out.globalScratchSize = f.optionalInteger("global_scratch_size", 0).value_or(0);
+  out.profileScratchSize =
+      f.optionalInteger("profile_scratch_size", 0).value_or(0);
+  out.declaresScratch =
+      f.find("global_scratch_size") && f.find("profile_scratch_size");
+  if (const Json *target = f.find("target")) {
+    if (!target->is_object())
+      f.fail(f.expected("target", "an object", *target));
+    else
+      out.arch = Fields(*target, "target.", error)
+                     .optionalInteger("arch", 1)
+                     .value_or(0);
+  }
+  if (f.ok() && out.numCtas != 1)
+    f.fail("num_ctas: expected 1, got " + str(out.numCtas) +
+           "; the runtime launches single-CTA kernels only (no clusters)");
+  if (f.ok() && out.numWarps > 32)
+    f.fail("num_warps " + str(out.numWarps) +
+           " exceeds 32 (1024 threads per block)");
+  // A compute capability as Triton writes it, major * 10 + minor.
+  if (f.ok() && out.arch != 0 && (out.arch < 30 || out.arch > 999))
+    f.fail("target.arch: expected a compute capability such as 80 or 90 "
+           "(major * 10 + minor), got " + str(out.arch));
+  if (f.ok() && f.find("attn"))
+    readAttention(json, out, f, error);
+  if (!error.empty())
+    return jsonPath + ": " + error;
+  return readImages(jsonPath, out);
+}
+
+} // namespace
+
+std::string loadKernelArtefact(const std::string &jsonPath,
+                               KernelArtefact &out) {
+  try {
+    return readArtefact(jsonPath, out);
+  } catch (const std::exception &e) {
+    return jsonPath + ": " + e.what();
+  }
 }
 
 } // namespace attn::rt

@@ -1,64 +1,43 @@
 //===- KernelArtefact.h - A compiled kernel's files, read and checked -*- C++ -*-===//
 //
-// Reads NAME.json (docs/artefacts.md) and the NAME.cubin or NAME.ptx next to
-// it, for kernels of attn-compile and of Triton alike. Everything here is
-// plain file work: nothing touches a GPU, so a bad artefact is reported the
-// same way on every machine.
+// NAME.json (docs/artefacts.md) and the NAME.cubin or NAME.ptx next to it,
+// for kernels of attn-compile and of Triton alike: the one writer of an
+// attention kernel's NAME.json and the one reader. Everything here is plain
+// file work: nothing touches a GPU, so a bad artefact is reported the same
+// way on every machine.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_KERNELARTEFACT_H
 #define ATTN_RUNTIME_KERNELARTEFACT_H
 
-#include "runtime/Tensor.h"
+#include "runtime/AttentionConfig.h"
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 struct attn_kernel;
 
 namespace attn::rt {
 
-
-/// One kernel parameter of the attention ABI.
-struct KernelArg {
-  std::string name;
-  bool isTensor = false; // a pointer; else a scalar of `dtype`
-  DType dtype = DType::I32;
+/// What `ptxas -v` said about a kernel; informational in NAME.json.
+struct PtxasFigures {
+  int64_t registers = -1; // -1: unknown (written as null)
+  int64_t spillBytes = 0; // stores plus loads
+  std::string log;
 };
 
-/// The attention ABI's parameter list (docs/artefacts.md, "The kernel's
-/// parameters") for a kernel of element type `dtype` compiled with the given
-/// optional operands.
-std::vector<KernelArg> attentionAbiArgs(DType dtype,
-                                        std::optional<DType> maskDtype,
-                                        std::optional<DType> lengthsDtype,
-                                        bool lse);
+/// The "attn" section's format version this runtime writes and reads.
+constexpr int kAttentionArtefactVersion = 2;
 
-/// One axis of the "grid" description: {"value": N}, {"arg": NAME} or
-/// {"ceil_div": [NAME, N]}.
-struct GridAxis {
-  enum class Kind { Value, Arg, CeilDiv } kind = Kind::Value;
-  int64_t value = 1; // the constant, or the divisor of ceil_div
-  std::string arg;   // a scalar argument of the ABI
-};
-
-/// The "attn" section.
-struct AttentionSpec {
-  DType dtype = DType::F16;
-  int64_t qHeads = 0, kvHeads = 0, headDim = 0, valueDim = 0;
-  double scale = 0, softcap = 0;
-  bool causal = false;
-  std::optional<std::pair<int64_t, int64_t>> window, branches;
-  bool bottomRight = false; // "alignment": "bottom_right" (else "top_left")
-  std::optional<DType> maskDtype, lengthsDtype;
-  bool lse = false;
-  unsigned block[3] = {1, 1, 1};
-  GridAxis grid[3];
-  std::vector<KernelArg> args; // equal to attentionAbiArgs(...) once loaded
-};
+/// The whole NAME.json of the GPU kernel `c` (name c.name()): Triton's
+/// fields, then the "attn" section with the config, tile plan, launch
+/// geometry and the kernelParams() list. `c` must pass c.validate() and
+/// GpuTileLayout::check(c) (the reader refuses it otherwise); the shared
+/// memory is GpuTileLayout(c).sharedBytes.
+std::string attentionArtefactJson(const AttentionConfig &c,
+                                  const PtxasFigures &figures);
 
 struct KernelArtefact {
   std::string name;      // the kernel's entry point
@@ -76,7 +55,10 @@ struct KernelArtefact {
   /// .ptx is present (also beside a cubin); empty otherwise.
   std::vector<int> ptxParamSizes;
   bool ptxParamsKnown = false;
-  std::optional<AttentionSpec> attn; // absent for a Triton kernel
+  /// The kernel an attention artefact was compiled for; absent for a Triton
+  /// kernel. Its launch parameters are kernelParams(*attn).
+  std::optional<AttentionConfig> attn;
+  PtxasFigures ptxas; // as the .json reports it (attention kernels)
 };
 
 /// The artefact behind a kernel of the C API (runtime/AttnRuntime.h), for
@@ -84,7 +66,8 @@ struct KernelArtefact {
 const KernelArtefact &artefactOf(const attn_kernel &kernel);
 
 /// Loads and checks a kernel. Returns "" on success, else one line starting
-/// with the offending file that says what is wrong and what to do.
+/// with the offending file that names the field, the expected and the actual
+/// value, and what to do. Never throws.
 std::string loadKernelArtefact(const std::string &jsonPath,
                                KernelArtefact &out);
 

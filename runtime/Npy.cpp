@@ -2,11 +2,13 @@
 
 #include "runtime/Npy.h"
 
+#include "runtime/Files.h"
+
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <limits>
+#include <new>
 
 namespace attn::rt {
 
@@ -73,29 +75,26 @@ bool parseShape(const std::string &text, std::vector<int64_t> &shape) {
   }
 }
 
-} // namespace
-
-std::string readNpy(const std::string &path, Tensor &out) {
+std::string readNpyFile(const std::string &path, Tensor &out) {
   auto fail = [&](const std::string &what) { return path + ": " + what; };
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail("cannot open the file (check the path)");
-  std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)),
-                            std::istreambuf_iterator<char>());
+  std::string file;
+  if (std::string e = readFileBytes(path, kMaxNpyBytes, file); !e.empty())
+    return e;
   if (file.size() < kMagicSize + 2 ||
       std::memcmp(file.data(), kMagic, kMagicSize) != 0)
     return fail("not a .npy file (bad magic; expected \\x93NUMPY)");
-  int major = file[6];
+  int major = uint8_t(file[6]);
   size_t lengthBytes = major == 1 ? 2 : major == 2 ? 4 : 0;
   if (!lengthBytes)
     return fail("unsupported .npy format version " + std::to_string(major) +
-                "." + std::to_string(file[7]) + " (1.0 and 2.0 are read)");
+                "." + std::to_string(uint8_t(file[7])) +
+                " (1.0 and 2.0 are read)");
   size_t headerStart = 8 + lengthBytes;
   if (file.size() < headerStart)
     return fail("truncated header");
   size_t headerLength = 0;
   for (size_t i = 0; i < lengthBytes; ++i)
-    headerLength |= size_t(file[8 + i]) << (8 * i);
+    headerLength |= size_t(uint8_t(file[8 + i])) << (8 * i);
   if (file.size() < headerStart + headerLength)
     return fail("truncated header");
   std::string header(file.begin() + headerStart,
@@ -146,7 +145,23 @@ std::string readNpy(const std::string &path, Tensor &out) {
   out.dtype = dtype;
   out.shape = shape;
   out.bytes.assign(file.begin() + headerStart + headerLength, file.end());
+  // NumPy reads any nonzero byte of a bool array as true; kernels load the
+  // byte (or its low bit) as it is. Normalizing here makes every consumer
+  // see what NumPy sees.
+  if (dtype == DType::Bool)
+    for (uint8_t &b : out.bytes)
+      b = b != 0;
   return "";
+}
+
+} // namespace
+
+std::string readNpy(const std::string &path, Tensor &out) {
+  try {
+    return readNpyFile(path, out);
+  } catch (const std::bad_alloc &) {
+    return path + ": not enough memory to hold the array";
+  }
 }
 
 std::string writeNpy(const std::string &path, const Tensor &t) {

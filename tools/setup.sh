@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 LLVM=/usr/lib/llvm-22
 PACKAGES=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libomp-22-dev
-          libopenblas-dev cmake ninja-build g++ python3)
+          libopenblas-dev cmake ninja-build g++ python3 nlohmann-json3-dev
+          libgtest-dev)
 
 step() { printf '\n== %s\n' "$*"; }
 

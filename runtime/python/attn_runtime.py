@@ -3,15 +3,18 @@
     import torch
     from attn_runtime import Kernel, AttnError
 
-    kernel = Kernel("out/attn_sm90_bf16_d128.json")
+    kernel = Kernel("out/attn_sm_90_bf16_d128_g4_....json")
     q = torch.randn(2, 32, 130, 128, device="cuda", dtype=torch.bfloat16)
+    k = torch.randn(2, 8, 130, 128, device="cuda", dtype=torch.bfloat16)
     ...
     out = torch.empty(2, 32, 130, 128, device="cuda", dtype=torch.bfloat16)
     kernel.launch(q, k, v, out)            # on torch's current stream
 
 Tensors are passed in the canonical [B, H, S, D] view ([B, H, S] for lse,
-[B] for kv_lengths), with any strides: a [B, S, H, D] buffer is passed as
-``x.transpose(1, 2)``. Anything with ``data_ptr()``, ``stride()``, ``shape``
+[B] for kv_lengths and q_offsets), with any strides: a [B, S, H, D] buffer
+is passed as ``x.transpose(1, 2)``. Head counts are free (q has the
+kernel's group times k's heads); the optional operands are keyword-only and
+given exactly when the kernel was compiled with them. Anything with ``data_ptr()``, ``stride()``, ``shape``
 and a torch-named ``dtype`` works; torch itself is never imported here (it is
 used, when the caller has imported it, for the current stream and device).
 
@@ -30,7 +33,7 @@ STATUS_NAMES = [
     "ATTN_OK", "ATTN_ERROR_NO_DEVICE", "ATTN_ERROR_DRIVER", "ATTN_ERROR_ARTEFACT",
     "ATTN_ERROR_ARGUMENT", "ATTN_ERROR_DTYPE", "ATTN_ERROR_SHAPE",
     "ATTN_ERROR_LAYOUT", "ATTN_ERROR_ALIGNMENT", "ATTN_ERROR_GRID",
-    "ATTN_ERROR_LAUNCH",
+    "ATTN_ERROR_LAUNCH", "ATTN_ERROR_INTERNAL",
 ]
 
 # torch dtypes by name, so that no torch import is needed to map them.
@@ -60,6 +63,16 @@ class _Tensor(ctypes.Structure):
     ]
 
 
+T = ctypes.POINTER(_Tensor)
+
+# The operands of an attention kernel, in attn_attention_args' order.
+OPERANDS = ("q", "k", "v", "mask", "kv_lengths", "q_offsets", "out", "lse")
+
+
+class _Args(ctypes.Structure):
+    _fields_ = [(name, T) for name in OPERANDS]
+
+
 def library_path():
     """The libattn_runtime.so this module loads."""
     env = os.environ.get("ATTN_RUNTIME_LIB")
@@ -78,8 +91,8 @@ def _library():
     if _lib is not None:
         return _lib
     lib = ctypes.CDLL(library_path())
-    T = ctypes.POINTER(_Tensor)
     K = ctypes.c_void_p
+    A = ctypes.POINTER(_Args)
     signatures = {
         "attn_status_name": (ctypes.c_char_p, [ctypes.c_int]),
         "attn_last_error": (ctypes.c_char_p, []),
@@ -90,8 +103,8 @@ def _library():
         "attn_kernel_is_attention": (ctypes.c_int, [K]),
         "attn_kernel_param_count": (ctypes.c_int, [K]),
         "attn_kernel_param_size": (ctypes.c_int, [K, ctypes.c_int]),
-        "attn_attention_check": (ctypes.c_int, [K] + [T] * 7 + [ctypes.c_uint * 3]),
-        "attn_attention_launch": (ctypes.c_int, [K] + [T] * 7 + [ctypes.c_void_p]),
+        "attn_attention_check": (ctypes.c_int, [K, A, ctypes.c_uint * 3]),
+        "attn_attention_launch": (ctypes.c_int, [K, A, ctypes.c_void_p]),
         "attn_launch_raw": (ctypes.c_int, [K, ctypes.c_uint * 3,
                                            ctypes.POINTER(ctypes.c_void_p),
                                            ctypes.c_int, ctypes.c_void_p]),
@@ -114,7 +127,7 @@ def device_init():
     _check(_library().attn_device_init())
 
 
-def _tensor(name, t, rank):
+def _tensor(name, t):
     """The attn_tensor of `t`, or None."""
     if t is None:
         return None
@@ -123,7 +136,7 @@ def _tensor(name, t, rank):
         raise AttnError("ATTN_ERROR_DTYPE", f"{name}: unsupported dtype {t.dtype}")
     shape, strides = tuple(t.shape), tuple(t.stride())
     if len(shape) > 4:
-        raise AttnError("ATTN_ERROR_SHAPE", f"{name}: rank {len(shape)}, expected {rank}")
+        raise AttnError("ATTN_ERROR_SHAPE", f"{name}: rank {len(shape)}, at most 4")
     c = _Tensor(t.data_ptr() or None, dtype, len(shape))
     for i, (n, s) in enumerate(zip(shape, strides)):
         c.shape[i], c.strides[i] = n, s
@@ -165,25 +178,35 @@ class Kernel:
     def __exit__(self, *exc):
         self.close()
 
-    def _operands(self, q, k, v, out, mask, kv_lengths, lse):
-        ops = [_tensor("q", q, 4), _tensor("k", k, 4), _tensor("v", v, 4),
-               _tensor("mask", mask, 4), _tensor("kv_lengths", kv_lengths, 1),
-               _tensor("out", out, 4), _tensor("lse", lse, 3)]
-        return [ctypes.byref(o) if o is not None else None for o in ops]
+    @staticmethod
+    def _args(operands):
+        """attn_attention_args of {name: tensor or None}; the attn_tensors
+        live as long as the returned structure."""
+        args = _Args()
+        args._keep = []
+        for name in OPERANDS:
+            t = _tensor(name, operands[name])
+            if t is not None:
+                args._keep.append(t)
+                setattr(args, name, ctypes.pointer(t))
+        return args
 
-    def check(self, q, k, v, out, mask=None, kv_lengths=None, lse=None):
+    def check(self, q, k, v, out, *, mask=None, kv_lengths=None, q_offsets=None,
+              lse=None):
         """Checks the operands without touching the GPU; returns the grid."""
         grid = (ctypes.c_uint * 3)()
-        _check(_library().attn_attention_check(
-            self._handle, *self._operands(q, k, v, out, mask, kv_lengths, lse), grid))
+        args = self._args(dict(q=q, k=k, v=v, mask=mask, kv_lengths=kv_lengths,
+                               q_offsets=q_offsets, out=out, lse=lse))
+        _check(_library().attn_attention_check(self._handle, ctypes.byref(args), grid))
         return tuple(grid)
 
-    def launch(self, q, k, v, out, mask=None, kv_lengths=None, lse=None, stream=None):
+    def launch(self, q, k, v, out, *, mask=None, kv_lengths=None, q_offsets=None,
+               lse=None, stream=None):
         """Checks the operands and launches on `stream` (a CUstream as int or
         torch.cuda.Stream; default torch's current stream on q's device)."""
-        named = zip(("q", "k", "v", "out", "mask", "kv_lengths", "lse"),
-                    (q, k, v, out, mask, kv_lengths, lse))
-        for name, t in named:
+        operands = dict(q=q, k=k, v=v, mask=mask, kv_lengths=kv_lengths,
+                        q_offsets=q_offsets, out=out, lse=lse)
+        for name, t in operands.items():
             # A host pointer would fault on the device: refuse it here.
             if t is not None and hasattr(t, "is_cuda"):
                 if not t.is_cuda:
@@ -193,9 +216,9 @@ class Kernel:
                     raise AttnError("ATTN_ERROR_ARGUMENT",
                                     f"{name}: on {t.device}, q on {q.device}; "
                                     "put every operand on one device")
-        ops = self._operands(q, k, v, out, mask, kv_lengths, lse)
+        args = self._args(operands)
         self._launch(q, stream, lambda s: _library().attn_attention_launch(
-            self._handle, *ops, s))
+            self._handle, ctypes.byref(args), s))
 
     def launch_raw(self, grid, args, stream=None):
         """Launches with raw arguments in the kernel's order (Triton's

@@ -2,7 +2,7 @@
 
 #include "runtime/reference/OnnxCase.h"
 
-#include "runtime/Json.h"
+#include "runtime/JsonFile.h"
 #include "runtime/Npy.h"
 
 #include <algorithm>
@@ -29,6 +29,15 @@ std::string joined(const std::vector<std::string> &names) {
   return s;
 }
 
+// A member of a case.json object: nullptr when absent or of another kind.
+const Json *member(const Json &object, const char *key,
+                   bool (Json::*is)() const noexcept) {
+  if (!object.is_object())
+    return nullptr;
+  auto it = object.find(key);
+  return it != object.end() && ((*it).*is)() ? &*it : nullptr;
+}
+
 // Reads the tensors a case.json list ("inputs" or "outputs") names, checking
 // each file against the dtype and shape the list declares. Errors name the
 // case folder, or the .npy file at fault.
@@ -37,32 +46,38 @@ std::string loadTensors(const Json &spec, const std::string &list,
                         const std::string &dir,
                         std::map<std::string, Tensor> &into) {
   auto fail = [&](const std::string &what) { return dir + ": " + what; };
-  const Json *entries = spec.get(list);
-  if (!entries || !entries->isArray())
+  const Json *entries = member(spec, list.c_str(), &Json::is_array);
+  if (!entries)
     return fail("case.json has no '" + list + "' list");
-  for (const Json &entry : entries->elements()) {
-    const Json *slot = entry.get("slot"), *file = entry.get("file");
-    const Json *dtype = entry.get("dtype"), *shape = entry.get("shape");
-    if (!slot || !slot->isString() || !file || !file->isString() || !dtype ||
-        !dtype->isString() || !shape || !shape->isArray())
+  for (const Json &entry : *entries) {
+    const Json *slot = member(entry, "slot", &Json::is_string);
+    const Json *file = member(entry, "file", &Json::is_string);
+    const Json *dtype = member(entry, "dtype", &Json::is_string);
+    const Json *shape = member(entry, "shape", &Json::is_array);
+    if (!slot || !file || !dtype || !shape)
       return fail("an entry of '" + list + "' lacks slot, file, dtype or shape");
-    const std::string &name = slot->asString();
+    const std::string &name = slot->get_ref<const std::string &>();
+    const std::string &fileName = file->get_ref<const std::string &>();
+    const std::string &dtypeName_ = dtype->get_ref<const std::string &>();
     if (std::find(slots.begin(), slots.end(), name) == slots.end())
       return fail("unknown " + list.substr(0, list.size() - 1) + " slot '" +
                   name + "' (known: " + joined(slots) + ")");
     if (into.count(name))
       return fail("slot '" + name + "' appears twice");
-    Tensor t;
-    if (std::string e = readNpy(dir + "/" + file->asString(), t); !e.empty())
-      return e;
     std::vector<int64_t> declared;
-    for (const Json &d : shape->elements())
-      declared.push_back(d.asInt());
-    if (dtype->asString() != dtypeName(t.dtype) || declared != t.shape)
-      return fail("slot '" + name + "': case.json declares " +
-                  dtype->asString() + " " + shapeString(declared) + " but " +
-                  file->asString() + " holds " + dtypeName(t.dtype) + " " +
-                  shapeString(t.shape));
+    for (const Json &d : *shape) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        return fail("slot '" + name + "': shape " + d.dump() +
+                    " entry is not a non-negative integer");
+      declared.push_back(d.get<int64_t>());
+    }
+    Tensor t;
+    if (std::string e = readNpy(dir + "/" + fileName, t); !e.empty())
+      return e;
+    if (dtypeName_ != dtypeName(t.dtype) || declared != t.shape)
+      return fail("slot '" + name + "': case.json declares " + dtypeName_ +
+                  " " + shapeString(declared) + " but " + fileName +
+                  " holds " + dtypeName(t.dtype) + " " + shapeString(t.shape));
     into[name] = std::move(t);
   }
   return "";
@@ -92,19 +107,33 @@ std::string concatSequence(const Tensor &past, const Tensor &now,
 
 } // namespace
 
-std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
+std::string readCaseOp(const std::string &dir, std::string &op) {
+  Json spec;
+  if (std::string e = readJsonFile(dir + "/case.json", spec); !e.empty())
+    return e;
+  const Json *value = member(spec, "op", &Json::is_string);
+  if (!value)
+    return dir + "/case.json: needs a string 'op'";
+  op = value->get<std::string>();
+  return "";
+}
+
+namespace {
+
+std::string loadCase(const std::string &dir, OnnxCase &c) {
   c = OnnxCase();
   c.dir = dir;
   auto fail = [&](const std::string &what) { return dir + ": " + what; };
   Json spec;
   if (std::string e = readJsonFile(dir + "/case.json", spec); !e.empty())
     return e;
-  const Json *name = spec.get("name"), *op = spec.get("op");
-  if (!name || !name->isString() || !op || !op->isString())
+  const Json *name = member(spec, "name", &Json::is_string);
+  const Json *op = member(spec, "op", &Json::is_string);
+  if (!name || !op)
     return fail("case.json needs string 'name' and 'op'");
-  c.name = name->asString();
-  if (op->asString() != "Attention")
-    return fail("op is '" + op->asString() + "', not 'Attention'");
+  c.name = name->get<std::string>();
+  if (op->get<std::string>() != "Attention")
+    return fail("op is '" + op->get<std::string>() + "', not 'Attention'");
 
   std::map<std::string, Tensor> inputs;
   if (std::string e = loadTensors(spec, "inputs", kInputSlots, dir, inputs);
@@ -122,15 +151,18 @@ std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
 
   // Attributes: an absent one takes the ONNX default.
   std::map<std::string, double> attrs;
-  if (const Json *list = spec.get("attributes")) {
-    for (const auto &[key, value] : list->items()) {
+  if (auto it = spec.find("attributes"); it != spec.end()) {
+    const Json &list = *it;
+    if (!list.is_object())
+      return fail("case.json's 'attributes' is not an object");
+    for (const auto &[key, value] : list.items()) {
       if (std::find(kAttributes.begin(), kAttributes.end(), key) ==
           kAttributes.end())
         return fail("unknown attribute '" + key + "' (known: " +
                     joined(kAttributes) + ")");
-      if (!value.isNumber())
+      if (!value.is_number())
         return fail("attribute '" + key + "' is not a number");
-      attrs[key] = value.asDouble();
+      attrs[key] = value.get<double>();
     }
   }
   auto attr = [&](const char *key, double fallback) {
@@ -231,6 +263,16 @@ std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
   // softmax_precision is accepted and ignored: the reference computes in
   // float64, above any precision it can ask for.
   return "";
+}
+
+} // namespace
+
+std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
+  try {
+    return loadCase(dir, c);
+  } catch (const std::exception &e) {
+    return dir + ": " + e.what();
+  }
 }
 
 std::string runOnnxCase(const OnnxCase &c,

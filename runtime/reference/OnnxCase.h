@@ -37,6 +37,10 @@ struct OnnxCase {
   Layout outputLayout = Layout::BHSD; // ONNX's layout of Y (Packed for 3-D)
 };
 
+/// The "op" of DIR/case.json ("Attention", or another op a runner skips).
+/// Returns "" on success, else one line naming the file and the problem.
+std::string readCaseOp(const std::string &dir, std::string &op);
+
 /// Returns "" on success, else one line naming the folder and the problem
 /// (unknown attribute or slot, missing file, dtype or shape mismatch).
 std::string loadOnnxCase(const std::string &dir, OnnxCase &c);

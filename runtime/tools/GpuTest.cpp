@@ -4,9 +4,11 @@
 // Runs each attention kernel on random inputs through the runtime's C API
 // and compares its out (and lse, when compiled with it) with the float64
 // reference, in three configurations that cover short and long keys, more
-// queries than keys, [B, S, H, D] buffers passed as strided views, a mask
-// shorter than seq_kv and broadcast over heads or batch, and rows that see
-// no key (which must come out exactly zero). Relative error bounds: 1e-2
+// queries than keys, one to three key/value heads (the query heads are the
+// kernel's group times as many), [B, S, H, D] buffers passed as strided
+// views, a mask shorter than seq_kv and broadcast over heads or batch,
+// random per-batch query offsets (kernels with q_offsets), and rows that
+// see no key (which must come out exactly zero). Relative error bounds: 1e-2
 // for bf16, 3e-3 for f16, 1e-4 for f32; no NaN anywhere.
 // One line per kernel, then "N passed, N failed"; exits 0 when all passed,
 // 1 when one failed, 77 (skipped) when there is no CUDA device.
@@ -150,26 +152,26 @@ std::vector<int64_t> bshdStrides(const std::vector<int64_t> &shape) {
 }
 
 struct Config {
-  int64_t batch, seqQ, seqKv;
+  int64_t batch, kvHeads, seqQ, seqKv;
   bool bshd;              // q, k, v, out as [B, S, H, D] buffers
-  int64_t maskBatch;      // B or 1
-  int64_t maskHeads;      // Hq or 1
+  bool maskBatch;         // the mask has B rows, else 1 (broadcast)
+  bool maskHeads;         // the mask has Hq heads, else 1
   int64_t maskKeysShort;  // mask_keys = seq_kv - this
   std::vector<int64_t> lengths;
 
-  std::string describe() const {
-    return "B=" + std::to_string(batch) + " Sq=" + std::to_string(seqQ) +
-           " Skv=" + std::to_string(seqKv) + (bshd ? " bshd" : " bhsd");
+  std::string describe(int64_t group) const {
+    return "B=" + std::to_string(batch) + " Hq=" +
+           std::to_string(group * kvHeads) + " Hkv=" + std::to_string(kvHeads) +
+           " Sq=" + std::to_string(seqQ) + " Skv=" + std::to_string(seqKv) +
+           (bshd ? " bshd" : " bhsd");
   }
 };
 
-std::vector<Config> configs(const AttentionSpec &a) {
-  return {
-      {2, 77, 130, false, 2, a.qHeads, 0, {127, 65}},
-      {2, 130, 1029, true, 2, 1, 7, {0, 1029}},
-      {2, 130, 77, false, 1, 1, 0, {77, 1}},
-  };
-}
+const std::vector<Config> kConfigs = {
+    {2, 2, 77, 130, false, true, true, 0, {127, 65}},
+    {2, 1, 130, 1029, true, true, false, 7, {0, 1029}},
+    {2, 3, 130, 77, false, false, false, 0, {77, 1}},
+};
 
 double toleranceOf(DType t) {
   return t == DType::BF16 ? 1e-2 : t == DType::F16 ? 3e-3 : 1e-4;
@@ -186,16 +188,19 @@ Tensor randomNormal(DType dtype, std::vector<int64_t> shape,
 
 // Keeps about 80% of the keys; rows (b 0, i 1) and (last b, i Sq-1) keep
 // none. Bool masks keep with true; float masks add a bias or -inf.
-Tensor randomMask(DType dtype, const Config &c, std::mt19937_64 &rng) {
+Tensor randomMask(DType dtype, const Config &c, int64_t qHeads,
+                  std::mt19937_64 &rng) {
   const int64_t keys = c.seqKv - c.maskKeysShort;
-  Tensor m = Tensor::zeros(dtype, {c.maskBatch, c.maskHeads, c.seqQ, keys});
+  const int64_t batch = c.maskBatch ? c.batch : 1;
+  const int64_t heads = c.maskHeads ? qHeads : 1;
+  Tensor m = Tensor::zeros(dtype, {batch, heads, c.seqQ, keys});
   std::uniform_real_distribution<double> u(0.0, 1.0);
   size_t flat = 0;
-  for (int64_t b = 0; b < c.maskBatch; ++b)
-    for (int64_t h = 0; h < c.maskHeads; ++h)
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < c.seqQ; ++i) {
-        bool emptyRow = (b == 0 && i == 1) ||
-                        (b == c.maskBatch - 1 && i == c.seqQ - 1);
+        bool emptyRow =
+            (b == 0 && i == 1) || (b == batch - 1 && i == c.seqQ - 1);
         for (int64_t j = 0; j < keys; ++j, ++flat) {
           bool keep = !emptyRow && u(rng) < 0.8;
           double bias = u(rng) - 0.5;
@@ -211,28 +216,41 @@ struct Outcome {
   double outRel = 0, lseRel = 0;
 };
 
-Outcome runConfig(attn_kernel *kernel, const AttentionSpec &a,
+// Per-batch query offsets from well before the first key (every row sees
+// nothing under a causal mask) to past the last one.
+Tensor randomOffsets(DType dtype, const Config &c, std::mt19937_64 &rng) {
+  Tensor t = Tensor::zeros(dtype, {c.batch});
+  std::uniform_int_distribution<int64_t> u(-c.seqQ - 8, c.seqKv + 8);
+  for (int64_t b = 0; b < c.batch; ++b)
+    t.set(size_t(b), double(u(rng)));
+  return t;
+}
+
+Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
                   const Config &c, std::mt19937_64 &rng) {
   Outcome o;
   const int64_t B = c.batch, Sq = c.seqQ, Skv = c.seqKv;
-  Tensor q = randomNormal(a.dtype, {B, a.qHeads, Sq, a.headDim}, rng);
-  Tensor k = randomNormal(a.dtype, {B, a.kvHeads, Skv, a.headDim}, rng);
-  Tensor v = randomNormal(a.dtype, {B, a.kvHeads, Skv, a.valueDim}, rng);
-  Tensor out = Tensor::zeros(a.dtype, {B, a.qHeads, Sq, a.valueDim});
-  Tensor lse = Tensor::zeros(DType::F32, {B, a.qHeads, Sq});
-  Tensor mask, lengths;
+  const int64_t Hkv = c.kvHeads, Hq = a.group * Hkv;
+  Tensor q = randomNormal(a.dtype, {B, Hq, Sq, a.headDim}, rng);
+  Tensor k = randomNormal(a.dtype, {B, Hkv, Skv, a.headDim}, rng);
+  Tensor v = randomNormal(a.dtype, {B, Hkv, Skv, a.valueDim}, rng);
+  Tensor out = Tensor::zeros(a.dtype, {B, Hq, Sq, a.valueDim});
+  Tensor lse = Tensor::zeros(DType::F32, {B, Hq, Sq});
+  Tensor mask, lengths, offsets;
   if (a.maskDtype)
-    mask = randomMask(*a.maskDtype, c, rng);
+    mask = randomMask(*a.maskDtype, c, Hq, rng);
   if (a.lengthsDtype) {
     lengths = Tensor::zeros(*a.lengthsDtype, {B});
     for (int64_t b = 0; b < B; ++b)
       lengths.set(size_t(b), double(std::min(c.lengths[size_t(b)], Skv)));
   }
+  if (a.offsetsDtype)
+    offsets = randomOffsets(*a.offsetsDtype, c, rng);
 
   auto layout = [&](const Tensor &t) {
     return c.bshd ? bshdStrides(t.shape) : contiguousStrides(t.shape);
   };
-  DeviceTensor dq, dk, dv, dout, dmask, dlengths, dlse;
+  DeviceTensor dq, dk, dv, dout, dmask, dlengths, doffsets, dlse;
   std::string e;
   if ((e = dq.upload(q, layout(q), 0)).empty() &&
       (e = dk.upload(k, layout(k), 0)).empty() &&
@@ -249,13 +267,20 @@ Outcome runConfig(attn_kernel *kernel, const AttentionSpec &a,
   }
   if (e.empty() && a.lengthsDtype)
     e = dlengths.upload(lengths, {1}, 0);
+  if (e.empty() && a.offsetsDtype)
+    e = doffsets.upload(offsets, {1}, 0);
   if (!e.empty())
     return {e};
 
-  attn_status s = attn_attention_launch(
-      kernel, &dq.view, &dk.view, &dv.view, a.maskDtype ? &dmask.view : nullptr,
-      a.lengthsDtype ? &dlengths.view : nullptr, &dout.view,
-      a.lse ? &dlse.view : nullptr, nullptr);
+  attn_attention_args args = {&dq.view,
+                              &dk.view,
+                              &dv.view,
+                              a.maskDtype ? &dmask.view : nullptr,
+                              a.lengthsDtype ? &dlengths.view : nullptr,
+                              a.offsetsDtype ? &doffsets.view : nullptr,
+                              &dout.view,
+                              a.lse ? &dlse.view : nullptr};
+  attn_status s = attn_attention_launch(kernel, &args, nullptr);
   if (s != ATTN_OK)
     return {std::string(attn_status_name(s)) + ": " + attn_last_error()};
   if (CUresult r = driver->cuCtxSynchronize(); r != CUDA_SUCCESS)
@@ -266,19 +291,13 @@ Outcome runConfig(attn_kernel *kernel, const AttentionSpec &a,
     return {e};
 
   AttentionParams p;
-  p.scale = a.scale;
-  p.softcap = a.softcap;
-  p.causal = a.causal;
-  p.window = a.window;
-  p.branches = a.branches;
-  p.bottomRight = a.bottomRight;
+  static_cast<AttentionSemantics &>(p) = a;
   p.layout = Layout::BHSD;
-  p.numQHeads = a.qHeads;
-  p.numKvHeads = a.kvHeads;
   Tensor refOut, refLse;
   if (std::string err = referenceAttention(
           q, k, v, a.maskDtype ? &mask : nullptr,
-          a.lengthsDtype ? &lengths : nullptr, nullptr, p, refOut, refLse);
+          a.lengthsDtype ? &lengths : nullptr,
+          a.offsetsDtype ? &offsets : nullptr, p, refOut, refLse);
       !err.empty())
     return {"reference: " + err};
 
@@ -371,7 +390,7 @@ int main(int argc, char **argv) {
   }
 
   return forEachKernel(paths, [&](attn_kernel *kernel, const KernelArtefact &art) {
-    // The spec the runtime read, for the reference's parameters.
+    // The config the runtime read, for the inputs and the reference.
     const char *name = attn_kernel_name(kernel);
     if (!art.attn) {
       std::printf("SKIP %s: not an attention kernel (no \"attn\" section)\n",
@@ -381,10 +400,10 @@ int main(int argc, char **argv) {
     std::mt19937_64 rng(seed);
     std::string error;
     double outRel = 0, lseRel = 0;
-    for (const Config &c : configs(*art.attn)) {
+    for (const Config &c : kConfigs) {
       Outcome o = runConfig(kernel, *art.attn, c, rng);
       if (!o.error.empty()) {
-        error = c.describe() + ": " + o.error;
+        error = c.describe(art.attn->group) + ": " + o.error;
         break;
       }
       outRel = std::max(outRel, o.outRel);

@@ -1,27 +1,29 @@
 //===- GpuRuntimeUnitTest.cpp - attn-gpu-runtime-unit ---------------------===//
 //
-// Unit tests of the GPU runtime's C API that need no GPU: loading artefacts
-// (and each way a set of them can be broken), the operand checks of an
-// attention launch (each bad operand with its own status and message), the
-// PTX parameter list, and Triton's raw-argument rule. The artefacts are
-// written into a temporary folder; their PTX is a real but empty kernel, so
-// on a machine with a GPU the launch steps launch it for real (it reads none
-// of the fake pointers). Prints every rejection's message, one line per test,
-// and "N passed, N failed"; exits nonzero on any failure.
+// GoogleTest unit tests of the GPU runtime that need no GPU: the artefact
+// JSON writer and reader (a round trip, and each contradiction the reader
+// refuses), loading (and each way a set of files can be broken), the
+// operand checks of an attention launch (each bad operand with its own
+// status and message), the PTX parameter list, and Triton's raw-argument
+// rule. The artefacts are written into a scratch folder; their PTX is a
+// real but empty kernel, so on a machine with a GPU the launch tests launch
+// it for real (it reads none of the fake pointers). Run by lit
+// (test/Runtime/gpu-runtime-unit.test) and by run-gpu-checks.sh.
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/unittests/UnitTest.h"
+#include "lowering/GpuTileLayout.h"
 #include "runtime/AttnRuntime.h"
-#include "runtime/Json.h"
+#include "runtime/JsonFile.h"
 #include "runtime/KernelArtefact.h"
+#include "runtime/unittests/TestFiles.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -30,21 +32,6 @@ using namespace attn::test;
 
 namespace {
 
-
-
-// Checks a call's status and that its message contains `part`.
-#define CHECK_STATUS(call, status, part)                                       \
-  do {                                                                         \
-    attn_status s_ = (call);                                                   \
-    std::string e_ = s_ == ATTN_OK ? "" : attn_last_error();                   \
-    check(s_ == (status) && contains(e_, part),                                \
-          std::string(#call) + " gave " + attn_status_name(s_) + " \"" + e_ + \
-              "\", expected " + attn_status_name(status) + " with \"" +        \
-              (part) + "\"",                                                   \
-          __LINE__);                                                           \
-  } while (0)
-
-
 // Whether this machine has a usable GPU; the launch tests expect OK then,
 // ATTN_ERROR_NO_DEVICE otherwise.
 bool haveDevice() {
@@ -52,7 +39,43 @@ bool haveDevice() {
   return have;
 }
 
-//===-- Fake artefacts ----------------------------------------------------===//
+// A call's status, and its message when it failed.
+::testing::AssertionResult gives(attn_status got, attn_status want,
+                                 const std::string &part) {
+  std::string message = got == ATTN_OK ? "" : attn_last_error();
+  if (got == want && message.find(part) != std::string::npos)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << attn_status_name(got) << " \"" << message << "\", expected "
+         << attn_status_name(want) << " with \"" << part << "\"";
+}
+
+//===-- Configs and artefacts ---------------------------------------------===//
+
+struct Optional {
+  bool mask = true, lengths = true, offsets = false, lse = true;
+};
+
+// bf16, group 2, head dims 64, bottom-right causal, 128 x 64 tiles on sm_80
+// (64 query positions per block).
+AttentionConfig baseConfig(const Optional &o = {}) {
+  AttentionConfig c;
+  c.dtype = DType::BF16;
+  c.group = 2;
+  c.headDim = c.valueDim = 64;
+  c.scale = 0.125;
+  c.causal = true;
+  c.bottomRight = true;
+  if (o.mask)
+    c.maskDtype = DType::Bool;
+  if (o.lengths)
+    c.lengthsDtype = DType::I32;
+  if (o.offsets)
+    c.offsetsDtype = DType::I64;
+  c.lse = o.lse;
+  c.plan = {Target::SM80, 128, 64, 4, 2};
+  return c;
+}
 
 // A PTX kernel with the given parameter sizes that returns at once.
 std::string emptyKernelPtx(const std::string &name,
@@ -66,130 +89,313 @@ std::string emptyKernelPtx(const std::string &name,
   return ptx + ")\n{\n\tret;\n}\n";
 }
 
-struct AttentionOptions {
-  bool mask = true, lengths = true, lse = true;
-  int64_t shared = 0;
-};
-
-// NAME.json of an attention kernel: bf16, 4 query heads over 2 kv heads,
-// head dims 64; grid (ceil_div(seq_q, 64), kv_heads, batch).
-Json attentionJson(const std::string &name, const AttentionOptions &o) {
-  std::optional<DType> mask, lengths;
-  if (o.mask)
-    mask = DType::Bool;
-  if (o.lengths)
-    lengths = DType::I32;
-  Json args = Json::array();
-  for (const KernelArg &a : attentionAbiArgs(DType::BF16, mask, lengths, o.lse))
-    args.push(Json::object({{"name", Json::string(a.name)},
-                            {"kind", Json::string(a.isTensor ? "tensor"
-                                                             : "scalar")},
-                            {"dtype", Json::string(elementTypeName(a.dtype))}}));
-  auto pair = [](int64_t a, int64_t b) {
-    return Json::array({Json::integer(a), Json::integer(b)});
-  };
-  auto typeOrNull = [](bool on, const char *t) {
-    return on ? Json::string(t) : Json();
-  };
-  Json grid = Json::object(
-      {{"x", Json::object({{"ceil_div", Json::array({Json::string("seq_q"),
-                                                     Json::integer(64)})}})},
-       {"y", Json::object({{"value", Json::integer(2)}})},
-       {"z", Json::object({{"arg", Json::string("batch")}})}});
-  Json attn = Json::object({
-      {"version", Json::integer(1)},
-      {"op", Json::string("attention")},
-      {"dtype", Json::string("bf16")},
-      {"q_heads", Json::integer(4)},
-      {"kv_heads", Json::integer(2)},
-      {"group", Json::integer(2)},
-      {"head_dim", Json::integer(64)},
-      {"value_dim", Json::integer(64)},
-      {"scale", Json::number(0.125)},
-      {"softcap", Json::number(0)},
-      {"causal", Json::boolean(true)},
-      {"window", pair(-1, -1)},
-      {"branches", Json()},
-      {"alignment", Json::string("bottom_right")},
-      {"mask_dtype", typeOrNull(o.mask, "bool")},
-      {"lengths_dtype", typeOrNull(o.lengths, "i32")},
-      {"lse", Json::boolean(o.lse)},
-      {"block", Json::array({Json::integer(128), Json::integer(1),
-                             Json::integer(1)})},
-      {"grid", grid},
-      {"q_positions_per_block", Json::integer(64)},
-      {"args", args},
-  });
-  return Json::object({
-      {"name", Json::string(name)},
-      {"num_warps", Json::integer(4)},
-      {"num_stages", Json::integer(2)},
-      {"num_ctas", Json::integer(1)},
-      {"shared", Json::integer(o.shared)},
-      {"target", Json::object({{"backend", Json::string("cuda")},
-                               {"arch", Json::integer(80)},
-                               {"warp_size", Json::integer(32)}})},
-      {"attn", attn},
-  });
-}
-
-std::vector<int> abiSizes(const AttentionOptions &o) {
-  std::optional<DType> mask, lengths;
-  if (o.mask)
-    mask = DType::Bool;
-  if (o.lengths)
-    lengths = DType::I32;
+std::vector<int> paramSizes(const AttentionConfig &c) {
   std::vector<int> sizes;
-  for (const KernelArg &a : attentionAbiArgs(DType::BF16, mask, lengths, o.lse))
-    sizes.push_back(a.isTensor ? 8 : int(dtypeSize(a.dtype)));
+  for (const KernelParam &p : kernelParams(c))
+    sizes.push_back(p.bytes());
   return sizes;
 }
 
-// Writes NAME.json and NAME.ptx under the scratch folder; the .json path.
-std::string writeArtefact(const std::string &name, const Json &json,
+Json artefactJson(const AttentionConfig &c, const PtxasFigures &f = {}) {
+  Json j;
+  std::string e = parseJson(attentionArtefactJson(c, f), j);
+  EXPECT_EQ(e, "");
+  return j;
+}
+
+// Writes FILE.json and, unless `ptx` is empty, FILE.ptx under the scratch
+// folder; the .json path.
+std::string writeArtefact(const std::string &file, const std::string &json,
                           const std::string &ptx) {
-  std::string base = scratch() + "/" + name;
-  writeFile(base + ".json", writeJson(json));
+  std::string base = scratch() + "/" + file;
+  writeFile(base + ".json", json);
   if (!ptx.empty())
     writeFile(base + ".ptx", ptx);
   return base + ".json";
 }
 
-std::string writeAttention(const std::string &name,
-                           const AttentionOptions &o = {}) {
-  return writeArtefact(name, attentionJson(name, o),
-                       emptyKernelPtx(name, abiSizes(o)));
-}
-
-// The object `j` without member `key`.
-Json without(const Json &j, const std::string &key) {
-  Json::Items items;
-  for (const auto &item : j.items())
-    if (item.first != key)
-      items.push_back(item);
-  return Json::object(items);
-}
-
-Json with(Json j, const std::string &key, Json value) {
-  j.set(key, std::move(value));
-  return j;
-}
-
-// The "attn" section of `j` changed by `edit`.
-Json withAttn(const Json &j, const std::function<Json(const Json &)> &edit) {
-  return with(j, "attn", edit(*j.get("attn")));
+// The artefact of `c` as attn-compile writes it, with an empty kernel.
+std::string writeAttention(const std::string &file, const AttentionConfig &c) {
+  return writeArtefact(file, attentionArtefactJson(c, {}),
+                       emptyKernelPtx(c.name(), paramSizes(c)));
 }
 
 struct Kernel {
   attn_kernel *k = nullptr;
   explicit Kernel(const std::string &jsonPath) {
     attn_status s = attn_kernel_load(jsonPath.c_str(), &k);
-    if (s != ATTN_OK)
-      std::printf("  load %s: %s %s\n", jsonPath.c_str(), attn_status_name(s),
-                  attn_last_error());
+    EXPECT_EQ(s, ATTN_OK) << jsonPath << ": " << attn_last_error();
   }
   ~Kernel() { attn_kernel_free(k); }
 };
+
+// Every field of two configs, the scale resolved (the writer resolves it).
+void expectSameConfig(AttentionConfig a, AttentionConfig b) {
+  a.scale = a.resolvedScale();
+  b.scale = b.resolvedScale();
+  EXPECT_EQ(a.name(), b.name());
+  EXPECT_EQ(a.scale, b.scale);
+  EXPECT_EQ(a.softcap, b.softcap);
+  EXPECT_EQ(a.causal, b.causal);
+  EXPECT_EQ(a.window, b.window);
+  EXPECT_EQ(a.branches, b.branches);
+  EXPECT_EQ(a.bottomRight, b.bottomRight);
+  EXPECT_EQ(a.queryOffset, b.queryOffset);
+  EXPECT_EQ(a.dtype, b.dtype);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.headDim, b.headDim);
+  EXPECT_EQ(a.valueDim, b.valueDim);
+  EXPECT_EQ(a.maskDtype, b.maskDtype);
+  EXPECT_EQ(a.lengthsDtype, b.lengthsDtype);
+  EXPECT_EQ(a.offsetsDtype, b.offsetsDtype);
+  EXPECT_EQ(a.lse, b.lse);
+  EXPECT_TRUE(a.plan == b.plan);
+}
+
+//===-- The artefact JSON -------------------------------------------------===//
+
+TEST(ArtefactJson, RoundTrip) {
+  std::vector<AttentionConfig> configs = {baseConfig(),
+                                          baseConfig({false, false, true, false})};
+  AttentionConfig c = baseConfig({false, false, false, false});
+  c.dtype = DType::F16, c.causal = false, c.bottomRight = false;
+  c.scale.reset(); // 1/sqrt(head dim), written resolved
+  c.window = std::make_pair(int64_t(4095), int64_t(-1));
+  c.softcap = 50;
+  c.maskDtype = DType::F32;
+  c.headDim = 128, c.valueDim = 64;
+  c.plan = {Target::SM90, 128, 32, 4, 3};
+  configs.push_back(c);
+  c = baseConfig({true, true, true, true});
+  c.branches = std::make_pair(int64_t(16), int64_t(4));
+  c.queryOffset = 12;
+  c.group = 8;
+  c.plan = {Target::SM90, 256, 64, 8, 2};
+  configs.push_back(c);
+
+  PtxasFigures figures{168, 0, "ptxas info    : Used 168 registers"};
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const AttentionConfig &want = configs[i];
+    ASSERT_EQ(want.validate(), "");
+    ASSERT_EQ(attn::GpuTileLayout::check(want), "");
+    std::string json = attentionArtefactJson(want, figures);
+    std::string path = writeArtefact("round_trip_" + std::to_string(i), json,
+                                     emptyKernelPtx(want.name(), paramSizes(want)));
+    KernelArtefact art;
+    ASSERT_EQ(loadKernelArtefact(path, art), "");
+    ASSERT_TRUE(art.attn.has_value());
+    expectSameConfig(*art.attn, want);
+    EXPECT_EQ(art.name, want.name());
+    EXPECT_EQ(art.numWarps, want.plan.warps);
+    EXPECT_EQ(art.shared, attn::GpuTileLayout(want).sharedBytes);
+    EXPECT_EQ(art.arch, targetArch(want.plan.target));
+    EXPECT_EQ(art.ptxas.registers, 168);
+    EXPECT_EQ(art.ptxas.log, figures.log);
+    EXPECT_EQ(art.ptxParamSizes, paramSizes(want));
+    // Written again from what was read: the same text.
+    EXPECT_EQ(attentionArtefactJson(*art.attn, art.ptxas), json);
+  }
+}
+
+TEST(ArtefactJson, Format) {
+  Json j = artefactJson(baseConfig({true, true, true, true}));
+  EXPECT_EQ(j["attn"]["version"], 2);
+  EXPECT_EQ(j["num_ctas"], 1);
+  EXPECT_EQ(j["target"].dump(), R"({"backend":"cuda","arch":80,"warp_size":32})");
+  EXPECT_EQ(j["attn"]["grid"].dump(),
+            R"({"x":{"ceil_div":["seq_q",64]},"y":{"extent":["k",1]},)"
+            R"("z":{"arg":"batch"}})");
+  EXPECT_EQ(j["attn"]["block"].dump(), "[128,1,1]");
+  EXPECT_EQ(j["attn"]["tile_plan"].dump(),
+            R"({"target":"sm_80","q_block":128,"kv_block":64,"warps":4,"stages":2})");
+  EXPECT_EQ(j["attn"]["offsets_dtype"], "i64");
+  EXPECT_EQ(j["attn"]["query_offset"], nullptr);
+  EXPECT_EQ(j["attn"]["window"], nullptr);
+  EXPECT_EQ(j["attn"]["registers"], nullptr);
+  // q, k, v, mask, kv_lengths, q_offsets, out, lse, then the scalars.
+  const Json &args = j["attn"]["args"];
+  ASSERT_EQ(args.size(), 30u);
+  EXPECT_EQ(args[5].dump(), R"({"name":"q_offsets","kind":"tensor","dtype":"i64"})");
+  EXPECT_EQ(args[8]["name"], "batch");
+  EXPECT_EQ(args[21]["name"], "mask_stride_b");
+  EXPECT_EQ(args[24]["name"], "out_stride_b");
+}
+
+// Each contradiction in NAME.json: its own ATTN_ERROR_ARTEFACT message,
+// naming the file, the field, the expected and the actual value.
+TEST(ArtefactJson, Contradictions) {
+  const AttentionConfig c = baseConfig();
+  const std::string shared = std::to_string(attn::GpuTileLayout(c).sharedBytes);
+  AttentionConfig withoutLse = c;
+  withoutLse.lse = false;
+  struct Case {
+    const char *what;
+    std::function<void(Json &)> edit;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"version-1", [](Json &j) { j["attn"]["version"] = 1; },
+       "attn.version: expected 2, got 1; recompile the kernel"},
+      {"not-attention", [](Json &j) { j["attn"]["op"] = "nsa"; },
+       "attn.op: expected \"attention\", got \"nsa\""},
+      {"missing-group", [](Json &j) { j["attn"].erase("group"); },
+       "missing field \"attn.group\" (an integer)"},
+      {"group-0", [](Json &j) { j["attn"]["group"] = 0; },
+       "\"attn.group\" must be an integer >= 1, got 0"},
+      {"bad-dtype", [](Json &j) { j["attn"]["dtype"] = "fp8"; },
+       "\"attn.dtype\" must be one of f16, bf16, f32, f64, bool, i32, i64, "
+       "got \"fp8\""},
+      {"window-not-pair", [](Json &j) { j["attn"]["window"] = {1, 2, 3}; },
+       "\"attn.window\" must be null or two integers, got [1,2,3]"},
+      {"alignment", [](Json &j) { j["attn"]["alignment"] = "left"; },
+       "attn.alignment: expected \"bottom_right\" or \"top_left\", got \"left\""},
+      {"plan-target", [](Json &j) { j["attn"]["tile_plan"]["target"] = "sm_75"; },
+       "attn.tile_plan.target: expected \"sm_80\" or \"sm_90\", got \"sm_75\""},
+      {"head-dim-72", [](Json &j) { j["attn"]["head_dim"] = 72; },
+       "attn: GPU kernels need head dims that are multiples of 16 up to 256, "
+       "got Dqk = 72, Dv = 64"},
+      {"f32-kernel", [](Json &j) { j["attn"]["dtype"] = "f32"; },
+       "attn: GPU kernels take f16 or bf16, got f32"},
+      {"q-block-48", [](Json &j) { j["attn"]["tile_plan"]["q_block"] = 48; },
+       "attn: tile_plan q_block must be a multiple of 16 * warps = 64"},
+      {"softcap-huge", [](Json &j) { j["attn"]["softcap"] = 1e300; },
+       "attn: softcap 1e+300 is outside the range f32 kernels compute in"},
+      {"negative-window", [](Json &j) { j["attn"]["window"] = {-5, 0}; },
+       "attn: window sides must be >= 0 or -1 (unbounded), got (-5, 0)"},
+      {"causal-not-in-name", [](Json &j) { j["attn"]["causal"] = false; },
+       "name: expected \"attn_sm_80_bf16_d64_g2_maski1_leni32_lse_q128k64_"
+       "s3fc0000000000000\" (the kernel the attn section describes), got \"" +
+           c.name() + "\"; the section says \"_maski1\", the name \"_causal\""},
+      {"lse-not-in-name", [](Json &j) { j["attn"]["lse"] = false; },
+       "name: expected \"" + withoutLse.name() +
+           "\" (the kernel the attn section describes), got \"" + c.name() +
+           "\"; the section says \"_q128k64\", the name \"_lse\""},
+      {"num-warps", [](Json &j) { j["num_warps"] = 8; },
+       "num_warps: expected 4 (attn.tile_plan.warps), got 8"},
+      {"num-stages", [](Json &j) { j["num_stages"] = 3; },
+       "num_stages: expected 2 (attn.tile_plan.stages), got 3"},
+      {"shared-0", [](Json &j) { j["shared"] = 0; },
+       "shared: expected " + shared +
+           " (the shared memory of attn.tile_plan), got 0"},
+      {"arch", [](Json &j) { j["target"]["arch"] = 90; },
+       "target.arch: expected 80 (attn.tile_plan.target sm_80), got 90"},
+      {"no-target", [](Json &j) { j.erase("target"); },
+       "target.arch: expected 80 (attn.tile_plan.target sm_80), got null"},
+      {"block-overflow",
+       [](Json &j) {
+         j["attn"]["block"] = {int64_t(1) << 32, int64_t(1) << 32, 1};
+       },
+       "attn.block: expected [128,1,1] (32 * attn.tile_plan.warps threads), "
+       "got [4294967296,4294967296,1]"},
+      {"grid-value",
+       [](Json &j) { j["attn"]["grid"]["y"] = {{"value", 2}}; },
+       "attn.grid: expected {\"x\":{\"ceil_div\":[\"seq_q\",64]},\"y\":"},
+      {"args-order",
+       [](Json &j) { std::swap(j["attn"]["args"][0], j["attn"]["args"][1]); },
+       "attn.args[0] is 'k' (tensor bf16), the ABI expects 'q' (tensor bf16) "
+       "here"},
+      {"args-short", [](Json &j) { j["attn"]["args"].erase(28); },
+       "attn.args ends after 28 entries, the ABI continues with "
+       "'lse_stride_s' (scalar i64)"},
+      {"num-ctas", [](Json &j) { j["num_ctas"] = 2; },
+       "num_ctas: expected 1, got 2"},
+  };
+  std::vector<std::string> seen;
+  for (const Case &k : cases) {
+    Json j = artefactJson(c);
+    k.edit(j);
+    std::string path = writeArtefact(std::string("bad_") + k.what, writeJson(j),
+                                     emptyKernelPtx(c.name(), paramSizes(c)));
+    attn_kernel *kernel = nullptr;
+    EXPECT_TRUE(gives(attn_kernel_load(path.c_str(), &kernel),
+                      ATTN_ERROR_ARTEFACT, path + ": " + k.message))
+        << k.what;
+    EXPECT_EQ(kernel, nullptr);
+    std::string message = attn_last_error();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    for (const std::string &s : seen)
+      EXPECT_NE(s, message) << k.what;
+    seen.push_back(message);
+  }
+}
+
+// Broken files next to a good NAME.json, and paths that are no file.
+TEST(Load, FileErrors) {
+  const AttentionConfig c = baseConfig();
+  const std::string json = attentionArtefactJson(c, {});
+  const std::string ptx = emptyKernelPtx(c.name(), paramSizes(c));
+  std::string dir = scratch() + "/a_folder.json";
+  fs::create_directories(dir);
+  struct Case {
+    std::string path, message;
+  };
+  const std::vector<Case> cases = {
+      {scratch() + "/nothing.json", "nothing.json: cannot open the file"},
+      {writeArtefact("malformed", "{\"name\": \"x\", \"num_warps\": ", ""),
+       "malformed.json: line 1, column 28: syntax error"},
+      {writeArtefact("list", "[1, 2]", ""),
+       "list.json: not a JSON object; expected kernel metadata"},
+      {dir, "a_folder.json: is a directory; pass the path of a file"},
+      {"/dev/zero", "/dev/zero: not a regular file"},
+      {writeArtefact("no_image", json, ""),
+       "no_image.json: neither no_image.cubin nor no_image.ptx is next to it"},
+      {writeArtefact("few_params", json, emptyKernelPtx(c.name(), {8, 8, 8})),
+       "few_params.ptx: .entry " + c.name() +
+           " has 3 parameters, the attention ABI 29"},
+      {writeArtefact("other_entry", json, emptyKernelPtx("other", paramSizes(c))),
+       "other_entry.ptx: no \".entry " + c.name() + "(\" in the PTX"},
+      {writeArtefact("empty_ptx", json, " "), "empty_ptx.ptx: no \".entry"},
+  };
+  for (const Case &k : cases) {
+    attn_kernel *kernel = nullptr;
+    EXPECT_TRUE(gives(attn_kernel_load(k.path.c_str(), &kernel),
+                      ATTN_ERROR_ARTEFACT, k.message));
+    EXPECT_EQ(kernel, nullptr);
+  }
+  // The PTX's parameter sizes must be the ABI's.
+  std::vector<int> sizes = paramSizes(c);
+  sizes[7] = 8; // batch as 8 bytes
+  std::string path = writeArtefact("wide_batch", json, emptyKernelPtx(c.name(), sizes));
+  attn_kernel *kernel = nullptr;
+  EXPECT_TRUE(gives(attn_kernel_load(path.c_str(), &kernel), ATTN_ERROR_ARTEFACT,
+                    "parameter 7 of .entry " + c.name() +
+                        " has 8 bytes, the ABI's 'batch' (scalar i32) has 4"));
+}
+
+// Triton's .json has no "attn" section; its arch must still be sane.
+TEST(Load, TritonArch) {
+  auto triton = [](const std::string &arch) {
+    return "{\"name\": \"add_kernel\", \"num_warps\": 4, \"shared\": 0, "
+           "\"target\": {\"backend\": \"cuda\", \"arch\": " + arch + "}}";
+  };
+  std::string ptx = emptyKernelPtx("add_kernel", {8, 8, 8, 4});
+  attn_kernel *kernel = nullptr;
+  std::string good = writeArtefact("triton_86", triton("86"), ptx);
+  EXPECT_TRUE(gives(attn_kernel_load(good.c_str(), &kernel), ATTN_OK, ""));
+  attn_kernel_free(kernel);
+  std::string huge = writeArtefact("triton_huge", triton("8000"), ptx);
+  EXPECT_TRUE(gives(attn_kernel_load(huge.c_str(), &kernel), ATTN_ERROR_ARTEFACT,
+                    "target.arch: expected a compute capability such as 80 or "
+                    "90 (major * 10 + minor), got 8000"));
+  std::string negative = writeArtefact("triton_negative", triton("-80"), ptx);
+  EXPECT_TRUE(gives(attn_kernel_load(negative.c_str(), &kernel),
+                    ATTN_ERROR_ARTEFACT,
+                    "\"target.arch\" must be an integer >= 1, got -80"));
+}
+
+TEST(Load, Valid) {
+  const AttentionConfig c = baseConfig();
+  Kernel k(writeAttention("attn_ok", c));
+  ASSERT_NE(k.k, nullptr);
+  EXPECT_EQ(std::string(attn_kernel_name(k.k)), c.name());
+  EXPECT_EQ(attn_kernel_is_attention(k.k), 1);
+  // 7 pointers, 4 i32, 18 i64 strides.
+  EXPECT_EQ(attn_kernel_param_count(k.k), 29);
+  EXPECT_EQ(attn_kernel_param_size(k.k, 0), 8);
+  EXPECT_EQ(attn_kernel_param_size(k.k, 7), 4);
+  EXPECT_EQ(attn_kernel_param_size(k.k, 11), 8);
+  EXPECT_EQ(attn_kernel_param_size(k.k, 29), -1);
+}
 
 //===-- Operands ----------------------------------------------------------===//
 
@@ -209,8 +415,8 @@ attn_tensor contiguous(uintptr_t address, int dtype,
   return t;
 }
 
-// B = 2, Sq = 130, Skv = 1029, heads 4/2, dims 64; a mask of 1040-byte rows
-// (1029 keys padded to a 16-byte multiple) broadcast over heads.
+// B = 2, Sq = 130, Skv = 1029, heads 4 over 2, dims 64; a mask of 1040-byte
+// rows (1029 keys padded to a 16-byte multiple) broadcast over heads.
 struct Operands {
   attn_tensor q = contiguous(0x100000, ATTN_BF16, {2, 4, 130, 64});
   attn_tensor k = contiguous(0x200000, ATTN_BF16, {2, 2, 1029, 64});
@@ -221,130 +427,39 @@ struct Operands {
     return m;
   }();
   attn_tensor lengths = contiguous(0x500000, ATTN_I32, {2});
+  attn_tensor offsets = contiguous(0x580000, ATTN_I64, {2});
   attn_tensor out = contiguous(0x600000, ATTN_BF16, {2, 4, 130, 64});
   attn_tensor lse = contiguous(0x700000, ATTN_F32, {2, 4, 130});
-  bool withMask = true, withLengths = true, withLse = true;
+  Optional given;
 
+  attn_attention_args args() const {
+    return {&q,
+            &k,
+            &v,
+            given.mask ? &mask : nullptr,
+            given.lengths ? &lengths : nullptr,
+            given.offsets ? &offsets : nullptr,
+            &out,
+            given.lse ? &lse : nullptr};
+  }
   attn_status check(const attn_kernel *kernel, unsigned grid[3]) const {
-    return attn_attention_check(kernel, &q, &k, &v, withMask ? &mask : nullptr,
-                                withLengths ? &lengths : nullptr, &out,
-                                withLse ? &lse : nullptr, grid);
+    attn_attention_args a = args();
+    return attn_attention_check(kernel, &a, grid);
   }
   attn_status launch(attn_kernel *kernel) const {
-    return attn_attention_launch(kernel, &q, &k, &v,
-                                 withMask ? &mask : nullptr,
-                                 withLengths ? &lengths : nullptr, &out,
-                                 withLse ? &lse : nullptr, nullptr);
+    attn_attention_args a = args();
+    return attn_attention_launch(kernel, &a, nullptr);
   }
 };
 
-//===-- Loading -----------------------------------------------------------===//
-
-void loadValid() {
-  Kernel k(writeAttention("attn_ok"));
-  CHECK(k.k != nullptr);
-  if (!k.k)
-    return;
-  CHECK(std::string(attn_kernel_name(k.k)) == "attn_ok");
-  CHECK(attn_kernel_is_attention(k.k) == 1);
-  // 7 pointers, 4 i32, 18 i64 strides.
-  CHECK(attn_kernel_param_count(k.k) == 29);
-  CHECK(attn_kernel_param_size(k.k, 0) == 8);
-  CHECK(attn_kernel_param_size(k.k, 7) == 4);
-  CHECK(attn_kernel_param_size(k.k, 11) == 8);
-  CHECK(attn_kernel_param_size(k.k, 29) == -1);
-}
-
-// Each broken artefact: its own ATTN_ERROR_ARTEFACT message.
-void loadErrors() {
-  const AttentionOptions o;
-  const Json good = attentionJson("bad", o);
-  const std::string ptx = emptyKernelPtx("bad", abiSizes(o));
-  struct Case {
-    const char *what;
-    std::string jsonPath;
-    const char *message;
-  };
-  std::vector<Case> cases;
-  auto add = [&](const char *what, const Json &json, const std::string &ptxText,
-                 const char *message) {
-    std::string name = std::string("bad_") + what;
-    Json renamed = with(json, "name", Json::string(name));
-    std::string p = ptxText;
-    for (size_t at; (at = p.find("bad(")) != std::string::npos;)
-      p.replace(at, 3, name);
-    cases.push_back({what, writeArtefact(name, renamed, p), message});
-  };
-  cases.push_back({"missing-json", scratch() + "/nothing.json",
-                   "cannot open the file"});
-  writeFile(scratch() + "/malformed.json", "{\"name\": \"x\", \"num_warps\": ");
-  writeFile(scratch() + "/malformed.ptx", ptx);
-  cases.push_back({"malformed-json", scratch() + "/malformed.json", "line 1"});
-  add("missing-num-warps", without(good, "num_warps"), ptx,
-      "missing field \"num_warps\"");
-  add("missing-q-heads",
-      withAttn(good, [](const Json &a) { return without(a, "q_heads"); }), ptx,
-      "attn: missing field \"q_heads\"");
-  add("bad-dtype",
-      withAttn(good,
-               [](const Json &a) { return with(a, "dtype", Json::string("fp8")); }),
-      ptx, "\"dtype\" must be one of");
-  add("no-image", good, "", "is next to it");
-  add("args-order",
-      withAttn(good,
-               [](const Json &a) {
-                 Json args = *a.get("args");
-                 std::vector<Json> e = args.elements();
-                 std::swap(e[0], e[1]);
-                 return with(a, "args", Json::array(e));
-               }),
-      ptx, "args[0] is 'k' (tensor bf16), the ABI expects 'q' (tensor bf16)");
-  add("grid-unknown-arg",
-      withAttn(good,
-               [](const Json &a) {
-                 Json grid = *a.get("grid");
-                 grid.set("x", Json::object({{"arg", Json::string("heads")}}));
-                 return with(a, "grid", grid);
-               }),
-      ptx, "grid.x uses \"heads\", which is not a scalar argument");
-  add("ptx-param-count", good, emptyKernelPtx("bad", {8, 8, 8}),
-      "has 3 parameters, the attention ABI 29");
-  add("ptx-no-entry", good, emptyKernelPtx("other", abiSizes(o)),
-      "no \".entry bad_ptx-no-entry(\" in the PTX");
-  add("block-threads",
-      withAttn(good,
-               [](const Json &a) {
-                 return with(a, "block",
-                             Json::array({Json::integer(64), Json::integer(1),
-                                          Json::integer(1)}));
-               }),
-      ptx, "32 * num_warps = 128");
-  std::vector<std::string> seen;
-  for (const Case &c : cases) {
-    attn_kernel *k = nullptr;
-    CHECK_STATUS(attn_kernel_load(c.jsonPath.c_str(), &k), ATTN_ERROR_ARTEFACT,
-                 c.message);
-    CHECK(k == nullptr);
-    std::string message = attn_last_error();
-    for (const std::string &s : seen)
-      CHECK(s != message);
-    seen.push_back(message);
-    // Without the scratch path, so FileCheck can pin the messages.
-    std::string shown = message;
-    for (size_t at; (at = shown.find(scratch())) != std::string::npos;)
-      shown.replace(at, scratch().size(), "DIR");
-    std::printf("  %s: %s\n", c.what, shown.c_str());
-  }
-}
-
-//===-- Attention operand checks ------------------------------------------===//
-
-void checkValid() {
-  Kernel k(writeAttention("attn_check"));
+TEST(Check, Valid) {
+  Kernel k(writeAttention("attn_check", baseConfig()));
   Operands ops;
   unsigned grid[3] = {0, 0, 0};
-  CHECK_STATUS(ops.check(k.k, grid), ATTN_OK, "");
-  CHECK(grid[0] == 3 && grid[1] == 2 && grid[2] == 2); // ceil(130/64), Hkv, B
+  EXPECT_TRUE(gives(ops.check(k.k, grid), ATTN_OK, ""));
+  EXPECT_EQ(grid[0], 3u); // ceil(130 / 64)
+  EXPECT_EQ(grid[1], 2u); // k's heads
+  EXPECT_EQ(grid[2], 2u); // batch
 
   // Strided views: [B, S, H, D] buffers, a mask broadcast by stride 0 over
   // batch and shorter than seq_kv, a non-contiguous lse.
@@ -355,45 +470,69 @@ void checkValid() {
   views.mask.shape[0] = 2, views.mask.strides[0] = 0;
   views.mask.shape[3] = 500;
   views.lse.strides[2] = 4, views.lse.strides[1] = 1;
-  CHECK_STATUS(views.check(k.k, grid), ATTN_OK, "");
+  EXPECT_TRUE(gives(views.check(k.k, grid), ATTN_OK, ""));
+
+  // Head counts are free: 8 query heads over 4 key heads, a mask per head.
+  Operands wide;
+  wide.q = contiguous(0x100000, ATTN_BF16, {2, 8, 130, 64});
+  wide.out = contiguous(0x600000, ATTN_BF16, {2, 8, 130, 64});
+  wide.lse = contiguous(0x700000, ATTN_F32, {2, 8, 130});
+  wide.k = contiguous(0x200000, ATTN_BF16, {2, 4, 1029, 64});
+  wide.v = contiguous(0x300000, ATTN_BF16, {2, 4, 1029, 64});
+  wide.mask.shape[1] = 8, wide.mask.strides[1] = 130 * 1040;
+  wide.mask.strides[0] = 8 * 130 * 1040;
+  EXPECT_TRUE(gives(wide.check(k.k, grid), ATTN_OK, ""));
+  EXPECT_EQ(grid[1], 4u);
 
   // Large problems that stay within the grid limits.
   Operands big;
   big.q.shape[2] = big.out.shape[2] = big.lse.shape[2] = 100000;
   big.mask.shape[2] = 1;
-  CHECK_STATUS(big.check(k.k, grid), ATTN_OK, "");
-  CHECK(grid[0] == 1563);
+  EXPECT_TRUE(gives(big.check(k.k, grid), ATTN_OK, ""));
+  EXPECT_EQ(grid[0], 1563u);
+
+  // q_offsets, [B] like kv_lengths.
+  Kernel offs(writeAttention("attn_offsets", baseConfig({false, false, true, false})));
+  Operands withOffsets;
+  withOffsets.given = {false, false, true, false};
+  EXPECT_TRUE(gives(withOffsets.check(offs.k, grid), ATTN_OK, ""));
 }
 
 // Every rule, broken once: each gives its own status and message.
-void checkErrors() {
-  Kernel k(writeAttention("attn_errors"));
-  Kernel plain(writeAttention("attn_plain", {false, false, false, 0}));
+TEST(Check, Errors) {
+  Kernel k(writeAttention("attn_errors", baseConfig()));
+  Kernel plain(writeAttention("attn_plain", baseConfig({false, false, false, false})));
+  Kernel offs(writeAttention("attn_offs", baseConfig({false, false, true, false})));
   struct Case {
     const char *what;
     std::function<void(Operands &)> breakIt;
     attn_status status;
-    const char *message;
-    bool plainKernel = false;
+    std::string message;
+    const attn_kernel *kernel = nullptr; // k.k unless set
   };
+  auto setPlain = [](Operands &o) { o.given = {false, false, false, false}; };
   const std::vector<Case> cases = {
       {"wrong-dtype", [](Operands &o) { o.q.dtype = ATTN_F16; },
        ATTN_ERROR_DTYPE, "q: element type f16, expected bf16"},
       {"bad-dtype-code", [](Operands &o) { o.v.dtype = 42; }, ATTN_ERROR_DTYPE,
-       "v: dtype code 42"},
+       "v: dtype code 42 is not one of ATTN_F16..ATTN_I64"},
       {"wrong-mask-dtype", [](Operands &o) { o.mask.dtype = ATTN_F32; },
        ATTN_ERROR_DTYPE, "mask: element type f32, expected bool"},
       {"wrong-rank", [](Operands &o) { o.k.rank = 3; }, ATTN_ERROR_SHAPE,
        "k: rank 3, expected 4"},
       {"empty-axis", [](Operands &o) { o.q.shape[2] = 0; }, ATTN_ERROR_SHAPE,
        "q: axis 2 has extent 0"},
-      {"wrong-heads", [](Operands &o) { o.q.shape[1] = 8; }, ATTN_ERROR_SHAPE,
-       "q: axis 1 (heads) is 8, expected 4 (the kernel's q_heads)"},
-      {"wrong-kv-heads", [](Operands &o) { o.v.shape[1] = 4; },
-       ATTN_ERROR_SHAPE, "v: axis 1 (heads) is 4, expected 2 (the kernel's "
-                         "kv_heads)"},
+      {"heads-not-group", [](Operands &o) { o.q.shape[1] = 6; },
+       ATTN_ERROR_SHAPE,
+       "q: axis 1 (heads) is 6, expected 4 (the kernel's group 2 * 2 heads of "
+       "k)"},
+      {"kv-heads-differ", [](Operands &o) { o.v.shape[1] = 4; },
+       ATTN_ERROR_SHAPE, "v: axis 1 (heads) is 4, expected 2 (from k)"},
+      {"out-heads", [](Operands &o) { o.out.shape[1] = 2; }, ATTN_ERROR_SHAPE,
+       "out: axis 1 (heads) is 2, expected 4 (from q)"},
       {"wrong-head-dim", [](Operands &o) { o.k.shape[3] = 128; },
-       ATTN_ERROR_SHAPE, "k: axis 3 (head dim) is 128, expected 64"},
+       ATTN_ERROR_SHAPE,
+       "k: axis 3 (head dim) is 128, expected 64 (the kernel's head_dim)"},
       {"batch-mismatch", [](Operands &o) { o.k.shape[0] = 3; },
        ATTN_ERROR_SHAPE, "k: axis 0 (batch) is 3, expected 2 (from q)"},
       {"seq-kv-mismatch", [](Operands &o) { o.v.shape[2] = 1028; },
@@ -401,18 +540,24 @@ void checkErrors() {
       {"wrong-out-shape", [](Operands &o) { o.out.shape[2] = 129; },
        ATTN_ERROR_SHAPE, "out: axis 2 (seq_q) is 129, expected 130 (from q)"},
       {"mask-heads", [](Operands &o) { o.mask.shape[1] = 2; },
-       ATTN_ERROR_SHAPE, "mask: axis 1 (heads) is 2, expected 4 or 1"},
+       ATTN_ERROR_SHAPE, "mask: axis 1 (heads) is 2, expected 4 or 1 (from q)"},
       {"mask-too-long", [](Operands &o) { o.mask.shape[3] = 1030; },
        ATTN_ERROR_SHAPE, "mask: axis 3 (keys) is 1030, more than seq_kv 1029"},
       {"lengths-batch", [](Operands &o) { o.lengths.shape[0] = 3; },
-       ATTN_ERROR_SHAPE, "kv_lengths: axis 0 (batch) is 3, expected 2"},
-      {"lse-shape", [](Operands &o) { o.lse.shape[2] = 64; }, ATTN_ERROR_SHAPE,
-       "lse: axis 2 (seq_q) is 64, expected 130"},
-      {"seq-beyond-i32",
-       [](Operands &o) {
-         o.k.shape[2] = o.v.shape[2] = int64_t(1) << 31;
+       ATTN_ERROR_SHAPE, "kv_lengths: axis 0 (batch) is 3, expected 2 (from q)"},
+      {"offsets-batch",
+       [&](Operands &o) {
+         o.given = {false, false, true, false};
+         o.offsets.shape[0] = 1;
        },
-       ATTN_ERROR_SHAPE, "seq_kv 2147483648 does not fit the kernel's i32"},
+       ATTN_ERROR_SHAPE, "q_offsets: axis 0 (batch) is 1, expected 2 (from q)",
+       offs.k},
+      {"lse-shape", [](Operands &o) { o.lse.shape[2] = 64; }, ATTN_ERROR_SHAPE,
+       "lse: axis 2 (seq_q) is 64, expected 130 (from q)"},
+      {"seq-beyond-i32",
+       [](Operands &o) { o.k.shape[2] = o.v.shape[2] = int64_t(1) << 31; },
+       ATTN_ERROR_SHAPE,
+       "seq_kv 2147483648 does not fit the kernel's i32 parameter"},
       {"innermost-stride", [](Operands &o) { o.v.strides[3] = 2; },
        ATTN_ERROR_LAYOUT, "v: innermost stride (axis 3) is 2, expected 1"},
       {"lengths-stride", [](Operands &o) { o.lengths.strides[0] = 2; },
@@ -429,63 +574,80 @@ void checkErrors() {
        ATTN_ERROR_ALIGNMENT, "mask: stride 1029 of axis 2 is 1029 bytes"},
       {"misaligned-lse",
        [](Operands &o) { o.lse.data = reinterpret_cast<void *>(0x700002); },
-       ATTN_ERROR_ALIGNMENT, "lse: base address 0x700002 is not 4-byte"},
+       ATTN_ERROR_ALIGNMENT, "lse: base address 0x700002 is not 4-byte aligned"},
+      {"misaligned-offsets",
+       [&](Operands &o) {
+         o.given = {false, false, true, false};
+         o.offsets.data = reinterpret_cast<void *>(0x580004);
+       },
+       ATTN_ERROR_ALIGNMENT,
+       "q_offsets: base address 0x580004 is not 8-byte aligned", offs.k},
       {"batch-beyond-grid",
        [](Operands &o) {
          for (attn_tensor *t : {&o.q, &o.k, &o.v, &o.mask, &o.lengths, &o.out,
                                 &o.lse})
            t->shape[0] = 70000;
-         o.lengths.strides[0] = 1;
        },
-       ATTN_ERROR_GRID, "grid.z (batch) = 70000 is outside CUDA's limit "
-                        "[1, 65535]"},
-      {"missing-mask", [](Operands &o) { o.withMask = false; },
-       ATTN_ERROR_ARGUMENT, "mask: missing (NULL), but the kernel was compiled "
-                            "with it"},
-      {"missing-lse", [](Operands &o) { o.withLse = false; },
-       ATTN_ERROR_ARGUMENT, "lse: missing"},
-      {"unexpected-lengths", [](Operands &o) { o.withLengths = true; },
-       ATTN_ERROR_ARGUMENT, "kv_lengths: given, but the kernel was compiled "
-                            "without it",
-       true},
+       ATTN_ERROR_GRID,
+       "grid.z (batch) = 70000 is outside CUDA's limit [1, 65535] for "
+       "gridDim.z"},
+      {"kv-heads-beyond-grid",
+       [](Operands &o) {
+         o.k.shape[1] = o.v.shape[1] = 70000;
+         o.q.shape[1] = o.out.shape[1] = o.lse.shape[1] = 140000;
+         o.mask.shape[1] = 1;
+       },
+       ATTN_ERROR_GRID, "grid.y (heads of k) = 70000 is outside CUDA's limit"},
+      {"missing-mask", [](Operands &o) { o.given.mask = false; },
+       ATTN_ERROR_ARGUMENT,
+       "mask: missing (NULL), but the kernel was compiled with it"},
+      {"missing-lse", [](Operands &o) { o.given.lse = false; },
+       ATTN_ERROR_ARGUMENT, "lse: missing (NULL)"},
+      {"unexpected-lengths",
+       [&](Operands &o) {
+         setPlain(o);
+         o.given.lengths = true;
+       },
+       ATTN_ERROR_ARGUMENT,
+       "kv_lengths: given, but the kernel was compiled without it", plain.k},
+      {"unexpected-offsets", [](Operands &o) { o.given.offsets = true; },
+       ATTN_ERROR_ARGUMENT,
+       "q_offsets: given, but the kernel was compiled without it"},
       {"null-pointer", [](Operands &o) { o.v.data = nullptr; },
        ATTN_ERROR_ARGUMENT, "v: data pointer is NULL"},
   };
   std::vector<std::string> seen;
   for (const Case &c : cases) {
     Operands ops;
-    if (c.plainKernel)
-      ops.withMask = ops.withLengths = ops.withLse = false;
     c.breakIt(ops);
     unsigned grid[3];
-    CHECK_STATUS(ops.check(c.plainKernel ? plain.k : k.k, grid), c.status,
-                 c.message);
+    EXPECT_TRUE(gives(ops.check(c.kernel ? c.kernel : k.k, grid), c.status,
+                      c.message))
+        << c.what;
     std::string message = attn_last_error();
     for (const std::string &s : seen)
-      CHECK(s != message);
+      EXPECT_NE(s, message) << c.what;
     seen.push_back(message);
-    std::printf("  %s: %s: %s\n", c.what, attn_status_name(c.status),
-                message.c_str());
   }
-  // Not an attention kernel, or none at all.
   Operands ops;
-  CHECK_STATUS(ops.check(nullptr, nullptr), ATTN_ERROR_ARGUMENT,
-               "kernel is NULL");
+  EXPECT_TRUE(gives(ops.check(nullptr, nullptr), ATTN_ERROR_ARGUMENT,
+                    "kernel is NULL"));
+  EXPECT_TRUE(gives(attn_attention_check(k.k, nullptr, nullptr),
+                    ATTN_ERROR_ARGUMENT, "args is NULL"));
 }
 
 // The launch checks first (no GPU needed), then needs a device: on this
 // machine either the empty kernel runs or the reason there is none shows.
-void launchOrNoDevice() {
-  Kernel k(writeAttention("attn_launch"));
+TEST(Launch, OrNoDevice) {
+  Kernel k(writeAttention("attn_launch", baseConfig()));
   Operands bad;
   bad.q.dtype = ATTN_F32;
-  CHECK_STATUS(bad.launch(k.k), ATTN_ERROR_DTYPE, "q: element type f32");
+  EXPECT_TRUE(gives(bad.launch(k.k), ATTN_ERROR_DTYPE, "q: element type f32"));
   Operands ops;
-  if (haveDevice()) {
-    CHECK_STATUS(ops.launch(k.k), ATTN_OK, "");
-  } else {
-    CHECK_STATUS(ops.launch(k.k), ATTN_ERROR_NO_DEVICE, "no CUDA device: ");
-  }
+  if (haveDevice())
+    EXPECT_TRUE(gives(ops.launch(k.k), ATTN_OK, ""));
+  else
+    EXPECT_TRUE(gives(ops.launch(k.k), ATTN_ERROR_NO_DEVICE, "no CUDA device: "));
 }
 
 //===-- PTX parameters and Triton kernels ---------------------------------===//
@@ -516,101 +678,85 @@ const char *kTritonPtx = R"(//
 }
 )";
 
-void ptxParams() {
+TEST(Ptx, ParamSizes) {
   std::vector<int> sizes;
-  CHECK(ptxEntryParamSizes(kTritonPtx, "add_kernel", sizes).empty());
-  CHECK((sizes == std::vector<int>{8, 8, 8, 4, 8, 8}));
+  EXPECT_EQ(ptxEntryParamSizes(kTritonPtx, "add_kernel", sizes), "");
+  EXPECT_EQ(sizes, (std::vector<int>{8, 8, 8, 4, 8, 8}));
   // A longer name sharing the prefix, a byte array, comments, no params.
   const std::string more = ".entry add_kernel_2(.param .u32 a)\n"
                            ".visible .entry f(\n"
                            "  .param .align 8 .b8 f_param_0[24], // struct\n"
                            "  .param .f32 f_param_1\n)\n"
                            ".entry g()\n{ ret; }\n";
-  CHECK(ptxEntryParamSizes(more, "add_kernel_2", sizes).empty());
-  CHECK((sizes == std::vector<int>{4}));
-  CHECK(ptxEntryParamSizes(more, "f", sizes).empty());
-  CHECK((sizes == std::vector<int>{24, 4}));
-  CHECK(ptxEntryParamSizes(more, "g", sizes).empty());
-  CHECK(sizes.empty());
-  CHECK(contains(ptxEntryParamSizes(more, "add", sizes), "no \".entry add(\""));
-  CHECK(contains(ptxEntryParamSizes(".entry h(.param x)", "h", sizes),
-                 "cannot read the parameter"));
+  EXPECT_EQ(ptxEntryParamSizes(more, "add_kernel_2", sizes), "");
+  EXPECT_EQ(sizes, (std::vector<int>{4}));
+  EXPECT_EQ(ptxEntryParamSizes(more, "f", sizes), "");
+  EXPECT_EQ(sizes, (std::vector<int>{24, 4}));
+  EXPECT_EQ(ptxEntryParamSizes(more, "g", sizes), "");
+  EXPECT_TRUE(sizes.empty());
+  EXPECT_TRUE(contains(ptxEntryParamSizes(more, "add", sizes),
+                       "no \".entry add(\""));
+  EXPECT_TRUE(contains(ptxEntryParamSizes(".entry h(.param x)", "h", sizes),
+                       "cannot read the parameter"));
 }
 
-Json tritonJson(int64_t globalScratch) {
-  return Json::object({
-      {"name", Json::string("add_kernel")},
-      {"num_warps", Json::integer(4)},
-      {"num_ctas", Json::integer(1)},
-      {"num_stages", Json::integer(3)},
-      {"shared", Json::integer(0)},
-      {"global_scratch_size", Json::integer(globalScratch)},
-      {"profile_scratch_size", Json::integer(0)},
-      {"target", Json::object({{"backend", Json::string("cuda")},
-                               {"arch", Json::integer(80)},
-                               {"warp_size", Json::integer(32)}})},
-  });
+std::string tritonJson(int64_t globalScratch) {
+  return R"({"name": "add_kernel", "num_warps": 4, "num_ctas": 1,
+             "num_stages": 3, "shared": 0, "global_scratch_size": )" +
+         std::to_string(globalScratch) + R"(, "profile_scratch_size": 0,
+             "target": {"backend": "cuda", "arch": 80, "warp_size": 32}})";
 }
 
-void tritonRawArguments() {
+TEST(Triton, RawArguments) {
   std::string dir = scratch() + "/triton";
   fs::create_directories(dir);
-  writeFile(dir + "/add_kernel.json", writeJson(tritonJson(0)));
+  writeFile(dir + "/add_kernel.json", tritonJson(0));
   writeFile(dir + "/add_kernel.ptx", kTritonPtx);
   Kernel k(dir + "/add_kernel.json");
-  CHECK(k.k && attn_kernel_is_attention(k.k) == 0);
-  CHECK(attn_kernel_param_count(k.k) == 6);
-  if (!k.k)
-    return;
+  ASSERT_NE(k.k, nullptr);
+  EXPECT_EQ(attn_kernel_is_attention(k.k), 0);
+  EXPECT_EQ(attn_kernel_param_count(k.k), 6);
 
   // Fake device pointers: the kernel returns at once.
   void *x = reinterpret_cast<void *>(0x100000), *y = x, *out = x, *g = nullptr;
   int n = 1000;
   void *args[6] = {&x, &y, &out, &n, &g, &g};
   unsigned grid[3] = {1, 1, 1};
-  CHECK_STATUS(attn_launch_raw(k.k, grid, args, 3, nullptr),
-               ATTN_ERROR_ARGUMENT,
-               "add_kernel takes 6 parameters (its PTX), or 4 without "
-               "Triton's two scratch pointers, given 3");
-  std::printf("  count: %s\n", attn_last_error());
+  EXPECT_TRUE(gives(attn_launch_raw(k.k, grid, args, 3, nullptr),
+                    ATTN_ERROR_ARGUMENT,
+                    "add_kernel takes 6 parameters (its PTX), or 4 without "
+                    "Triton's two scratch pointers, given 3"));
   args[1] = nullptr;
-  CHECK_STATUS(attn_launch_raw(k.k, grid, args, 4, nullptr),
-               ATTN_ERROR_ARGUMENT, "args[1] is NULL");
+  EXPECT_TRUE(gives(attn_launch_raw(k.k, grid, args, 4, nullptr),
+                    ATTN_ERROR_ARGUMENT, "args[1] is NULL"));
   args[1] = &y;
   unsigned tooTall[3] = {1, 70000, 1};
-  CHECK_STATUS(attn_launch_raw(k.k, tooTall, args, 4, nullptr),
-               ATTN_ERROR_GRID, "grid.y = 70000 is outside CUDA's limit");
+  EXPECT_TRUE(gives(attn_launch_raw(k.k, tooTall, args, 4, nullptr),
+                    ATTN_ERROR_GRID, "grid.y = 70000 is outside CUDA's limit"));
   attn_status want = haveDevice() ? ATTN_OK : ATTN_ERROR_NO_DEVICE;
   const char *why = haveDevice() ? "" : "no CUDA device";
-  CHECK_STATUS(attn_launch_raw(k.k, grid, args, 4, nullptr), want, why);
-  CHECK_STATUS(attn_launch_raw(k.k, grid, args, 6, nullptr), want, why);
+  EXPECT_TRUE(gives(attn_launch_raw(k.k, grid, args, 4, nullptr), want, why));
+  EXPECT_TRUE(gives(attn_launch_raw(k.k, grid, args, 6, nullptr), want, why));
 
   // A Triton kernel is no attention kernel.
   Operands ops;
-  CHECK_STATUS(ops.check(k.k, nullptr), ATTN_ERROR_ARGUMENT,
-               "has no \"attn\" section");
+  EXPECT_TRUE(gives(ops.check(k.k, nullptr), ATTN_ERROR_ARGUMENT,
+                    "has no \"attn\" section"));
 
   // With a scratch buffer to allocate, the caller has to pass it.
-  writeFile(dir + "/add_kernel.json", writeJson(tritonJson(256)));
+  writeFile(dir + "/add_kernel.json", tritonJson(256));
   Kernel scratchy(dir + "/add_kernel.json");
-  CHECK_STATUS(attn_launch_raw(scratchy.k, grid, args, 4, nullptr),
-               ATTN_ERROR_ARGUMENT, "needs scratch buffers (global_scratch_size "
-                                    "256");
-  CHECK_STATUS(attn_launch_raw(scratchy.k, grid, args, 6, nullptr), want, why);
+  EXPECT_TRUE(gives(attn_launch_raw(scratchy.k, grid, args, 4, nullptr),
+                    ATTN_ERROR_ARGUMENT,
+                    "needs scratch buffers (global_scratch_size 256"));
+  EXPECT_TRUE(
+      gives(attn_launch_raw(scratchy.k, grid, args, 6, nullptr), want, why));
 }
 
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
+  ::testing::InitGoogleTest(&argc, argv);
   std::printf("device: %s\n", haveDevice() ? "available" : attn_last_error());
-  const TestList tests = {
-      {"load-valid", loadValid},
-      {"load-errors", loadErrors},
-      {"check-valid", checkValid},
-      {"check-errors", checkErrors},
-      {"launch-or-no-device", launchOrNoDevice},
-      {"ptx-params", ptxParams},
-      {"triton-raw-arguments", tritonRawArguments},
-  };
-  return runTests(tests);
+  return RUN_ALL_TESTS();
 }

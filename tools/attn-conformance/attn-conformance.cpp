@@ -12,7 +12,6 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/reference/Compare.h"
-#include "runtime/Json.h"
 #include "runtime/reference/OnnxCase.h"
 #include "runtime/jit/AttentionFunction.h"
 #include "runtime/jit/HostModule.h"
@@ -146,10 +145,9 @@ int main(int argc, char **argv) {
     }
     for (const std::string &dir : cases) {
       std::string name = llvm::sys::path::filename(dir).str();
-      rt::Json meta;
-      if (rt::readJsonFile(dir + "/case.json", meta).empty() && meta.get("op") &&
-          meta.get("op")->asString() != "Attention") {
-        llvm::outs() << "SKIP " << name << " (op " << meta.get("op")->asString()
+      std::string op;
+      if (rt::readCaseOp(dir, op).empty() && op != "Attention") {
+        llvm::outs() << "SKIP " << name << " (op " << op
                      << ", not ONNX Attention)\n";
         ++skipped;
         continue;

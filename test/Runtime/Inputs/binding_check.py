@@ -1,6 +1,6 @@
 """Exercises runtime/python/attn_runtime.py without torch or a GPU: tensors
 are stand-ins with torch's interface, the kernel an empty PTX one.
-usage: binding_check.py SRC_ROOT SCRATCH_DIR"""
+usage: binding_check.py SRC_ROOT SCRATCH_DIR WRITER (attn-artefact-json)"""
 
 import os
 import sys
@@ -42,12 +42,12 @@ class FakeTensor:
 
 scratch = sys.argv[2]
 os.makedirs(scratch, exist_ok=True)
-meta = aj.attention_json("attn_fake", 80, "bf16", 4, 2, 64, 64, 0.125,
-                         causal=True, alignment="bottom_right", lse=True,
-                         q_positions_per_block=64)
+meta = aj.attention_json(sys.argv[3], [
+    "--dtype=bf16", "--group=2", "--head-dim=64", "--scale=0.125", "--causal",
+    "--bottom-right", "--lse", "--plan=sm_80,128,64,4,2"])
 path = aj.write_json(scratch, "attn_fake", meta)
 with open(os.path.join(scratch, "attn_fake.ptx"), "w") as f:
-    f.write(aj.empty_kernel_ptx("attn_fake", aj.param_sizes(meta["attn"]["args"])))
+    f.write(aj.empty_kernel_ptx(meta["name"], aj.param_sizes(meta["attn"]["args"])))
 
 kernel = Kernel(path)
 print(f"load: {kernel.name} attention={kernel.is_attention} params={len(kernel.param_sizes)}")
@@ -82,7 +82,12 @@ expect_error("unexpected mask", lambda: kernel.check(
     q, k, v, out, mask=FakeTensor(0x600000, "bool", (B, 1, Sq, Skv + 11)), lse=lse))
 expect_error("null pointer", lambda: kernel.check(
     q, FakeTensor(0, "bfloat16", (B, Hkv, Skv, D)), v, out, lse=lse))
+expect_error("offsets not compiled", lambda: kernel.check(
+    q, k, v, out, q_offsets=FakeTensor(0x600000, "int32", (B,)), lse=lse))
 expect_error("missing file", lambda: Kernel(os.path.join(scratch, "none.json")))
+# A folder or a device as the path: an error, never a crash or a hang.
+expect_error("folder", lambda: Kernel(scratch))
+expect_error("device", lambda: Kernel("/dev/zero"))
 expect_error("launch", lambda: kernel.launch(q, k, v, out, lse=lse))
 expect_error("raw count", lambda: kernel.launch_raw((1,), [q, k]))
 kernel.close()

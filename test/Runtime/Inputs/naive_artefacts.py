@@ -1,8 +1,9 @@
-"""Compiles naive_attention.cu into kernel artefacts (NAME.json, .cubin,
-.ptx) for several attention variants, with nvcc.
-usage: naive_artefacts.py DIR ARCH   (ARCH 80, 90, ... or "device")"""
+"""Compiles naive_attention.cu into kernel artefacts (FILE.json, .cubin,
+.ptx) for several attention variants: the .json from the runtime's writer
+(attn-artefact-json), the kernel configured from that .json's "attn" section.
+usage: naive_artefacts.py DIR ARCH WRITER   (ARCH 80, 90, ... or "device";
+                                             WRITER the attn-artefact-json)"""
 
-import math
 import os
 import shutil
 import subprocess
@@ -11,23 +12,32 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import artefact_json as aj  # noqa: E402
 
-VARIANTS = [
-    # Every optional operand, bottom-right causal, GQA 4, > 48 KiB of
-    # (unused) dynamic shared memory to exercise the opt-in.
-    dict(name="naive_bf16_causal_mask_lengths_lse", dtype="bf16", q_heads=8,
-         kv_heads=2, head_dim=128, value_dim=128, causal=True,
-         alignment="bottom_right", mask_dtype="bool", lengths_dtype="i32",
-         lse=True, shared=65536),
-    dict(name="naive_f16_plain", dtype="f16", q_heads=4, kv_heads=4,
-         head_dim=64, value_dim=64),
+VARIANTS = {
+    # Every optional operand but q_offsets, bottom-right causal, GQA 4, more
+    # than 48 KiB of (unused) dynamic shared memory to exercise the opt-in.
+    "naive_bf16_causal_mask_lengths_lse": [
+        "--dtype=bf16", "--group=4", "--head-dim=128", "--causal",
+        "--bottom-right", "--mask=bool", "--lengths=i32", "--lse",
+        "--plan={target},128,64,4,2"],
+    "naive_f16_plain": ["--dtype=f16", "--group=1", "--head-dim=64",
+                        "--plan={target},64,64,4,2"],
     # An additive f32 mask, i64 lengths, a two-sided window, softcap, Dv != D.
-    dict(name="naive_bf16_window_softcap_fmask", dtype="bf16", q_heads=6,
-         kv_heads=3, head_dim=80, value_dim=64, softcap=20.0, window=(32, 8),
-         mask_dtype="f32", lengths_dtype="i64"),
-    dict(name="naive_f16_branches_lse", dtype="f16", q_heads=4, kv_heads=1,
-         head_dim=64, value_dim=64, causal=True, branches=(16, 4),
-         alignment="bottom_right", lse=True),
-]
+    "naive_bf16_window_softcap_fmask": [
+        "--dtype=bf16", "--group=2", "--head-dim=80", "--value-dim=64",
+        "--softcap=20", "--window=32,8", "--mask=f32", "--lengths=i64",
+        "--plan={target},64,64,4,2"],
+    "naive_f16_branches_lse": [
+        "--dtype=f16", "--group=4", "--head-dim=64", "--causal",
+        "--branches=16,4", "--bottom-right", "--lse", "--plan={target},64,32,4,2"],
+    # Per-batch query offsets (random in attn-gpu-test), causal, lse.
+    "naive_f16_causal_offsets_lse": [
+        "--dtype=f16", "--group=2", "--head-dim=64", "--causal",
+        "--offsets=i32", "--lse", "--plan={target},64,64,4,2"],
+    # A static query offset, two warps.
+    "naive_bf16_causal_offset5": [
+        "--dtype=bf16", "--group=1", "--head-dim=64", "--causal",
+        "--query-offset=5", "--plan={target},64,64,2,2"],
+}
 
 C_TYPES = {"f16": "__half", "bf16": "__nv_bfloat16", "f32": "float",
            "bool": "bool", "i32": "int", "i64": "long long"}
@@ -46,46 +56,46 @@ def device_arch():
     return int(major) * 10 + int(minor)
 
 
-def build(directory, arch, v):
-    scale = 1 / math.sqrt(v["head_dim"])
-    window = v.get("window", (-1, -1))
-    branches = v.get("branches") or (0, 0)
-    defines = {
-        "NAME": v["name"], "ELEM": C_TYPES[v["dtype"]], "D": v["head_dim"],
-        "DV": v["value_dim"], "GROUP": v["q_heads"] // v["kv_heads"],
-        "SCALE": f"{scale!r}f",
-        "CAUSAL": int(v.get("causal", False)),
-        "BOTTOM_RIGHT": int(v.get("alignment") == "bottom_right"),
+def defines(meta):
+    """The -D flags that make naive_attention.cu the kernel `meta` describes."""
+    a = meta["attn"]
+    window = a["window"] or (-1, -1)
+    branches = a["branches"] or (0, 0)
+    d = {
+        "NAME": meta["name"], "ELEM": C_TYPES[a["dtype"]], "D": a["head_dim"],
+        "DV": a["value_dim"], "GROUP": a["group"],
+        "POSITIONS": a["grid"]["x"]["ceil_div"][1],
+        "SCALE": f"{a['scale']!r}f", "CAUSAL": int(a["causal"]),
+        "BOTTOM_RIGHT": int(a["alignment"] == "bottom_right"),
         "WINDOW_LEFT": window[0], "WINDOW_RIGHT": window[1],
         "BRANCH_P": branches[0], "BRANCH_N": branches[1],
     }
-    if v.get("softcap"):
-        defines["SOFTCAP"] = f"{v['softcap']!r}f"
-    if v.get("mask_dtype"):
-        defines["MASK_T"] = C_TYPES[v["mask_dtype"]]
-    if v.get("lengths_dtype"):
-        defines["LEN_T"] = C_TYPES[v["lengths_dtype"]]
-    if v.get("lse"):
-        defines["HAS_LSE"] = 1
-    flags = [f"-D{k}={val}" for k, val in defines.items()]
+    optional = {"SOFTCAP": f"{a['softcap']!r}f" if a["softcap"] else None,
+                "QUERY_OFFSET": a["query_offset"],
+                "MASK_T": C_TYPES.get(a["mask_dtype"]),
+                "LEN_T": C_TYPES.get(a["lengths_dtype"]),
+                "OFF_T": C_TYPES.get(a["offsets_dtype"]),
+                "HAS_LSE": 1 if a["lse"] else None}
+    d.update({k: v for k, v in optional.items() if v is not None})
+    return [f"-D{k}={v}" for k, v in d.items()]
+
+
+def build(directory, arch, writer, file, flags):
+    # The artefact's target is the plan's (sm_80 or sm_90); the cubin is for
+    # the actual device, which runs it when its major version matches.
+    target = "sm_90" if arch >= 90 else "sm_80"
+    meta = aj.attention_json(writer, [f.format(target=target) for f in flags])
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "naive_attention.cu")
-    base = os.path.join(directory, v["name"])
+    base = os.path.join(directory, file)
     for kind in ("cubin", "ptx"):
-        subprocess.run([nvcc(), f"-{kind}", f"-arch=sm_{arch}", "-O3", *flags, source,
-                        "-o", f"{base}.{kind}"], check=True)
-    meta = aj.attention_json(
-        v["name"], arch, v["dtype"], v["q_heads"], v["kv_heads"], v["head_dim"],
-        v["value_dim"], scale, softcap=v.get("softcap", 0.0),
-        causal=v.get("causal", False), window=window, branches=v.get("branches"),
-        alignment=v.get("alignment", "top_left"), mask_dtype=v.get("mask_dtype"),
-        lengths_dtype=v.get("lengths_dtype"), lse=v.get("lse", False),
-        shared=v.get("shared", 0))
-    return aj.write_json(directory, v["name"], meta)
+        subprocess.run([nvcc(), f"-{kind}", f"-arch=sm_{arch}", "-O3", *defines(meta),
+                        source, "-o", f"{base}.{kind}"], check=True)
+    return aj.write_json(directory, file, meta)
 
 
 if __name__ == "__main__":
-    directory, arch = sys.argv[1], sys.argv[2]
+    directory, arch, writer = sys.argv[1], sys.argv[2], sys.argv[3]
     arch = device_arch() if arch == "device" else int(arch)
     os.makedirs(directory, exist_ok=True)
-    for v in VARIANTS:
-        print(build(directory, arch, v))
+    for file, flags in VARIANTS.items():
+        print(build(directory, arch, writer, file, flags))
