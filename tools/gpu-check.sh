@@ -3,7 +3,10 @@
 #
 #   tools/gpu-check.sh prepare   here (needs MLIR): attn-compile the kernel
 #                                matrix and the benchmark kernels for sm_90
-#                                into build/kernels/ (they travel to the GPU)
+#                                into build/kernels/, and copy the runtime's
+#                                third-party headers and sources (nlohmann-
+#                                json, googletest) into build/deps/; both
+#                                travel to the GPU, which has no network
 #   tools/gpu-check.sh run       on the GPU machine (CUDA, CMake, PyTorch; no
 #                                MLIR): builds the runtime alone, then
 #                                1. attn-gpu-test: every kernel against the
@@ -13,14 +16,20 @@
 #                                3. bench/gpu_bench.py --bench: TFLOP/s of ours,
 #                                   SDPA (flash backend) and FlexAttention.
 #
-# The device tool runs it as: bash tools/gpu-check.sh run  (carry build/kernels)
+# The device tool runs it as: bash tools/gpu-check.sh run
+#   (carry build/kernels and build/deps)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 arch=${ATTN_GPU_ARCH:-sm_90}
 kernels=build/kernels/$arch
+deps=build/deps
 
 case "${1:-}" in
 prepare)
+  rm -rf "$deps" && mkdir -p "$deps"
+  cp -r /usr/include/nlohmann "$deps/" || exit 1
+  [ -d /usr/src/googletest ] && cp -r /usr/src/googletest "$deps/"
+  echo "third-party code in $deps: $(ls "$deps" | tr '\n' ' ')"
   rm -rf "$kernels" && mkdir -p "$kernels"
   build/bin/attn-compile test/GPU/Inputs/matrix.mlir --target="$arch" -o "$kernels/matrix" &&
     build/bin/attn-compile bench/gpu-kernels.mlir --target="$arch" -o "$kernels/bench" || exit 1
@@ -32,7 +41,9 @@ run)
   build=build-gpu
   generator="Unix Makefiles"; command -v ninja >/dev/null && generator=Ninja
   echo "== building the runtime (ATTN_RUNTIME_ONLY)"
-  cmake -G "$generator" -S . -B "$build" -DATTN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+  # The machine's own nlohmann-json and GoogleTest, else the copies.
+  cmake -G "$generator" -S . -B "$build" -DATTN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release \
+    -DATTN_DEPS_DIR="$PWD/$deps" >/dev/null &&
     cmake --build "$build" -j "$(nproc)" >/dev/null || { echo "FAILED build"; exit 1; }
   export ATTN_RUNTIME_LIB=$PWD/$build/lib/libattn_runtime.so
   status=0

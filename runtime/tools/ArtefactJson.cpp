@@ -62,6 +62,71 @@ bool number(const std::string &text, double &out) {
   return !text.empty() && *end == 0;
 }
 
+// Applies one --key=value option to `c`; "" or what is wrong with it.
+std::string apply(AttentionConfig &c, const std::string &key,
+                  const std::string &value) {
+  const std::string bad = "bad value in '" + key + "=" + value + "'";
+  std::vector<int64_t> ints;
+  double x = 0;
+  DType t;
+  if (key == "--dtype")
+    return parseElementType(value, c.dtype) ? "" : bad;
+  if (key == "--group" || key == "--head-dim" || key == "--value-dim" ||
+      key == "--query-offset") {
+    if (!integers(value, 1, ints))
+      return bad;
+    if (key == "--group")
+      c.group = ints[0];
+    else if (key == "--head-dim")
+      c.headDim = ints[0];
+    else if (key == "--value-dim")
+      c.valueDim = ints[0];
+    else
+      c.queryOffset = ints[0];
+    return "";
+  }
+  if (key == "--scale" || key == "--softcap") {
+    if (!number(value, x))
+      return bad;
+    if (key == "--scale")
+      c.scale = x;
+    else
+      c.softcap = x;
+    return "";
+  }
+  if (key == "--window" || key == "--branches") {
+    if (!integers(value, 2, ints))
+      return bad;
+    (key == "--window" ? c.window : c.branches) = std::make_pair(ints[0], ints[1]);
+    return "";
+  }
+  if (key == "--mask" || key == "--lengths" || key == "--offsets") {
+    if (!parseElementType(value, t))
+      return bad;
+    (key == "--mask"      ? c.maskDtype
+     : key == "--lengths" ? c.lengthsDtype
+                          : c.offsetsDtype) = t;
+    return "";
+  }
+  if (key == "--plan") {
+    size_t comma = value.find(',');
+    if (comma == std::string::npos ||
+        !parseTarget(value.substr(0, comma), c.plan.target) ||
+        !integers(value.substr(comma + 1), 4, ints))
+      return bad;
+    c.plan = {c.plan.target, ints[0], ints[1], ints[2], ints[3]};
+    return "";
+  }
+  bool *flag = key == "--causal"         ? &c.causal
+               : key == "--bottom-right" ? &c.bottomRight
+               : key == "--lse"          ? &c.lse
+                                         : nullptr;
+  if (!flag)
+    return "unknown option '" + key + "'";
+  *flag = true;
+  return "";
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -70,58 +135,16 @@ int main(int argc, char **argv) {
   bool nameOnly = false, haveDtype = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--name-only") {
+      nameOnly = true;
+      continue;
+    }
     size_t eq = arg.find('=');
     std::string key = arg.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : arg.substr(eq + 1);
-    std::vector<int64_t> ints;
-    double x = 0;
-    DType t;
-    bool ok = true;
-    if (key == "--dtype")
-      ok = haveDtype = parseElementType(value, c.dtype);
-    else if (key == "--group" || key == "--head-dim" || key == "--value-dim" ||
-             key == "--query-offset") {
-      ok = integers(value, 1, ints);
-      int64_t n = ok ? ints[0] : 0;
-      if (key == "--group")
-        c.group = n;
-      else if (key == "--head-dim")
-        c.headDim = n;
-      else if (key == "--value-dim")
-        c.valueDim = n;
-      else
-        c.queryOffset = n;
-    } else if (key == "--scale" && (ok = number(value, x)))
-      c.scale = x;
-    else if (key == "--softcap" && (ok = number(value, x)))
-      c.softcap = x;
-    else if (key == "--causal")
-      c.causal = true;
-    else if (key == "--bottom-right")
-      c.bottomRight = true;
-    else if (key == "--lse")
-      c.lse = true;
-    else if (key == "--name-only")
-      nameOnly = true;
-    else if ((key == "--window" || key == "--branches") &&
-             (ok = integers(value, 2, ints)))
-      (key == "--window" ? c.window : c.branches) =
-          std::make_pair(ints[0], ints[1]);
-    else if ((key == "--mask" || key == "--lengths" || key == "--offsets") &&
-             (ok = parseElementType(value, t)))
-      (key == "--mask" ? c.maskDtype
-                       : key == "--lengths" ? c.lengthsDtype : c.offsetsDtype) = t;
-    else if (key == "--plan") {
-      size_t comma = value.find(',');
-      ok = comma != std::string::npos &&
-           parseTarget(value.substr(0, comma), c.plan.target) &&
-           integers(value.substr(comma + 1), 4, ints);
-      if (ok)
-        c.plan = {c.plan.target, ints[0], ints[1], ints[2], ints[3]};
-    } else if (ok)
-      return usage("unknown option '" + arg + "'");
-    if (!ok)
-      return usage("bad value in '" + arg + "'");
+    haveDtype |= key == "--dtype";
+    if (std::string e = apply(c, key, value); !e.empty())
+      return usage(e);
   }
   if (!haveDtype || c.headDim == 0)
     return usage("--dtype and --head-dim are required");
