@@ -5,6 +5,7 @@
 #include "lowering/GpuTileLayout.h"
 #include "runtime/Files.h"
 #include "runtime/JsonFile.h"
+#include "runtime/NoThrow.h"
 
 #include <cctype>
 #include <filesystem>
@@ -637,11 +638,7 @@ std::string readArtefact(const std::string &jsonPath, KernelArtefact &out) {
 
 std::string loadKernelArtefact(const std::string &jsonPath,
                                KernelArtefact &out) {
-  try {
-    return readArtefact(jsonPath, out);
-  } catch (const std::exception &e) {
-    return jsonPath + ": " + e.what();
-  }
+  return withoutExceptions(jsonPath, [&] { return readArtefact(jsonPath, out); });
 }
 
 } // namespace attn::rt

@@ -3,12 +3,12 @@
 #include "runtime/Npy.h"
 
 #include "runtime/Files.h"
+#include "runtime/NoThrow.h"
 
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <new>
 
 namespace attn::rt {
 
@@ -154,17 +154,7 @@ std::string readNpyFile(const std::string &path, Tensor &out) {
   return "";
 }
 
-} // namespace
-
-std::string readNpy(const std::string &path, Tensor &out) {
-  try {
-    return readNpyFile(path, out);
-  } catch (const std::bad_alloc &) {
-    return path + ": not enough memory to hold the array";
-  }
-}
-
-std::string writeNpy(const std::string &path, const Tensor &t) {
+std::string writeNpyFile(const std::string &path, const Tensor &t) {
   const char *code = typeCode(t.dtype);
   if (!code)
     return path + ": cannot write " + dtypeName(t.dtype) +
@@ -202,6 +192,16 @@ std::string writeNpy(const std::string &path, const Tensor &t) {
   if (!out.flush())
     return path + ": write failed (disk full?)";
   return "";
+}
+
+} // namespace
+
+std::string readNpy(const std::string &path, Tensor &out) {
+  return withoutExceptions(path, [&] { return readNpyFile(path, out); });
+}
+
+std::string writeNpy(const std::string &path, const Tensor &t) {
+  return withoutExceptions(path, [&] { return writeNpyFile(path, t); });
 }
 
 } // namespace attn::rt

@@ -3,6 +3,7 @@
 #include "runtime/reference/OnnxCase.h"
 
 #include "runtime/JsonFile.h"
+#include "runtime/NoThrow.h"
 #include "runtime/Npy.h"
 
 #include <algorithm>
@@ -107,7 +108,9 @@ std::string concatSequence(const Tensor &past, const Tensor &now,
 
 } // namespace
 
-std::string readCaseOp(const std::string &dir, std::string &op) {
+namespace {
+
+std::string readOp(const std::string &dir, std::string &op) {
   Json spec;
   if (std::string e = readJsonFile(dir + "/case.json", spec); !e.empty())
     return e;
@@ -117,8 +120,6 @@ std::string readCaseOp(const std::string &dir, std::string &op) {
   op = value->get<std::string>();
   return "";
 }
-
-namespace {
 
 std::string loadCase(const std::string &dir, OnnxCase &c) {
   c = OnnxCase();
@@ -265,18 +266,7 @@ std::string loadCase(const std::string &dir, OnnxCase &c) {
   return "";
 }
 
-} // namespace
-
-std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
-  try {
-    return loadCase(dir, c);
-  } catch (const std::exception &e) {
-    return dir + ": " + e.what();
-  }
-}
-
-std::string runOnnxCase(const OnnxCase &c,
-                        std::map<std::string, Tensor> &actual) {
+std::string runCase(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
   Tensor out, lse, qk;
   std::string e = referenceAttention(
       c.q, c.k, c.v, c.mask ? &*c.mask : nullptr,
@@ -305,6 +295,21 @@ std::string runOnnxCase(const OnnxCase &c,
       actual[name] = qk;
   }
   return "";
+}
+
+} // namespace
+
+std::string readCaseOp(const std::string &dir, std::string &op) {
+  return withoutExceptions(dir, [&] { return readOp(dir, op); });
+}
+
+std::string loadOnnxCase(const std::string &dir, OnnxCase &c) {
+  return withoutExceptions(dir, [&] { return loadCase(dir, c); });
+}
+
+std::string runOnnxCase(const OnnxCase &c,
+                        std::map<std::string, Tensor> &actual) {
+  return withoutExceptions(c.dir, [&] { return runCase(c, actual); });
 }
 
 } // namespace attn::rt

@@ -2,6 +2,8 @@
 
 #include "runtime/reference/Reference.h"
 
+#include "runtime/NoThrow.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -156,12 +158,12 @@ const char *layoutName(Layout l) {
   return "?";
 }
 
-std::string referenceAttention(const Tensor &q, const Tensor &k,
-                               const Tensor &v, const Tensor *mask,
-                               const Tensor *kvLengths,
-                               const Tensor *queryOffsets,
-                               const AttentionParams &p, Tensor &out,
-                               Tensor &lse, int qkMode, Tensor *qk) {
+static std::string attention(const Tensor &q, const Tensor &k,
+                              const Tensor &v, const Tensor *mask,
+                              const Tensor *kvLengths,
+                              const Tensor *queryOffsets,
+                              const AttentionParams &p, Tensor &out,
+                              Tensor &lse, int qkMode, Tensor *qk) {
   if (std::string e = p.validate(); !e.empty())
     return e;
   HeadView Q, K, V;
@@ -307,9 +309,9 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
   return "";
 }
 
-std::string referenceMerge(const std::vector<Tensor> &outs,
-                           const std::vector<Tensor> &lses, Tensor &out,
-                           Tensor &lse) {
+static std::string merge(const std::vector<Tensor> &outs,
+                         const std::vector<Tensor> &lses, Tensor &out,
+                         Tensor &lse) {
   if (outs.empty() || outs.size() != lses.size())
     return "merge: need one lse per partial output and at least one partial, "
            "got " + std::to_string(outs.size()) + " outputs and " +
@@ -361,8 +363,8 @@ std::string referenceMerge(const std::vector<Tensor> &outs,
   return "";
 }
 
-std::string convertLayout(const Tensor &in, Layout from, Layout to,
-                          int64_t numHeads, Tensor &out) {
+static std::string relayout(const Tensor &in, Layout from, Layout to,
+                            int64_t numHeads, Tensor &out) {
   HeadView src;
   if (std::string e = makeView(in, "convertLayout input", from, numHeads, src,
                                /*readData=*/false);
@@ -379,6 +381,34 @@ std::string convertLayout(const Tensor &in, Layout from, Layout to,
           std::copy_n(in.bytes.begin() + src.index(b, h, s, d) * width, width,
                       out.bytes.begin() + dst.index(b, h, s, d) * width);
   return "";
+}
+
+// The public entry points: no exception escapes (a shape too large to
+// allocate is an error line).
+std::string referenceAttention(const Tensor &q, const Tensor &k,
+                               const Tensor &v, const Tensor *mask,
+                               const Tensor *kvLengths,
+                               const Tensor *queryOffsets,
+                               const AttentionParams &p, Tensor &out,
+                               Tensor &lse, int qkMode, Tensor *qk) {
+  return withoutExceptions("reference", [&] {
+    return attention(q, k, v, mask, kvLengths, queryOffsets, p, out, lse,
+                     qkMode, qk);
+  });
+}
+
+std::string referenceMerge(const std::vector<Tensor> &outs,
+                           const std::vector<Tensor> &lses, Tensor &out,
+                           Tensor &lse) {
+  return withoutExceptions("merge",
+                           [&] { return merge(outs, lses, out, lse); });
+}
+
+std::string convertLayout(const Tensor &in, Layout from, Layout to,
+                          int64_t numHeads, Tensor &out) {
+  return withoutExceptions("convertLayout", [&] {
+    return relayout(in, from, to, numHeads, out);
+  });
 }
 
 } // namespace attn::rt
