@@ -23,19 +23,23 @@ constexpr int64_t kDyn = ShapedType::kDynamic;
 /// Rebuilds `op` with new operands (same attributes), optionally without
 /// its `lse` result.
 AttentionOp rebuild(PatternRewriter &rewriter, AttentionOp op, Value query,
-                    Value key, Value mask, bool keepLse) {
+                    Value key, Value mask, bool keepLse,
+                    bool keepQueryOffsets = true) {
   OperationState state(op.getLoc(), op->getName());
   state.addOperands({query, key, op.getValue()});
   if (mask)
     state.addOperands(mask);
   if (op.getKvLengths())
     state.addOperands(op.getKvLengths());
+  Value offsets = keepQueryOffsets ? op.getQueryOffsets() : Value();
+  if (offsets)
+    state.addOperands(offsets);
   state.addTypes(op.getOutput().getType());
   if (keepLse && op.getLse())
     state.addTypes(op.getLse().getType());
   AttentionOp::Properties props = op.getProperties();
   props.operandSegmentSizes = {1, 1, 1, mask ? 1 : 0,
-                               op.getKvLengths() ? 1 : 0};
+                               op.getKvLengths() ? 1 : 0, offsets ? 1 : 0};
   state.useProperties(props);
   for (NamedAttribute attr : op->getDiscardableAttrs())
     state.addAttribute(attr.getName(), attr.getValue());
@@ -133,7 +137,8 @@ struct DropNeutralMask : OpRewritePattern<AttentionOp> {
 /// Structured-mask attributes in their simplest equivalent form:
 /// softcap 0 removed; window sides that can never exclude a key become -1
 /// (unbounded), a window (-1, -1) is dropped, a window (-1, 0) is `causal`,
-/// and an alignment with no structured mask to align is dropped.
+/// and an alignment or query offset with no structured mask to place is
+/// dropped.
 struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -146,11 +151,19 @@ struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
       AttentionShape s = op.getShape();
       bool bottomRight = op.getEffectiveAlignment() == Alignment::BottomRight;
       // Positions p = i + off over the valid keys [0, L), L <= Skv:
-      // top-left p in [0, Sq - 1]; bottom-right p in [L - Sq, L - 1].
+      // top-left p in [0, Sq - 1]; bottom-right p in [L - Sq, L - 1];
+      // a static offset p in [off, off + Sq - 1]. A left side of at least
+      // max(p) and a right side of at least Skv - 1 - min(p) exclude nothing.
       int64_t maxPos = bottomRight ? s.kvSeq : s.querySeq;
+      int64_t rightNeeded = bottomRight ? s.querySeq : s.kvSeq;
+      if (auto off = op.getQueryOffset()) {
+        maxPos = s.querySeq == kDyn ? kDyn : *off + s.querySeq;
+        rightNeeded = s.kvSeq == kDyn ? kDyn : s.kvSeq - *off;
+      }
+      if (op.getQueryOffsets())
+        maxPos = rightNeeded = kDyn; // positions known at run time only
       if (left >= 0 && maxPos != kDyn && left >= maxPos - 1)
         left = -1;
-      int64_t rightNeeded = bottomRight ? s.querySeq : s.kvSeq;
       if (right >= 0 && ((rightNeeded != kDyn && right >= rightNeeded - 1) ||
                          causal || op.getBranches()))
         right = -1; // causality already bounds the keys on the right
@@ -164,11 +177,18 @@ struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
     bool windowChanged =
         op.getWindow() && (!window || window->first != (*op.getWindow())[0] ||
                            window->second != (*op.getWindow())[1]);
-    bool dropAlignment =
-        op.getAlignment() && !causal && !window && !op.getBranches();
-    if (!dropSoftcap && !windowChanged && !dropAlignment &&
+    bool unplaced = !causal && !window && !op.getBranches();
+    bool dropAlignment = unplaced && (op.getAlignment() || op.getQueryOffset());
+    bool dropOffsets = unplaced && op.getQueryOffsets();
+    if (!dropSoftcap && !windowChanged && !dropAlignment && !dropOffsets &&
         causal == op.getCausal())
       return rewriter.notifyMatchFailure(op, "already simplest");
+    if (dropOffsets) {
+      AttentionOp newOp = rebuild(rewriter, op, op.getQuery(), op.getKey(),
+                                  op.getMask(), true, false);
+      replace(rewriter, op, newOp);
+      op = newOp;
+    }
     rewriter.modifyOpInPlace(op, [&] {
       if (dropSoftcap)
         op.removeSoftcapAttr();
@@ -177,8 +197,10 @@ struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
         op.removeWindowAttr();
       else
         op.setWindow(ArrayRef<int64_t>{window->first, window->second});
-      if (dropAlignment)
+      if (dropAlignment) {
         op.removeAlignmentAttr();
+        op.removeQueryOffsetAttr();
+      }
     });
     return success();
   }

@@ -2,6 +2,7 @@
 #include "dialects/AttnDialect.h"
 #include "dialects/AttnOps.h"
 
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -21,6 +22,23 @@ void AttnDialect::initialize() {
 #define GET_ATTRDEF_LIST
 #include "dialects/AttnAttrs.cpp.inc"
       >();
+}
+
+LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  if (attr.getName() == getKernelAttrHelper().getName()) {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<FunctionOpInterface>(op))
+      return op->emitError() << attr.getName()
+                             << " must be a unit attribute on a function";
+    return success();
+  }
+  if (attr.getName() == getGpuKernelAttrHelper().getName()) {
+    if (!isa<SymbolRefAttr>(attr.getValue()))
+      return op->emitError() << attr.getName()
+                             << " must name a kernel (@module::@kernel)";
+    return success();
+  }
+  return op->emitError() << "unknown attn attribute " << attr.getName();
 }
 
 LogicalResult

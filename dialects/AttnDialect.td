@@ -21,6 +21,14 @@ def Attn_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
+  // Set by the lowering: `attn.kernel` marks a generated CPU kernel function
+  // (attn-balance-parallel-loops schedules its loops), `attn.gpu_kernel`
+  // names the gpu.func an attention op launches (@module::@kernel).
+  let discardableAttrs = (ins
+    "::mlir::UnitAttr":$kernel,
+    "::mlir::SymbolRefAttr":$gpu_kernel
+  );
+  let hasOperationAttrVerify = 1;
 }
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>

@@ -93,6 +93,22 @@ AttentionShape AttentionOp::getShape() {
                         q[2], pick(k[2], v[2]), pick(q[3], k[3]), v[3]};
 }
 
+::attn::rt::AttentionSemantics AttentionOp::getSemantics() {
+  ::attn::rt::AttentionSemantics s;
+  s.scale = getEffectiveScale();
+  s.softcap = getEffectiveSoftcap();
+  s.causal = getCausal();
+  if (auto w = getWindow(); w && w->size() == 2)
+    s.window = std::make_pair((*w)[0], (*w)[1]);
+  if (auto b = getBranches(); b && b->size() == 2)
+    s.branches = std::make_pair((*b)[0], (*b)[1]);
+  s.bottomRight = getEffectiveAlignment() == Alignment::BottomRight;
+  if (auto offset = getQueryOffset()) // I64Attr reads as unsigned
+    s.queryOffset = static_cast<int64_t>(*offset);
+  s.normalize();
+  return s;
+}
+
 double AttentionOp::getEffectiveScale() {
   if (getScale())
     return getScale()->convertToDouble();
@@ -243,33 +259,31 @@ LogicalResult AttentionOp::verify() {
                            << str(batch) << "], got " << str(shape);
   }
 
-  // Attributes.
-  if (getScale() && !std::isfinite(getScale()->convertToDouble()))
-    return emitOpError() << "scale must be finite, got "
-                         << getScale()->convertToDouble();
-  if (getSoftcap()) {
-    double c = getSoftcap()->convertToDouble();
-    if (!std::isfinite(c) || c < 0)
-      return emitOpError() << "softcap must be finite and >= 0 (0 is off), got "
-                           << c;
-  }
-  if (auto window = getWindow()) {
-    if (window->size() != 2)
-      return emitOpError() << "window must be [left, right], got "
-                           << window->size() << " values";
-    if ((*window)[0] < -1 || (*window)[1] < -1)
-      return emitOpError() << "window sizes must be >= -1 (-1 is unbounded), "
-                              "got "
-                           << str(*window);
-  }
-  if (auto branches = getBranches()) {
-    if (branches->size() != 2)
-      return emitOpError() << "branches must be [P, N], got "
-                           << branches->size() << " values";
-    if ((*branches)[0] < 0 || (*branches)[1] < 1)
-      return emitOpError() << "branches needs a prefix P >= 0 and N >= 1 "
-                              "branches, got "
-                           << str(*branches);
+  // Attributes: the checks the reference and the kernels share.
+  if (auto window = getWindow(); window && window->size() != 2)
+    return emitOpError() << "window must be [left, right], got "
+                         << window->size() << " values";
+  if (auto branches = getBranches(); branches && branches->size() != 2)
+    return emitOpError() << "branches must be [P, N], got "
+                         << branches->size() << " values";
+  if (std::string e = getSemantics().validate(); !e.empty())
+    return emitOpError() << e;
+
+  // Query positions: one rule (alignment, a static or a per-batch offset).
+  int rules = bool(getAlignment()) + bool(getQueryOffset()) +
+              bool(getQueryOffsets());
+  if (rules > 1)
+    return emitOpError() << "takes one of 'alignment', 'query_offset' and "
+                            "'query_offsets' (they all place the queries)";
+  if (auto offset = getSemantics().queryOffset;
+      offset && std::abs(*offset) > ::attn::rt::kMaxWindowSide)
+    return emitOpError() << "query_offset " << *offset
+                         << " is beyond +-2^62 (positions must fit i64 sums)";
+  if (Value offsets = getQueryOffsets()) {
+    auto shape = cast<RankedTensorType>(offsets.getType()).getShape();
+    if (shape.size() != 1 || !compatible(shape[0], batch))
+      return emitOpError() << "'query_offsets' must have shape [B] = ["
+                           << str(batch) << "], got " << str(shape);
   }
   return success();
 }

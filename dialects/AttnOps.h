@@ -3,6 +3,7 @@
 #define ATTN_DIALECTS_ATTNOPS_H
 
 #include "dialects/AttnDialect.h"
+#include "runtime/AttentionConfig.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"

@@ -32,8 +32,12 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       beyond them are masked.
     - structured masks, applied to absolute positions: `causal`,
       `window = array<i64: left, right>` (`-1` unbounded), parallel
-      `branches = array<i64: P, N>` (implies causal), aligned `top_left`
-      (default) or `bottom_right` (`off = L - Sq`, `L` the valid key length).
+      `branches = array<i64: P, N>` (implies causal). Query row `i` sits at
+      position `i + off`: aligned `top_left` (default, `off = 0`) or
+      `bottom_right` (`off = L - Sq`, `L` the valid key length), or a given
+      offset: `query_offset = N` for every batch element, or per batch
+      element from `query_offsets` `[B]` (a KV cache whose new keys
+      outnumber or fall short of the queries: `off` = past length).
     - an optional second result: the fp32 log-sum-exp `[B, Hq, Sq]` of the
       visible scores (natural log, `-inf` for a row with no visible key,
       whose output is 0).
@@ -52,12 +56,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     Attn_FloatTensor:$value,
     Optional<Attn_MaskTensor>:$mask,
     Optional<Attn_LengthTensor>:$kv_lengths,
+    Optional<Attn_LengthTensor>:$query_offsets,
     OptionalAttr<F64Attr>:$scale,
     OptionalAttr<F64Attr>:$softcap,
     UnitAttr:$causal,
     OptionalAttr<DenseI64ArrayAttr>:$window,
     OptionalAttr<DenseI64ArrayAttr>:$branches,
     OptionalAttr<Attn_AlignmentAttr>:$alignment,
+    OptionalAttr<I64Attr>:$query_offset,
     OptionalAttr<Attn_LayoutAttr>:$layout,
     OptionalAttr<DenseI64ArrayAttr>:$num_heads,
     OptionalAttr<Attn_TilePlanAttr>:$tile_plan
@@ -68,6 +74,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     $query `,` $key `,` $value
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    (`query_offsets` `(` $query_offsets^ `:` type($query_offsets) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($output) (`,` type($lse)^)?
   }];
@@ -89,6 +96,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     /// Shapes in the canonical [B, H, S, D] view (dynamic sizes as
     /// ShapedType::kDynamic).
     AttentionShape getShape();
+    /// What the op computes beyond its operands, as the reference and the
+    /// kernels take it (scale resolved, window sides normalized).
+    ::attn::rt::AttentionSemantics getSemantics();
   }];
 }
 

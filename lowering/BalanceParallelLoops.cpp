@@ -1,4 +1,5 @@
 //===- BalanceParallelLoops.cpp - attn-balance-parallel-loops -------------===//
+#include "dialects/AttnDialect.h"
 #include "lowering/Passes.h"
 
 #define DEBUG_TYPE "attn-balance-parallel-loops"
@@ -12,10 +13,11 @@ using namespace mlir;
 
 namespace {
 struct BalanceParallelLoops
-    : attn::impl::AttnBalanceParallelLoopsBase<BalanceParallelLoops> {
+    : mlir::attn::impl::AttnBalanceParallelLoopsBase<BalanceParallelLoops> {
   void runOnOperation() override {
-    getOperation().walk([](func::FuncOp func) {
-      if (!func->hasAttr("attn.kernel"))
+    mlir::attn::AttnDialect::KernelAttrHelper kernel(&getContext());
+    getOperation().walk([&](func::FuncOp func) {
+      if (!kernel.isAttrPresent(func))
         return;
       func.walk([](omp::WsloopOp loop) {
         loop.setScheduleKind(omp::ClauseScheduleKind::Dynamic);

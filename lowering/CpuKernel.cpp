@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/CpuKernel.h"
-#include "lowering/MaskModel.h"
+#include "lowering/KeyTileSchedule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <cmath>
 
@@ -48,11 +49,27 @@ MemRefType mlir::attn::kernelOperandType(MLIRContext *ctx, Type element,
 }
 
 namespace {
-constexpr int64_t kLanes = 16; // f32 lanes of one vector register (AVX-512)
+/// Per-task scratch (stack) of a plan, in f32 elements of each buffer.
+struct CpuTileLayout {
+  int64_t positions, rowsPad, keyBlock, headDimPad, valueDimPad;
+  static int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+  explicit CpuTileLayout(const ::attn::rt::AttentionConfig &c) {
+    positions = ::attn::rt::positionsPerBlock(c);
+    rowsPad = roundUp(positions * c.group, kCpuLanes);
+    keyBlock = roundUp(c.plan.kvBlock, kCpuLanes);
+    headDimPad = roundUp(c.headDim, kCpuLanes);
+    valueDimPad = roundUp(c.valueDim, kCpuLanes);
+  }
+  /// Qt, St, Ot, three row statistics, Ks and Vs.
+  int64_t scratchBytes(const ::attn::rt::AttentionConfig &c) const {
+    return 4 * (rowsPad * (c.headDim + keyBlock + valueDimPad + 3) +
+                keyBlock * (headDimPad + valueDimPad));
+  }
+};
+
+constexpr int64_t kLanes = kCpuLanes;
 constexpr double kLog2e = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
-
-int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 class CpuKernelGen {
 public:
@@ -61,11 +78,12 @@ public:
         vec(VectorType::get({kLanes}, b.getF32Type())),
         ivec(VectorType::get({kLanes}, b.getI64Type())) {
     group = spec.group;
-    positions = std::max<int64_t>(1, spec.plan.getQBlock() / group);
-    rowsPad = roundUp(positions * group, kLanes);
-    keyBlock = roundUp(spec.plan.getKvBlock(), kLanes);
-    headDimPad = roundUp(spec.headDim, kLanes);
-    valueDimPad = roundUp(spec.valueDim, kLanes);
+    CpuTileLayout lay(spec);
+    positions = lay.positions;
+    rowsPad = lay.rowsPad;
+    keyBlock = lay.keyBlock;
+    headDimPad = lay.headDimPad;
+    valueDimPad = lay.valueDimPad;
   }
 
   void emitBody(ValueRange args);
@@ -198,11 +216,34 @@ private:
 };
 } // namespace
 
+std::string mlir::attn::checkCpuKernel(const ::attn::rt::AttentionConfig &c) {
+  if (c.plan.target != ::attn::rt::Target::CPU)
+    return std::string("the tile plan is for ") + ::attn::rt::targetName(c.plan.target) +
+           ", not the CPU";
+  // Checked first: the scratch size below must not overflow.
+  constexpr int64_t kMaxSize = 1 << 16;
+  for (int64_t x : {c.group, c.headDim, c.valueDim, c.plan.qBlock, c.plan.kvBlock})
+    if (x > kMaxSize)
+      return "CPU kernels take group, head dims and tile sizes up to " +
+             std::to_string(kMaxSize) + ", got group " + std::to_string(c.group) +
+             ", Dqk " + std::to_string(c.headDim) + ", Dv " +
+             std::to_string(c.valueDim) + ", q_block " + std::to_string(c.plan.qBlock) +
+             ", kv_block " + std::to_string(c.plan.kvBlock);
+  int64_t bytes = CpuTileLayout(c).scratchBytes(c);
+  if (bytes > kCpuScratchBytes)
+    return "the plan needs " + std::to_string(bytes) +
+           " bytes of scratch per task, more than the " +
+           std::to_string(kCpuScratchBytes) +
+           " a task may put on its thread's stack; use a smaller q_block or "
+           "kv_block (or a smaller head dim)";
+  return "";
+}
+
 void CpuKernelGen::packQuery(Value q, Value batch, Value kvHead, Value p0,
                              Value rows) {
   // Q * scale (* log2 e unless softcap applies tanh first), transposed.
-  double qScale = spec.softcap != 0.0 ? spec.scale / spec.softcap
-                                      : spec.scale * kLog2e;
+  double qScale = spec.softcap != 0.0 ? spec.resolvedScale() / spec.softcap
+                                      : spec.resolvedScale() * kLog2e;
   Value factor = f32c(qScale);
   loop(idx(0), idx(rowsPad), 1, [&](Value r) {
     Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, r, rows);
@@ -387,7 +428,8 @@ void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
     Value pos = add(p0, arith::DivUIOp::create(b, r, idx(group)));
     Value head = add(mul(kvHead, idx(group)), arith::RemUIOp::create(b, r, idx(group)));
     Value l = memref::LoadOp::create(b, rowSum, ValueRange{r});
-    Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, l, f32c(0.0));
+    // l is 0 for a row that saw no key; NaN (a NaN or +inf score) propagates.
+    Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, l, f32c(0.0));
     Value inv = arith::SelectOp::create(
         b, seen, arith::DivFOp::create(b, f32c(1.0), l), f32c(0.0));
     loop(idx(0), idx(spec.valueDim), 1, [&](Value c) {
@@ -406,12 +448,15 @@ void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
 }
 
 void CpuKernelGen::emitBody(ValueRange args) {
-  unsigned next = 0;
-  Value q = args[next++], k = args[next++], v = args[next++];
-  mask = spec.hasMask() ? args[next++] : Value();
-  Value lengths = spec.hasLengths() ? args[next++] : Value();
-  Value out = args[next++];
-  Value lse = spec.hasLse ? args[next++] : Value();
+  // Operands by name, in the ABI's order (kernelOperands).
+  llvm::StringMap<Value> operands;
+  for (auto [op, arg] : llvm::zip(::attn::rt::kernelOperands(spec), args))
+    operands[op.name] = arg;
+  Value q = operands["q"], k = operands["k"], v = operands["v"];
+  Value out = operands["out"], lse = operands.lookup("lse");
+  Value lengths = operands.lookup("kv_lengths");
+  Value offsets = operands.lookup("q_offsets");
+  mask = operands.lookup("mask");
 
   Value batches = memref::DimOp::create(b, q, 0);
   Value kvHeads = memref::DimOp::create(b, k, 1);
@@ -439,20 +484,23 @@ void CpuKernelGen::emitBody(ValueRange args) {
         Value rows = mul(count, idx(group));
         Value nrv = arith::CeilDivUIOp::create(b, rows, idx(kLanes));
 
-        // Valid keys, alignment offset and the key range of this tile.
+        // Valid keys, query offset and the key tiles of this query tile.
+        auto loadIndex = [&](Value buffer) {
+          Value x = memref::LoadOp::create(b, buffer, ValueRange{batch});
+          return arith::IndexCastOp::create(b, b.getIndexType(), x).getResult();
+        };
         Value validKeys = kvSeq;
-        if (lengths) {
-          Value len = memref::LoadOp::create(b, lengths, ValueRange{batch});
-          len = arith::IndexCastOp::create(b, b.getIndexType(), len);
-          validKeys = minI(maxI(len, idx(0)), kvSeq);
-        }
+        if (lengths)
+          validKeys = minI(maxI(loadIndex(lengths), idx(0)), kvSeq);
         Value kvEnd = minI(validKeys, maskKeys);
-        Value off = spec.bottomRight ? sub(validKeys, querySeq) : idx(0);
+        Value off = masks.queryOffset(b, querySeq, validKeys,
+                                      offsets ? loadIndex(offsets) : Value());
         Value pLo = add(p0, off);
         Value pHi = sub(add(pLo, count), idx(1));
-        auto [lo, hi] = masks.keyRange(b, pLo, pHi, kvEnd);
-        Value keyTiles = arith::CeilDivUIOp::create(b, maxI(sub(hi, lo), idx(0)),
-                                                    idx(keyBlock));
+        // A short last tile is handled by its loop bounds, so it may still
+        // be full.
+        KeyTileSchedule schedule = KeyTileSchedule::dense(
+            b, masks, pLo, pHi, kvEnd, keyBlock, /*wholeTiles=*/false);
 
         qt = alloc({spec.headDim, rowsPad});
         st = alloc({keyBlock, rowsPad});
@@ -473,24 +521,17 @@ void CpuKernelGen::emitBody(ValueRange args) {
             vector::StoreOp::create(b, splat(0.0), ot, ValueRange{c, idx(r)});
         });
 
-        // Partial, full, partial key tiles (the mask model's split): full
-        // tiles carry no per-element test. A short last tile is handled by
-        // its loop bounds, so it may still be full.
-        auto [fullFirst, fullLast] = masks.fullTiles(
-            b, pLo, pHi, lo, hi, keyTiles, keyBlock, /*wholeTiles=*/false);
-        for (auto [from, to, masked] : {std::tuple{idx(0), fullFirst, true},
-                                        std::tuple{fullFirst, fullLast, false},
-                                        std::tuple{fullLast, keyTiles, true}}) {
-          loop(from, to, 1, [&, masked = masked](Value t) {
-            Value j0 = add(lo, mul(t, idx(keyBlock)));
-            Value nk = minI(idx(keyBlock), sub(hi, j0));
-            stage(ks, k, batch, kvHead, j0, nk, spec.headDim, headDimPad);
-            stage(vs, v, batch, kvHead, j0, nk, spec.valueDim, valueDimPad);
-            scores(nrv, nk);
-            softmaxUpdate(masked, nrv, nk, j0, batch, kvHead, p0, off, rows);
-            accumulate(nrv, nk);
-          });
-        }
+        // Only the tiles the schedule marks partial carry per-element tests.
+        schedule.visit(b, {}, [&](Value t, bool masked, ValueRange) {
+          Value j0 = schedule.start(b, t);
+          Value nk = minI(idx(keyBlock), sub(schedule.end(), j0));
+          stage(ks, k, batch, kvHead, j0, nk, spec.headDim, headDimPad);
+          stage(vs, v, batch, kvHead, j0, nk, spec.valueDim, valueDimPad);
+          scores(nrv, nk);
+          softmaxUpdate(masked, nrv, nk, j0, batch, kvHead, p0, off, rows);
+          accumulate(nrv, nk);
+          return SmallVector<Value>();
+        });
 
         finalize(out, lse, batch, kvHead, p0, rows);
         scf::ReduceOp::create(b);
@@ -499,29 +540,28 @@ void CpuKernelGen::emitBody(ValueRange args) {
 
 func::FuncOp mlir::attn::getOrCreateCpuKernel(ModuleOp module,
                                              const KernelSpec &spec) {
-  std::string name = spec.name("attn_cpu");
+  std::string name = spec.name();
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   MLIRContext *ctx = module.getContext();
-  Type elt = spec.elementType;
-  SmallVector<Type> types = {
-      kernelOperandType(ctx, elt, 4, spec.headDim),
-      kernelOperandType(ctx, elt, 4, spec.headDim),
-      kernelOperandType(ctx, elt, 4, spec.valueDim)};
-  if (spec.hasMask())
-    types.push_back(kernelOperandType(ctx, spec.maskType, 4, ShapedType::kDynamic));
-  if (spec.hasLengths())
-    types.push_back(MemRefType::get({ShapedType::kDynamic}, spec.lengthType));
-  types.push_back(kernelOperandType(ctx, elt, 4, spec.valueDim));
-  if (spec.hasLse)
-    types.push_back(kernelOperandType(ctx, Float32Type::get(ctx), 3,
-                                      ShapedType::kDynamic));
+  // One memref per ABI operand: 4-D operands keep a static, contiguous head
+  // dim; everything else is dynamic.
+  SmallVector<Type> types;
+  for (const ::attn::rt::KernelOperand &op : ::attn::rt::kernelOperands(spec)) {
+    Type elt = typeOf(ctx, op.dtype);
+    int64_t last = op.name == "q" || op.name == "k" ? spec.headDim
+                   : op.name == "v" || op.name == "out" ? spec.valueDim
+                                                        : ShapedType::kDynamic;
+    types.push_back(op.rank == 1 ? MemRefType::get({ShapedType::kDynamic}, elt)
+                                 : kernelOperandType(ctx, elt, op.rank, last));
+  }
 
   ImplicitLocOpBuilder b(module.getLoc(), ctx);
   b.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(b, name, b.getFunctionType(types, {}));
   func.setPrivate();
-  func->setAttr("attn.kernel", b.getUnitAttr());
+  ctx->getLoadedDialect<AttnDialect>()->getKernelAttrHelper().setAttr(
+      func, b.getUnitAttr());
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
   CpuKernelGen(spec, b).emitBody(body->getArguments());

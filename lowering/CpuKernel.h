@@ -9,17 +9,29 @@
 
 namespace mlir::attn {
 
+/// f32 lanes of one vector register (AVX-512): query rows of a tile run
+/// along them.
+constexpr int64_t kCpuLanes = 16;
+/// Stack scratch one task (one query tile) may use: OpenMP worker threads
+/// have 4 MiB stacks by default (KMP_STACKSIZE).
+constexpr int64_t kCpuScratchBytes = 1 << 20;
+
+/// "" when the CPU kernels can serve `c` as planned, else one line naming
+/// the limit (per-task scratch, sizes).
+std::string checkCpuKernel(const ::attn::rt::AttentionConfig &c);
+
 /// Memref types of the kernel ABI, in the canonical [B, H, S, D] view with
 /// dynamic batch, heads, lengths and strides, a unit innermost stride and a
 /// static head dim: one kernel serves every length, batch and layout.
 MemRefType kernelOperandType(MLIRContext *ctx, Type element, int64_t rank,
                              int64_t lastDim);
 
-/// Builds (or finds, by name) the CPU kernel for `spec` in `module`:
-///   func @name(%q, %k, %v, [%mask], [%lengths], %out, [%lse])
+/// Builds (or finds, by name) the CPU kernel for `spec` in `module`, one
+/// memref argument per kernel operand (kernelOperands(), in that order):
+///   func @name(%q, %k, %v, [%mask], [%kv_lengths], [%q_offsets], %out, [%lse])
 /// with %q [B, Hq, Sq, Dqk], %k [B, Hkv, Skv, Dqk], %v [B, Hkv, Skv, Dv],
-/// %mask [B, Hq, Sq, M] (broadcast dims have stride 0), %lengths [B],
-/// %out [B, Hq, Sq, Dv], %lse [B, Hq, Sq].
+/// %mask [B, Hq, Sq, M] (broadcast dims have stride 0), %kv_lengths and
+/// %q_offsets [B], %out [B, Hq, Sq, Dv], %lse [B, Hq, Sq].
 func::FuncOp getOrCreateCpuKernel(ModuleOp module, const KernelSpec &spec);
 
 } // namespace mlir::attn

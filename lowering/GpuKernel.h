@@ -7,20 +7,15 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 #include <string>
-#include <vector>
 
 namespace mlir::attn {
 
-/// What a launcher needs to know about a generated kernel (docs/artefacts.md).
+/// What a launcher needs to know about a generated kernel besides its
+/// parameters (kernelParams of the spec, docs/artefacts.md).
 struct GpuKernelInfo {
   std::string name;
   int64_t warps, stages, sharedBytes;
   int64_t positionsPerBlock; // query positions per thread block (grid x)
-  /// Parameters in order: name, kind ("tensor" or "scalar"), dtype.
-  struct Param {
-    std::string name, kind, dtype;
-  };
-  std::vector<Param> params;
 };
 
 /// The GPU kernel layout for `spec` without building it: parameters, shared

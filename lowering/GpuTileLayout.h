@@ -24,6 +24,11 @@ struct GpuTileLayout {
   static constexpr int64_t kMmaRows = 16; // rows of one m16n8k16 tile
   static constexpr int64_t kPad = 8;      // elements of padding per row
   static constexpr int64_t kElementBytes = 2;
+  /// Positions are i32 in the kernels: query offsets are kept within
+  /// +-2^29 and sequence lengths below 2^29 (the runtime checks), so a
+  /// position plus a window side of up to 2^30 never overflows.
+  static constexpr int64_t kMaxPosition = int64_t(1) << 29;
+  static constexpr int64_t kMaxWindowSide = int64_t(1) << 30;
 
   int64_t warps, threads, rows, mTiles, positions, keys, stages;
   int64_t pitchQ, pitchK, pitchV;  // shared row pitch, elements
@@ -65,6 +70,15 @@ struct GpuTileLayout {
     return t == rt::Target::SM90 ? 228 * 1024 : 164 * 1024;
   }
 
+  /// Window sides too large to exclude any key at i32 positions become -1
+  /// (unbounded), as the i32 arithmetic requires.
+  static void normalize(rt::AttentionConfig &c) {
+    if (c.window)
+      for (int64_t *side : {&c.window->first, &c.window->second})
+        if (*side > kMaxWindowSide)
+          *side = -1;
+  }
+
   /// "" when the kernels can serve `c` as planned, else one line naming
   /// the limit (the generator owns what it supports: a pinned plan it
   /// cannot serve is an error, never a kernel that skips part of the work).
@@ -79,6 +93,9 @@ struct GpuTileLayout {
     if (c.headDim % 16 || c.valueDim % 16 || c.headDim > 256 || c.valueDim > 256)
       return "GPU kernels need head dims that are multiples of 16 up to 256, "
              "got Dqk = " + str(c.headDim) + ", Dv = " + str(c.valueDim);
+    if (c.queryOffset && (*c.queryOffset > kMaxPosition || *c.queryOffset < -kMaxPosition))
+      return "GPU kernels place queries at i32 positions: query_offset must "
+             "lie within +-2^29, got " + str(*c.queryOffset);
     if (c.maskDtype && *c.maskDtype == rt::DType::F64)
       return "GPU kernels take bool, f16, bf16 or f32 masks, got f64";
     if (p.warps != 1 && p.warps != 2 && p.warps != 4 && p.warps != 8)

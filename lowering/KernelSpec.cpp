@@ -1,12 +1,57 @@
 //===- KernelSpec.cpp -----------------------------------------------------===//
 #include "lowering/KernelSpec.h"
-
-#include "llvm/ADT/bit.h"
-#include "llvm/Support/Format.h"
-#include "llvm/Support/raw_ostream.h"
+#include "lowering/CpuKernel.h"
+#include "lowering/GpuTileLayout.h"
 
 using namespace mlir;
 using namespace mlir::attn;
+namespace rt = ::attn::rt;
+
+std::optional<rt::DType> mlir::attn::dtypeOf(Type t) {
+  if (t.isF16())
+    return rt::DType::F16;
+  if (t.isBF16())
+    return rt::DType::BF16;
+  if (t.isF32())
+    return rt::DType::F32;
+  if (t.isF64())
+    return rt::DType::F64;
+  if (t.isInteger(1))
+    return rt::DType::Bool;
+  if (t.isInteger(32))
+    return rt::DType::I32;
+  if (t.isInteger(64))
+    return rt::DType::I64;
+  return std::nullopt;
+}
+
+Type mlir::attn::typeOf(MLIRContext *ctx, rt::DType dtype) {
+  Builder b(ctx);
+  switch (dtype) {
+  case rt::DType::F16: return b.getF16Type();
+  case rt::DType::BF16: return b.getBF16Type();
+  case rt::DType::F32: return b.getF32Type();
+  case rt::DType::F64: return b.getF64Type();
+  case rt::DType::Bool: return b.getI1Type();
+  case rt::DType::I32: return b.getI32Type();
+  case rt::DType::I64: return b.getI64Type();
+  }
+  return Type();
+}
+
+rt::Target mlir::attn::targetOf(Target target) {
+  switch (target) {
+  case Target::CPU: return rt::Target::CPU;
+  case Target::SM80: return rt::Target::SM80;
+  case Target::SM90: return rt::Target::SM90;
+  }
+  return rt::Target::CPU;
+}
+
+rt::TilePlan mlir::attn::tilePlanOf(TilePlanAttr plan) {
+  return {targetOf(plan.getTarget()), plan.getQBlock(), plan.getKvBlock(),
+          plan.getWarps(), plan.getStages()};
+}
 
 FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
   AttentionShape s = op.getShape();
@@ -18,7 +63,9 @@ FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
            << "kernels are specialised on head counts and head dims, which "
               "must be static";
   KernelSpec spec;
+  static_cast<rt::AttentionSemantics &>(spec) = op.getSemantics();
   spec.elementType = op.getQuery().getType().getElementType();
+  spec.dtype = *dtypeOf(spec.elementType);
   if (!isa<Float16Type, BFloat16Type, Float32Type>(spec.elementType))
     return op.emitOpError()
            << "fused kernels take f16, bf16 or f32 (they accumulate in f32), "
@@ -27,58 +74,30 @@ FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
   spec.group = s.queryHeads / s.kvHeads;
   spec.headDim = s.headDim;
   spec.valueDim = s.valueDim;
-  spec.scale = op.getEffectiveScale();
-  spec.softcap = op.getEffectiveSoftcap();
-  spec.causal = op.getCausal();
-  spec.bottomRight = op.getEffectiveAlignment() == Alignment::BottomRight;
-  if (auto w = op.getWindow())
-    spec.window = std::make_pair((*w)[0], (*w)[1]);
-  if (auto b = op.getBranches())
-    spec.branches = std::make_pair((*b)[0], (*b)[1]);
-  if (op.getMask())
-    spec.maskType = op.getMask().getType().getElementType();
-  if (op.getKvLengths())
-    spec.lengthType = op.getKvLengths().getType().getElementType();
-  spec.hasLse = static_cast<bool>(op.getLse());
-  spec.plan = *op.getTilePlan();
+  if (Value mask = op.getMask()) {
+    spec.maskType = cast<ShapedType>(mask.getType()).getElementType();
+    spec.maskDtype = dtypeOf(spec.maskType);
+  }
+  if (Value lengths = op.getKvLengths()) {
+    spec.lengthType = cast<ShapedType>(lengths.getType()).getElementType();
+    spec.lengthsDtype = dtypeOf(spec.lengthType);
+  }
+  if (Value offsets = op.getQueryOffsets()) {
+    spec.offsetType = cast<ShapedType>(offsets.getType()).getElementType();
+    spec.offsetsDtype = dtypeOf(spec.offsetType);
+  }
+  spec.lse = static_cast<bool>(op.getLse());
+  spec.plan = tilePlanOf(*op.getTilePlan());
+  if (spec.isGpu())
+    ::attn::GpuTileLayout::normalize(spec);
+  std::string error = spec.validate();
+  if (error.empty())
+    error = spec.validateForF32();
+  if (error.empty())
+    error = spec.isGpu() ? ::attn::GpuTileLayout::check(spec)
+                         : checkCpuKernel(spec);
+  if (!error.empty())
+    return op.emitOpError() << "cannot generate its " << rt::targetName(spec.plan.target)
+                            << " kernel: " << error;
   return spec;
-}
-
-std::string KernelSpec::name(StringRef prefix) const {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  os << prefix << "_" << elementType << "_d" << headDim;
-  if (valueDim != headDim)
-    os << "v" << valueDim;
-  os << "_g" << group;
-  if (causal)
-    os << "_causal";
-  if (window)
-    os << "_win" << window->first << "x" << window->second;
-  if (branches)
-    os << "_branch" << branches->first << "x" << branches->second;
-  if (bottomRight && hasStructuredMask())
-    os << "_bottom";
-  if (softcap != 0.0)
-    os << "_cap";
-  if (maskType)
-    os << "_mask" << maskType;
-  if (lengthType)
-    os << "_len" << lengthType;
-  if (hasLse)
-    os << "_lse";
-  os << "_q" << plan.getQBlock() << "k" << plan.getKvBlock();
-  if (plan.getTarget() != Target::CPU && plan.getWarps() != 4)
-    os << "w" << plan.getWarps();
-  if (plan.getTarget() != Target::CPU && plan.getStages() > 2)
-    os << "s" << plan.getStages();
-  // Scale and softcap are baked in: name them by their exact bits.
-  os << "_s" << llvm::format_hex_no_prefix(llvm::bit_cast<uint64_t>(scale), 16);
-  if (softcap != 0.0)
-    os << "c" << llvm::format_hex_no_prefix(llvm::bit_cast<uint64_t>(softcap), 16);
-  // Keep it a valid symbol: "-1" windows become "m1".
-  for (char &c : out)
-    if (c == '-')
-      c = 'm';
-  return out;
 }

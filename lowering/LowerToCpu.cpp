@@ -96,12 +96,12 @@ struct ViewBuilder {
 };
 
 LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
+  if (auto plan = op.getTilePlan(); plan && plan->getTarget() != Target::CPU)
+    return op.emitOpError() << "attn-lower-to-cpu needs a CPU tile plan, got "
+                            << stringifyTarget(plan->getTarget());
   FailureOr<KernelSpec> spec = KernelSpec::get(op);
   if (failed(spec))
     return failure();
-  if (spec->plan.getTarget() != Target::CPU)
-    return op.emitOpError() << "attn-lower-to-cpu needs a CPU tile plan, got "
-                            << stringifyTarget(spec->plan.getTarget());
   func::FuncOp kernel = getOrCreateCpuKernel(module, *spec);
   TypeRange argTypes = kernel.getFunctionType().getInputs();
 
@@ -109,49 +109,62 @@ LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
   ViewBuilder views{b};
   Layout layout = op.getEffectiveLayout();
   AttentionShape shape = op.getShape();
-  SmallVector<Value> args;
-  unsigned next = 0;
-  auto nextType = [&] { return cast<MemRefType>(argTypes[next++]); };
-
   Value query = views.toBuffer(op.getQuery(), true);
-  args.push_back(views.canonical(query, layout, shape.queryHeads, nextType()));
-  args.push_back(views.canonical(views.toBuffer(op.getKey(), true), layout,
-                                 shape.kvHeads, nextType()));
-  args.push_back(views.canonical(views.toBuffer(op.getValue(), true), layout,
-                                 shape.kvHeads, nextType()));
   // [B, Hq, Sq] of the query in the canonical order.
   int64_t seqDim = layout == Layout::BHSD ? 2 : 1;
   Value batch = views.dim(query, 0), querySeq = views.dim(query, seqDim);
   Value queryHeads = views.idx(shape.queryHeads);
-  if (Value mask = op.getMask())
-    args.push_back(views.broadcastMask(views.toBuffer(mask, true),
-                                       {batch, queryHeads, querySeq, Value()},
-                                       nextType()));
-  if (Value lengths = op.getKvLengths())
-    args.push_back(views.toBuffer(lengths, true)), ++next;
 
   // Results: fresh buffers, handed back as tensors.
   auto outType = op.getOutput().getType();
-  SmallVector<Value> outSizes;
-  for (int64_t i = 0; i < outType.getRank(); ++i)
-    if (outType.isDynamicDim(i))
-      outSizes.push_back(views.dim(query, i));
-  Value out = memref::AllocOp::create(
-      b, MemRefType::get(outType.getShape(), outType.getElementType()),
-      outSizes, b.getI64IntegerAttr(64));
-  args.push_back(views.canonical(out, layout, shape.queryHeads, nextType()));
-  Value lse;
-  if (op.getLse()) {
+  auto allocOutput = [&]() -> Value {
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < outType.getRank(); ++i)
+      if (outType.isDynamicDim(i))
+        sizes.push_back(views.dim(query, i));
+    return memref::AllocOp::create(
+        b, MemRefType::get(outType.getShape(), outType.getElementType()), sizes,
+        b.getI64IntegerAttr(64));
+  };
+  auto allocLse = [&]() -> Value {
     auto lseType = cast<RankedTensorType>(op.getLse().getType());
-    SmallVector<Value> lseSizes;
+    SmallVector<Value> sizes;
     Value full[3] = {batch, queryHeads, querySeq};
     for (int64_t i = 0; i < 3; ++i)
       if (lseType.isDynamicDim(i))
-        lseSizes.push_back(full[i]);
-    lse = memref::AllocOp::create(
-        b, MemRefType::get(lseType.getShape(), b.getF32Type()), lseSizes,
+        sizes.push_back(full[i]);
+    return memref::AllocOp::create(
+        b, MemRefType::get(lseType.getShape(), b.getF32Type()), sizes,
         b.getI64IntegerAttr(64));
-    args.push_back(memref::CastOp::create(b, nextType(), lse));
+  };
+  Value out, lse;
+
+  // One argument per kernel operand, in the ABI's order.
+  SmallVector<Value> args;
+  for (auto [operand, type] :
+       llvm::zip(::attn::rt::kernelOperands(*spec), argTypes)) {
+    auto to = cast<MemRefType>(type);
+    StringRef name = operand.name;
+    Value arg;
+    if (name == "q")
+      arg = views.canonical(query, layout, shape.queryHeads, to);
+    else if (name == "k" || name == "v")
+      arg = views.canonical(views.toBuffer(name == "k" ? op.getKey() : op.getValue(), true),
+                            layout, shape.kvHeads, to);
+    else if (name == "mask")
+      arg = views.broadcastMask(views.toBuffer(op.getMask(), true),
+                                {batch, queryHeads, querySeq, Value()}, to);
+    else if (name == "kv_lengths" || name == "q_offsets")
+      // A static [B] becomes the kernel's dynamic one.
+      arg = memref::CastOp::create(
+          b, to,
+          views.toBuffer(name == "kv_lengths" ? op.getKvLengths() : op.getQueryOffsets(),
+                         true));
+    else if (name == "out")
+      arg = views.canonical(out = allocOutput(), layout, shape.queryHeads, to);
+    else
+      arg = memref::CastOp::create(b, to, lse = allocLse());
+    args.push_back(arg);
   }
   func::CallOp::create(b, kernel, args);
 
@@ -249,7 +262,7 @@ void lowerMerge(MergeOp op) {
   op->erase();
 }
 
-struct LowerToCpu : attn::impl::AttnLowerToCpuBase<LowerToCpu> {
+struct LowerToCpu : mlir::attn::impl::AttnLowerToCpuBase<LowerToCpu> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<AttentionOp> ops;

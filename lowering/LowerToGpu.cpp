@@ -13,20 +13,34 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-struct LowerToGpu : attn::impl::AttnLowerToGpuBase<LowerToGpu> {
+struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    std::optional<Target> wanted;
+    if (!chip.empty() && !(wanted = symbolizeTarget(chip))) {
+      module.emitError() << "attn-lower-to-gpu: unknown chip '" << chip
+                         << "' (use sm_80 or sm_90)";
+      return signalPassFailure();
+    }
+    auto gpuKernel = getContext().getLoadedDialect<AttnDialect>()->getGpuKernelAttrHelper();
     WalkResult result = module.walk([&](AttentionOp op) {
+      if (auto plan = op.getTilePlan()) {
+        Target target = plan->getTarget();
+        if (target == Target::CPU || (wanted && target != *wanted)) {
+          op.emitOpError() << "has a tile plan for " << stringifyTarget(target)
+                           << ", but the kernels are generated for "
+                           << (wanted ? stringifyTarget(*wanted) : "a GPU")
+                           << "; drop the tile_plan to re-plan, or compile for "
+                           << stringifyTarget(target);
+          return WalkResult::interrupt();
+        }
+      }
       FailureOr<KernelSpec> spec = KernelSpec::get(op);
       if (failed(spec))
         return WalkResult::interrupt();
-      if (spec->plan.getTarget() == Target::CPU) {
-        op.emitOpError() << "attn-lower-to-gpu needs an sm_80 or sm_90 tile "
-                            "plan, got cpu";
-        return WalkResult::interrupt();
-      }
       // One gpu.module per kernel, named after it: one artefact each.
-      std::string name = describeGpuKernel(*spec).name;
+      std::string name = spec->name();
       auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(name);
       if (!kernels) {
         OpBuilder b(module.getBodyRegion());
@@ -35,9 +49,8 @@ struct LowerToGpu : attn::impl::AttnLowerToGpuBase<LowerToGpu> {
                         b.getUnitAttr());
       }
       gpu::GPUFuncOp kernel = getOrCreateGpuKernel(kernels, *spec);
-      op->setAttr("attn.gpu_kernel",
-                  SymbolRefAttr::get(kernels.getNameAttr(),
-                                     {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
+      gpuKernel.setAttr(op, SymbolRefAttr::get(kernels.getNameAttr(),
+                                               {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

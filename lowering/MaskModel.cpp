@@ -16,6 +16,17 @@ static Value constant(ImplicitLocOpBuilder &b, Type type, int64_t v) {
   return arith::ConstantOp::create(b, attr);
 }
 
+Value MaskModel::queryOffset(ImplicitLocOpBuilder &b, Value seqQ,
+                             Value validKeys, Value batchOffset) const {
+  if (batchOffset)
+    return batchOffset;
+  if (spec.queryOffset)
+    return constant(b, seqQ.getType(), *spec.queryOffset);
+  if (spec.bottomRight)
+    return arith::SubIOp::create(b, validKeys, seqQ);
+  return constant(b, seqQ.getType(), 0);
+}
+
 std::pair<Value, Value> MaskModel::keyRange(ImplicitLocOpBuilder &b, Value pLo,
                                             Value pHi, Value kvEnd) const {
   Type t = pLo.getType();
@@ -42,7 +53,7 @@ MaskModel::fullTiles(ImplicitLocOpBuilder &b, Value pLo, Value pHi, Value lo,
   // Each rule bounds t from above (the tile ends early enough) or below.
   Value first = zero, last = tiles;
   auto below = [&](Value bound) { last = arith::MinSIOp::create(b, last, bound); };
-  if (spec.hasMask())
+  if (spec.maskDtype)
     below(zero);
   if (wholeTiles) // j0 + size <= hi
     below(floorDiv(arith::SubIOp::create(b, hi, lo)));

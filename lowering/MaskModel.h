@@ -13,7 +13,7 @@
 #ifndef ATTN_LOWERING_MASKMODEL_H
 #define ATTN_LOWERING_MASKMODEL_H
 
-#include "lowering/KernelSpec.h"
+#include "runtime/AttentionConfig.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -21,7 +21,13 @@ namespace mlir::attn {
 
 class MaskModel {
 public:
-  explicit MaskModel(const KernelSpec &spec) : spec(spec) {}
+  explicit MaskModel(const ::attn::rt::AttentionConfig &spec) : spec(spec) {}
+
+  /// off for one batch element: its query offset (`batchOffset`, from the
+  /// q_offsets operand, already of the position type), the static one,
+  /// validKeys - seqQ when aligned bottom-right, else 0.
+  Value queryOffset(ImplicitLocOpBuilder &b, Value seqQ, Value validKeys,
+                    Value batchOffset) const;
 
   /// Keys [lo, hi) that any query of positions [pLo, pHi] (absolute,
   /// inclusive) may see, with keys at or beyond `kvEnd` masked. Index values;
@@ -45,7 +51,7 @@ public:
   Value visible(ImplicitLocOpBuilder &b, Value pos, Value key) const;
 
 private:
-  const KernelSpec &spec;
+  const ::attn::rt::AttentionConfig &spec;
 };
 
 } // namespace mlir::attn

@@ -36,6 +36,10 @@ void buildAttnToCpuPipeline(OpPassManager &pm);
 /// attached, ready for gpu-module-to-binary (PTX) or attn-compile.
 void buildAttnToNvvmPipeline(OpPassManager &pm, StringRef chip);
 
+/// The gpu.modules of a module (generated kernels) to the LLVM/NVVM
+/// dialects with an NVVM target for `chip` attached.
+void buildGpuModulesToNvvmPipeline(OpPassManager &pm, StringRef chip);
+
 /// Registers the named pipelines (attn-to-cpu, attn-to-nvvm).
 void registerAttnPipelines();
 } // namespace mlir::attn

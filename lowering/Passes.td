@@ -70,7 +70,13 @@ def AttnLowerToGpu : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     %o = attn.attention %q, %k, %v {attn.gpu_kernel = @attn_sm_80_...::@attn_sm_80_..., causal, ...} : ...
     ```
   }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"\"",
+           "sm_80 or sm_90: a tile plan for another target is an error "
+           "(empty: every op's own plan decides)">,
+  ];
   let dependentDialects = [
+    "::mlir::attn::AttnDialect",
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
     "::mlir::NVVM::NVVMDialect", "::mlir::scf::SCFDialect"];

@@ -46,12 +46,8 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void mlir::attn::buildAttnToNvvmPipeline(OpPassManager &pm, StringRef chip) {
-  pm.addPass(createCanonicalizerPass());
-  AttnPlanTilesOptions plan;
-  plan.target = chip.str();
-  pm.addPass(createAttnPlanTiles(plan));
-  pm.addPass(createAttnLowerToGpu());
+void mlir::attn::buildGpuModulesToNvvmPipeline(OpPassManager &pm,
+                                                StringRef chip) {
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
@@ -63,6 +59,17 @@ void mlir::attn::buildAttnToNvvmPipeline(OpPassManager &pm, StringRef chip) {
   target.chip = chip.str();
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
+}
+
+void mlir::attn::buildAttnToNvvmPipeline(OpPassManager &pm, StringRef chip) {
+  pm.addPass(createCanonicalizerPass());
+  AttnPlanTilesOptions plan;
+  plan.target = chip.str();
+  pm.addPass(createAttnPlanTiles(plan));
+  AttnLowerToGpuOptions lower;
+  lower.chip = chip.str();
+  pm.addPass(createAttnLowerToGpu(lower));
+  buildGpuModulesToNvvmPipeline(pm, chip);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 //===- TilePlanner.cpp - tile sizes per target ----------------------------===//
 #include "passes/TilePlanner.h"
+#include "lowering/GpuTileLayout.h"
 
 #include <numeric>
 
@@ -8,6 +9,16 @@ using namespace mlir::attn;
 
 std::optional<Target> mlir::attn::parseTarget(StringRef name) {
   return symbolizeTarget(name);
+}
+
+static std::optional<::attn::rt::DType> dtypeOfElement(Type t) {
+  if (t.isF16())
+    return ::attn::rt::DType::F16;
+  if (t.isBF16())
+    return ::attn::rt::DType::BF16;
+  if (t.isF32())
+    return ::attn::rt::DType::F32;
+  return std::nullopt;
 }
 
 /// CPU: query rows along 16-lane vectors. A tile holds whole groups (a
@@ -22,43 +33,41 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
                            /*warps=*/1, /*stages=*/1);
 }
 
-int64_t mlir::attn::gpuSharedBytes(int64_t queryRows, int64_t keys,
-                                   int64_t headDim, int64_t valueDim,
-                                   int64_t stages) {
-  constexpr int64_t pad = 8, bytes = 2;
-  return (queryRows * (headDim + pad) +
-          stages * keys * (headDim + pad + valueDim + pad)) * bytes;
-}
-
 /// NVIDIA (mma.sync m16n8k16): 4 warps, each with 32 query rows (two 16-row
 /// tiles) up to head dim 128, so each K/V element read from shared memory
 /// feeds two MMAs, and 16 rows for head dim 256; 32-key tiles, so the score
 /// and output fragments fit in 255 registers (measured on H200: 128 x 32
 /// beats 128 x 64 and 64 x 64, docs/benchmarks.md). Groups larger than the
 /// tile get a tile of whole groups. attn-compile halves q_block if ptxas
-/// still spills.
+/// still spills. The generator's limits (GpuTileLayout::check) decide what
+/// is an error.
 static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   AttentionShape s = op.getShape();
-  Type elt = op.getQuery().getType().getElementType();
-  if (!elt.isF16() && !elt.isBF16())
-    return op.emitOpError() << "GPU kernels take f16 or bf16, got " << elt;
-  for (int64_t d : {s.headDim, s.valueDim})
-    if (d == ShapedType::kDynamic || d % 16 != 0 || d > 256)
-      return op.emitOpError()
-             << "GPU kernels need static head dims that are multiples of 16 "
-                "up to 256, got Dqk = "
-             << s.headDim << ", Dv = " << s.valueDim;
-  int64_t d = std::max(s.headDim, s.valueDim);
-  int64_t group = s.queryHeads / s.kvHeads;
-  int64_t qBlock = std::max<int64_t>(d <= 128 ? 128 : 64, (group + 63) / 64 * 64);
-  int64_t kvBlock = 32;
+  if (s.headDim == ShapedType::kDynamic || s.valueDim == ShapedType::kDynamic)
+    return op.emitOpError() << "GPU kernels are specialised on the head dims, "
+                               "which must be static";
+  ::attn::rt::AttentionConfig c;
+  std::optional<::attn::rt::DType> dtype =
+      dtypeOfElement(op.getQuery().getType().getElementType());
+  c.dtype = dtype.value_or(::attn::rt::DType::F64);
+  c.group = s.queryHeads / s.kvHeads;
+  c.headDim = s.headDim == ShapedType::kDynamic ? 0 : s.headDim;
+  c.valueDim = s.valueDim == ShapedType::kDynamic ? 0 : s.valueDim;
+  int64_t d = std::max(c.headDim, c.valueDim);
+  c.plan = {target == Target::SM90 ? ::attn::rt::Target::SM90
+                                   : ::attn::rt::Target::SM80,
+            std::max<int64_t>(d <= 128 ? 128 : 64, (c.group + 63) / 64 * 64),
+            /*kvBlock=*/32, /*warps=*/4, /*stages=*/3};
   // Three K/V buffers save a barrier per key tile (0.82x -> 0.92x of SDPA
   // on the H200) when two blocks still fit an SM's shared memory.
-  int64_t perSm = target == Target::SM90 ? 227 * 1024 : 164 * 1024;
-  int64_t stages =
-      2 * gpuSharedBytes(qBlock, kvBlock, s.headDim, s.valueDim, 3) <= perSm ? 3 : 2;
-  return TilePlanAttr::get(op.getContext(), target, qBlock, kvBlock,
-                           /*warps=*/4, stages);
+  if (2 * ::attn::GpuTileLayout(c).sharedBytes >
+      ::attn::GpuTileLayout::smSharedBytes(c.plan.target))
+    c.plan.stages = 2;
+  if (std::string e = ::attn::GpuTileLayout::check(c); !e.empty())
+    return op.emitOpError() << "cannot be planned for " << stringifyTarget(target)
+                            << ": " << e;
+  return TilePlanAttr::get(op.getContext(), target, c.plan.qBlock,
+                           c.plan.kvBlock, c.plan.warps, c.plan.stages);
 }
 
 FailureOr<TilePlanAttr> mlir::attn::planTiles(AttentionOp op, Target target) {

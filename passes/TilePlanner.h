@@ -10,11 +10,6 @@ namespace mlir::attn {
 /// Parses "cpu", "sm_80", "sm_90".
 std::optional<Target> parseTarget(llvm::StringRef name);
 
-/// Shared memory of a GPU kernel: the Q tile and `stages` K/V tiles, rows
-/// padded by 8 elements (16 bytes) so ldmatrix reads avoid bank conflicts.
-int64_t gpuSharedBytes(int64_t queryRows, int64_t keys, int64_t headDim,
-                       int64_t valueDim, int64_t stages);
-
 /// The tile plan for `op` on `target`, or an error naming what the target
 /// cannot run (e.g. a head dim the GPU kernels do not support).
 FailureOr<TilePlanAttr> planTiles(AttentionOp op, Target target);

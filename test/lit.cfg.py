@@ -17,6 +17,8 @@ config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 llvm_config.with_system_environment(["HOME", "TMPDIR", "CUDA_PATH", "PTXAS"])
 llvm_config.use_default_substitutions()
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+# attn-compile caches ptxas results only where a test asks for it.
+config.environment["ATTN_CACHE_DIR"] = ""
 
 # The conformance vectors live next to the checkout, never in it.
 shared = os.path.abspath(os.path.join(config.attn_src_root, "..", "shared"))
@@ -42,6 +44,7 @@ ptxas = os.environ.get("PTXAS") or os.path.join(
     os.environ.get("CUDA_PATH", "/usr/local/cuda"), "bin", "ptxas")
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
+config.substitutions.append(("%ptxas", ptxas))
 if os.path.exists(os.path.join(os.environ.get("CUDA_PATH", "/usr/local/cuda"), "bin", "nvcc")):
     config.available_features.add("nvcc")
 

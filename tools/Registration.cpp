@@ -57,7 +57,7 @@
 using namespace mlir;
 
 void mlir::attn::registerDialects(DialectRegistry &registry) {
-  registry.insert<arith::ArithDialect, attn::AttnDialect,
+  registry.insert<arith::ArithDialect, mlir::attn::AttnDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
                   linalg::LinalgDialect, LLVM::LLVMDialect, math::MathDialect,

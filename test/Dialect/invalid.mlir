@@ -259,7 +259,7 @@ func.func @scale_nan(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tenso
 // -----
 
 func.func @softcap_negative(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
-  // expected-error @+1 {{softcap must be finite and >= 0 (0 is off), got -5}}
+  // expected-error @+1 {{softcap must be 0 (off) or positive and finite, got -5}}
   %o = attn.attention %q, %k, %v {softcap = -5.0 : f64} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }
@@ -267,7 +267,7 @@ func.func @softcap_negative(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v
 // -----
 
 func.func @softcap_inf(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
-  // expected-error @+1 {{softcap must be finite and >= 0 (0 is off), got INF}}
+  // expected-error @+1 {{softcap must be 0 (off) or positive and finite, got inf}}
   %o = attn.attention %q, %k, %v {softcap = 0x7FF0000000000000 : f64} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }
@@ -283,7 +283,7 @@ func.func @window_size(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: ten
 // -----
 
 func.func @window_negative(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
-  // expected-error @+1 {{window sizes must be >= -1 (-1 is unbounded), got [-2, 0]}}
+  // expected-error @+1 {{window sides must be >= 0 or -1 (unbounded), got (-2, 0)}}
   %o = attn.attention %q, %k, %v {window = array<i64: -2, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }
@@ -299,7 +299,7 @@ func.func @branches_size(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: t
 // -----
 
 func.func @branches_zero(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>) {
-  // expected-error @+1 {{branches needs a prefix P >= 0 and N >= 1 branches, got [4, 0]}}
+  // expected-error @+1 {{branches need a prefix P >= 0 and N >= 1 branches, got (4, 0)}}
   %o = attn.attention %q, %k, %v {branches = array<i64: 4, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }

@@ -15,10 +15,10 @@
 // Key range: hi = min(Skv, end of the query tile).
 // CHECK: %[[END:.*]] = arith.addi %{{.*}}, %{{.*}} : index
 // CHECK: arith.minsi %{{.*}}, %[[END]] : index
-// CHECK: memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
-// The mask model splits the key tiles into partial, full and partial loops;
-// only the two partial ones test per element (causal: j <= p).
+// The key-tile schedule splits the key tiles into partial, full and partial
+// loops; only the two partial ones test per element (causal: j <= p).
 // CHECK: arith.floordivsi
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
 // CHECK: vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK: arith.cmpi sle, %{{.*}}, %{{.*}} : vector<16xi64>
 // CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>

@@ -2,7 +2,7 @@
 // RUN: attn-opt %s --attn-plan-tiles=target=sm_90 --split-input-file --verify-diagnostics
 
 func.func @f32_on_gpu(%q: tensor<1x2x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: tensor<1x2x?x64xf32>) -> tensor<1x2x?x64xf32> {
-  // expected-error @+1 {{GPU kernels take f16 or bf16, got 'f32'}}
+  // expected-error @+1 {{cannot be planned for sm_90: GPU kernels take f16 or bf16, got f32}}
   %o = attn.attention %q, %k, %v : tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32>, tensor<1x2x?x64xf32> -> tensor<1x2x?x64xf32>
   return %o : tensor<1x2x?x64xf32>
 }
@@ -10,7 +10,7 @@ func.func @f32_on_gpu(%q: tensor<1x2x?x64xf32>, %k: tensor<1x2x?x64xf32>, %v: te
 // -----
 
 func.func @odd_head_dim(%q: tensor<1x2x?x72xf16>, %k: tensor<1x2x?x72xf16>, %v: tensor<1x2x?x72xf16>) -> tensor<1x2x?x72xf16> {
-  // expected-error @+1 {{GPU kernels need static head dims that are multiples of 16 up to 256, got Dqk = 72, Dv = 72}}
+  // expected-error @+1 {{cannot be planned for sm_90: GPU kernels need head dims that are multiples of 16 up to 256, got Dqk = 72, Dv = 72}}
   %o = attn.attention %q, %k, %v : tensor<1x2x?x72xf16>, tensor<1x2x?x72xf16>, tensor<1x2x?x72xf16> -> tensor<1x2x?x72xf16>
   return %o : tensor<1x2x?x72xf16>
 }

@@ -1,141 +1,61 @@
 //===- attn-compile.cpp - GPU kernels to PTX, cubin and metadata ----------===//
 //
-//   attn-compile in.mlir --target=sm_80|sm_90 -o DIR
+//   attn-compile in.mlir --target=sm_80|sm_90 -o DIR [--report]
 //
-// Generates the fused kernel of every attention op (attn-to-nvvm), emits PTX
-// with LLVM's NVPTX backend, assembles it with ptxas and writes, per kernel,
-// NAME.ptx, NAME.cubin, NAME.json (Triton's cache layout plus the launch ABI,
-// see docs/artefacts.md), NAME.h and NAME.ptxas.log. ptxas is $PTXAS, else
-// $CUDA_PATH/bin/ptxas, else /usr/local/cuda/bin/ptxas; its failures are
-// reported with its log. --report prints one markdown row per kernel.
+// Writes, per kernel of the module's attention ops, NAME.ptx, NAME.cubin,
+// NAME.json (Triton's cache layout plus the launch ABI, docs/artefacts.md),
+// NAME.h and NAME.ptxas.log; the work is lowering/GpuArtefacts.h's.
+// ptxas is $PTXAS, else $CUDA_PATH/bin/ptxas, else /usr/local/cuda/bin/ptxas.
 //
 //===----------------------------------------------------------------------===//
-#include "dialects/AttnOps.h"
-#include "lowering/GpuKernel.h"
-#include "lowering/Passes.h"
+#include "lowering/GpuArtefacts.h"
 #include "tools/Registration.h"
 
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/GPU/Transforms/Passes.h"
-#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
-#include "llvm/Support/Regex.h"
-#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <cstdlib>
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<in.mlir>"), cl::Required);
-static cl::opt<std::string> target("target", cl::init("sm_80"), cl::desc("sm_80 or sm_90"));
-static cl::opt<std::string> outputDir("o", cl::desc("output folder"), cl::Required);
-static cl::opt<bool> keepPlans("keep-plans", cl::desc("never re-plan a kernel that spills (to measure a plan)"));
-static cl::opt<bool> report("report", cl::desc("print a markdown row per kernel"));
+static cl::OptionCategory category("attn-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<in.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<mlir::attn::Target> target(
+    "target", cl::desc("the GPU to compile for"), cl::init(mlir::attn::Target::SM80),
+    cl::values(clEnumValN(mlir::attn::Target::SM80, "sm_80", "A100 and later"),
+               clEnumValN(mlir::attn::Target::SM90, "sm_90", "H100, H200")),
+    cl::cat(category));
+static cl::opt<std::string> outputDir("o", cl::desc("output folder"),
+                                      cl::value_desc("dir"), cl::Required,
+                                      cl::cat(category));
+static cl::opt<std::string> cacheDir(
+    "cache-dir", cl::init(mlir::attn::defaultGpuCacheDir()), cl::value_desc("dir"),
+    cl::desc("where ptxas results are cached (\"\" for no cache; default "
+             "$ATTN_CACHE_DIR, else $XDG_CACHE_HOME/attn or ~/.cache/attn)"),
+    cl::cat(category));
+static cl::opt<bool> keepPlans(
+    "keep-plans", cl::desc("never re-plan a kernel that spills (to measure a plan)"),
+    cl::cat(category));
+static cl::opt<bool> report("report", cl::desc("print a markdown row per kernel"),
+                            cl::cat(category));
+static cl::opt<bool> quiet("quiet", cl::desc("no progress lines on stderr"),
+                           cl::cat(category));
 
-namespace {
-int fail(const Twine &message) {
+static int fail(const Twine &message) {
   llvm::errs() << "attn-compile: " << message << "\n";
   return 1;
 }
 
-std::string ptxasPath() {
-  if (const char *p = std::getenv("PTXAS"))
-    return p;
-  std::string cuda = std::getenv("CUDA_PATH") ? std::getenv("CUDA_PATH") : "/usr/local/cuda";
-  return cuda + "/bin/ptxas";
-}
-
-/// Figures from `ptxas -v`: registers, spill bytes, shared bytes.
-struct PtxasFigures {
-  int64_t registers = -1, spillStores = 0, spillLoads = 0, staticShared = 0;
-};
-
-PtxasFigures parsePtxasLog(StringRef log) {
-  PtxasFigures f;
-  SmallVector<StringRef> m;
-  if (llvm::Regex("Used ([0-9]+) registers").match(log, &m))
-    m[1].getAsInteger(10, f.registers);
-  if (llvm::Regex("([0-9]+) bytes spill stores, ([0-9]+) bytes spill loads").match(log, &m)) {
-    m[1].getAsInteger(10, f.spillStores);
-    m[2].getAsInteger(10, f.spillLoads);
-  }
-  if (llvm::Regex("([0-9]+) bytes smem").match(log, &m))
-    m[1].getAsInteger(10, f.staticShared);
-  return f;
-}
-
-/// Runs ptxas; returns its log, or an error string with the log.
-std::string assemble(StringRef ptx, StringRef cubin, StringRef arch, std::string &log) {
-  std::string ptxas = ptxasPath();
-  if (!llvm::sys::fs::can_execute(ptxas))
-    return "ptxas not found at " + ptxas + " (set PTXAS or CUDA_PATH)";
-  SmallString<128> logFile;
-  llvm::sys::fs::createTemporaryFile("ptxas", "log", logFile);
-  std::string archFlag = ("-arch=" + arch).str(), out = cubin.str(), in = ptx.str();
-  SmallVector<StringRef> argv = {ptxas, archFlag, "-O3", "-v", in, "-o", out};
-  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logFile), StringRef(logFile)};
-  std::string error;
-  int rc = llvm::sys::ExecuteAndWait(ptxas, argv, std::nullopt, redirects, 0, 0, &error);
-  if (auto buffer = llvm::MemoryBuffer::getFile(logFile))
-    log = (*buffer)->getBuffer().str();
-  llvm::sys::fs::remove(logFile);
-  if (rc != 0)
-    return "ptxas failed (exit " + std::to_string(rc) + ")" +
-           (error.empty() ? "" : ": " + error) + "\n" + log;
-  return "";
-}
-
-llvm::json::Value grid(const mlir::attn::GpuKernelInfo &info, int64_t kvHeads) {
-  return llvm::json::Object{
-      {"x", llvm::json::Object{{"ceil_div", llvm::json::Array{"seq_q", info.positionsPerBlock}}}},
-      {"y", llvm::json::Object{{"value", kvHeads}}},
-      {"z", llvm::json::Object{{"arg", "batch"}}}};
-}
-
-std::string header(const mlir::attn::GpuKernelInfo &info, int64_t kvHeads) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "// Generated by attn-compile: launch parameters of " << info.name << ".\n"
-     << "#pragma once\n#include <stdint.h>\n\n"
-     << "struct " << info.name << "_params {\n";
-  for (const auto &p : info.params)
-    os << "  " << (p.kind == "tensor" ? "void *" : p.dtype == "i32" ? "int32_t " : "int64_t ")
-       << p.name << ";\n";
-  os << "};\n\n"
-     << "// Grid (x, y, z) and block for a batch and a query length.\n"
-     << "static inline void " << info.name << "_grid(int32_t batch, int32_t seq_q, "
-        "unsigned grid[3], unsigned block[3]) {\n"
-     << "  grid[0] = (unsigned)((seq_q + " << info.positionsPerBlock - 1 << ") / "
-     << info.positionsPerBlock << ");\n"
-     << "  grid[1] = " << kvHeads << ";\n  grid[2] = (unsigned)batch;\n"
-     << "  block[0] = " << 32 * info.warps << "; block[1] = 1; block[2] = 1;\n}\n"
-     << "enum { " << info.name << "_shared_bytes = " << info.sharedBytes << " };\n";
-  return s;
-}
-} // namespace
-
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::ParseCommandLineOptions(argc, argv, "compile attn GPU kernels to PTX and cubin\n");
-  if (target != "sm_80" && target != "sm_90")
-    return fail("--target must be sm_80 or sm_90, got '" + target + "'");
-  LLVMInitializeNVPTXTarget();
-  LLVMInitializeNVPTXTargetInfo();
-  LLVMInitializeNVPTXTargetMC();
-  LLVMInitializeNVPTXAsmPrinter();
-
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "compile the attention kernels of a module for "
+                              "an NVIDIA GPU (PTX, cubin, JSON, C header)\n");
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
   MLIRContext context(registry);
@@ -143,147 +63,28 @@ int main(int argc, char **argv) {
   if (!module)
     return fail("cannot parse " + inputFile + " (see the error above)");
 
-  // Compile; a kernel that spills registers is re-planned with half the
-  // query rows (down to 64) and the module compiled again.
-  OwningOpRef<ModuleOp> compiled;
-  for (;;) {
-    compiled = module->clone();
-    PassManager pm(&context);
-    mlir::attn::buildAttnToNvvmPipeline(pm, target);
-    GpuModuleToBinaryPassOptions toPtx;
-    toPtx.compilationTarget = "isa"; // PTX from LLVM's NVPTX backend
-    pm.addPass(createGpuModuleToBinaryPass(toPtx));
-    if (failed(pm.run(*compiled)))
-      return fail("compilation failed (see the errors above)");
-    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
-      return fail("cannot create " + outputDir + ": " + ec.message());
-    bool replanned = false;
-    SmallVector<mlir::attn::AttentionOp> original, lowered;
-    module->walk([&](mlir::attn::AttentionOp op) { original.push_back(op); });
-    compiled->walk([&](mlir::attn::AttentionOp op) { lowered.push_back(op); });
-    for (auto [src, op] : llvm::zip(original, lowered)) {
-      auto ref = op->getAttrOfType<SymbolRefAttr>("attn.gpu_kernel");
-      auto binary = ref ? compiled->lookupSymbol<gpu::BinaryOp>(ref.getRootReference()) : nullptr;
-      if (!binary)
-        continue;
-      std::string base = outputDir + "/" + ref.getRootReference().str(), log;
-      {
-        std::error_code ec;
-        llvm::raw_fd_ostream(base + ".ptx", ec)
-            << cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().getValue();
-      }
-      if (std::string e = assemble(base + ".ptx", base + ".cubin", target, log); !e.empty())
-        return fail(ref.getRootReference().str() + ": " + e);
-      PtxasFigures f = parsePtxasLog(log);
-      mlir::attn::TilePlanAttr plan = *op.getTilePlan();
-      if (!keepPlans && f.spillStores + f.spillLoads > 0 && plan.getQBlock() > 64) {
-        src.setTilePlanAttr(mlir::attn::TilePlanAttr::get(
-            &context, plan.getTarget(), plan.getQBlock() / 2, plan.getKvBlock(),
-            plan.getWarps(), plan.getStages()));
-        replanned = true;
-      } else if (!src.getTilePlan()) {
-        src.setTilePlanAttr(plan);
-      }
-    }
-    if (!replanned)
-      break;
-  }
-  module = std::move(compiled);
-
-  int status = 0;
-  llvm::StringSet<> done;
-  module->walk([&](mlir::attn::AttentionOp op) {
-    auto ref = op->getAttrOfType<SymbolRefAttr>("attn.gpu_kernel");
-    if (!ref || !done.insert(ref.getRootReference()).second)
-      return;
-    FailureOr<mlir::attn::KernelSpec> spec = mlir::attn::KernelSpec::get(op);
-    auto binary = module->lookupSymbol<gpu::BinaryOp>(ref.getRootReference());
-    if (failed(spec) || !binary || binary.getObjects().size() != 1) {
-      status = fail("no PTX for " + ref.getRootReference().str());
-      return;
-    }
-    mlir::attn::GpuKernelInfo info = mlir::attn::describeGpuKernel(*spec);
-    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
-    std::string base = outputDir + "/" + info.name;
-    (void)object;
-    std::string log;
-    std::string error = assemble(base + ".ptx", base + ".cubin", target, log);
-    {
-      std::error_code ec;
-      llvm::raw_fd_ostream(base + ".ptxas.log", ec) << log;
-    }
-    if (!error.empty()) {
-      status = fail(info.name + ": " + error);
-      return;
-    }
-    PtxasFigures figures = parsePtxasLog(log);
-    mlir::attn::AttentionShape shape = op.getShape();
-
-    llvm::json::Array params;
-    for (const auto &p : info.params)
-      params.push_back(llvm::json::Object{{"name", p.name}, {"kind", p.kind}, {"dtype", p.dtype}});
-    auto typeName = [](Type t) -> llvm::json::Value {
-      if (!t)
-        return nullptr;
-      std::string s;
-      llvm::raw_string_ostream(s) << t;
-      return s == "i1" ? "bool" : s;
-    };
-    auto pair = [](const std::optional<std::pair<int64_t, int64_t>> &p) -> llvm::json::Value {
-      if (!p)
-        return nullptr;
-      return llvm::json::Array{p->first, p->second};
-    };
-    int arch = target == "sm_90" ? 90 : 80;
-    llvm::json::Object attn{
-        {"version", 1},
-        {"op", "attention"},
-        {"dtype", typeName(spec->elementType)},
-        {"q_heads", shape.queryHeads},
-        {"kv_heads", shape.kvHeads},
-        {"group", spec->group},
-        {"head_dim", spec->headDim},
-        {"value_dim", spec->valueDim},
-        {"scale", spec->scale},
-        {"softcap", spec->softcap},
-        {"causal", spec->causal},
-        {"window", spec->window ? pair(spec->window) : llvm::json::Array{-1, -1}},
-        {"branches", pair(spec->branches)},
-        {"alignment", spec->bottomRight ? "bottom_right" : "top_left"},
-        {"mask_dtype", typeName(spec->maskType)},
-        {"lengths_dtype", typeName(spec->lengthType)},
-        {"lse", spec->hasLse},
-        {"block", llvm::json::Array{32 * info.warps, 1, 1}},
-        {"grid", grid(info, shape.kvHeads)},
-        {"q_positions_per_block", info.positionsPerBlock},
-        {"q_block", spec->plan.getQBlock()},
-        {"kv_block", spec->plan.getKvBlock()},
-        {"args", std::move(params)},
-        {"registers", figures.registers},
-        {"spill_bytes", figures.spillStores + figures.spillLoads},
-        {"ptxas", log}};
-    llvm::json::Object root{
-        {"name", info.name},
-        {"num_warps", info.warps},
-        {"num_stages", info.stages},
-        {"num_ctas", 1},
-        {"shared", info.sharedBytes},
-        {"target", llvm::json::Object{{"backend", "cuda"}, {"arch", arch}, {"warp_size", 32}}},
-        {"attn", std::move(attn)}};
-    {
-      std::error_code ec;
-      llvm::raw_fd_ostream json(base + ".json", ec);
-      json << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
-      llvm::raw_fd_ostream(base + ".h", ec) << header(info, shape.kvHeads);
-    }
+  mlir::attn::GpuArtefactOptions options;
+  options.chip = target;
+  options.outputDir = outputDir;
+  options.cacheDir = cacheDir;
+  options.keepPlans = keepPlans;
+  options.progress = quiet ? nullptr : &llvm::errs();
+  FailureOr<std::vector<mlir::attn::GpuArtefact>> kernels =
+      mlir::attn::compileGpuArtefacts(*module, options);
+  if (failed(kernels))
+    return fail("compilation failed (see the error above)");
+  if (kernels->empty())
+    return fail("no attention ops in " + inputFile);
+  for (const mlir::attn::GpuArtefact &k : *kernels) {
     if (report)
-      llvm::outs() << "| " << info.name << " | " << figures.registers << " | "
-                   << figures.spillStores + figures.spillLoads << " | "
-                   << info.sharedBytes << " |\n";
+      llvm::outs() << "| " << k.spec.name() << " | " << k.ptxas.registers
+                   << " | " << k.ptxas.spillBytes << " | " << k.sharedBytes
+                   << " |\n";
     else
-      llvm::outs() << info.name << ": " << figures.registers << " registers, "
-                   << figures.spillStores + figures.spillLoads << " spill bytes, "
-                   << info.sharedBytes << " bytes of shared memory\n";
-  });
-  return status;
+      llvm::outs() << k.spec.name() << ": " << k.ptxas.registers
+                   << " registers, " << k.ptxas.spillBytes << " spill bytes, "
+                   << k.sharedBytes << " bytes of shared memory"
+                   << (k.cached ? " (ptxas output from the cache)\n" : "\n");
+  }
+  return 0;
 }

@@ -1,0 +1,51 @@
+//===- KeyTileSchedule.cpp ------------------------------------------------===//
+#include "lowering/KeyTileSchedule.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static Value constant(ImplicitLocOpBuilder &b, Type type, int64_t v) {
+  if (type.isIndex())
+    return arith::ConstantIndexOp::create(b, v);
+  return arith::ConstantIntOp::create(b, type, v);
+}
+
+KeyTileSchedule KeyTileSchedule::dense(ImplicitLocOpBuilder &b,
+                                       const MaskModel &masks, Value pLo,
+                                       Value pHi, Value kvEnd, int64_t size,
+                                       bool wholeTiles) {
+  KeyTileSchedule s;
+  s.size = size;
+  Type t = pLo.getType();
+  std::tie(s.lo, s.hi) = masks.keyRange(b, pLo, pHi, kvEnd);
+  Value zero = constant(b, t, 0);
+  Value keys = arith::MaxSIOp::create(b, arith::SubIOp::create(b, s.hi, s.lo), zero);
+  s.tiles = arith::CeilDivSIOp::create(b, keys, constant(b, t, size));
+  auto [first, last] =
+      masks.fullTiles(b, pLo, pHi, s.lo, s.hi, s.tiles, size, wholeTiles);
+  s.parts = {{zero, first, true}, {first, last, false}, {last, s.tiles, true}};
+  return s;
+}
+
+Value KeyTileSchedule::start(ImplicitLocOpBuilder &b, Value t) const {
+  return arith::AddIOp::create(
+      b, lo, arith::MulIOp::create(b, t, constant(b, t.getType(), size)));
+}
+
+SmallVector<Value> KeyTileSchedule::visit(
+    ImplicitLocOpBuilder &b, ValueRange init,
+    function_ref<SmallVector<Value>(Value, bool, ValueRange)> body) const {
+  SmallVector<Value> carried(init);
+  for (const Segment &seg : parts) {
+    auto loop = scf::ForOp::create(
+        b, seg.from, seg.to, constant(b, seg.from.getType(), 1), carried,
+        [&](OpBuilder &, Location, Value t, ValueRange state) {
+          scf::YieldOp::create(b, body(t, seg.masked, state));
+        });
+    carried.assign(loop.getResults().begin(), loop.getResults().end());
+  }
+  return carried;
+}

@@ -1,0 +1,65 @@
+//===- KeyTileSchedule.h - which key tiles a query tile visits --*- C++ -*-===//
+//
+// Every attention variant differs in which key tiles a tile of queries
+// visits and in the per-element mask inside partly visible tiles. The
+// schedule answers the first question for the CPU and GPU generators alike:
+// `count` tiles, tile t starting at key `start(t)`, and which of them need
+// the per-element test. Dense attention visits a contiguous key range (the
+// mask model's bounds, so fully masked tiles are never visited), split into
+// partial / full / partial segments (full tiles carry no masking code).
+//
+// Values are of the position type the generator uses (index on CPUs, i32 on
+// GPUs).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_LOWERING_KEYTILESCHEDULE_H
+#define ATTN_LOWERING_KEYTILESCHEDULE_H
+
+#include "lowering/MaskModel.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::attn {
+
+class KeyTileSchedule {
+public:
+  /// The key tiles of `size` keys that queries at absolute positions
+  /// [pLo, pHi] may see, keys at or beyond `kvEnd` masked. With
+  /// `wholeTiles`, kernels compute whole tiles, so a tile reaching past the
+  /// visible range is partial (needs the per-element test).
+  static KeyTileSchedule dense(ImplicitLocOpBuilder &b, const MaskModel &masks,
+                               Value pLo, Value pHi, Value kvEnd, int64_t size,
+                               bool wholeTiles);
+
+  /// A run of tiles [from, to) that are all partial (`masked`) or all full.
+  struct Segment {
+    Value from, to;
+    bool masked;
+  };
+
+  /// Number of tiles visited.
+  Value count() const { return tiles; }
+  /// First key of tile t (t in [0, count)); for t = count, one past the
+  /// last visited tile (prefetchers test t + 1 < count first).
+  Value start(ImplicitLocOpBuilder &b, Value t) const;
+  /// Keys at or beyond end() are never visible (a tile may extend past it).
+  Value end() const { return hi; }
+  /// The segments in visiting order; together they cover [0, count).
+  ArrayRef<Segment> segments() const { return parts; }
+
+  /// Emits the visit: for each segment an scf.for over its tiles carrying
+  /// `init`; `body(t, masked, carried)` returns the next values.
+  SmallVector<Value>
+  visit(ImplicitLocOpBuilder &b, ValueRange init,
+        function_ref<SmallVector<Value>(Value t, bool masked, ValueRange)> body)
+      const;
+
+private:
+  int64_t size = 0;
+  Value lo, hi, tiles;
+  SmallVector<Segment, 3> parts;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_LOWERING_KEYTILESCHEDULE_H
