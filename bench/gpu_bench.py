@@ -25,7 +25,13 @@ DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
 TOLERANCE = {"f16": 3e-3, "bf16": 1e-2}
 
 
-def reference(q, k, v, meta, mask=None, lengths=None):
+def heads(meta, kv_heads):
+    """(query heads, key/value heads): a kernel serves any head count; its
+    JSON fixes only the group size."""
+    return kv_heads * meta["group"], kv_heads
+
+
+def reference(q, k, v, meta, mask=None, lengths=None, offsets=None):
     """fp32 attention per the semantics contract; [B, H, S, D] in, out and lse."""
     b, hq, sq, _ = q.shape
     skv = k.shape[2]
@@ -40,7 +46,12 @@ def reference(q, k, v, meta, mask=None, lengths=None):
     valid = torch.full((b,), skv, device=q.device) if lengths is None else lengths.long()
     vis = torch.ones(b, 1, sq, skv, dtype=torch.bool, device=q.device)
     for bi in range(b):
-        off = int(valid[bi]) - sq if meta["alignment"] == "bottom_right" else 0
+        if offsets is not None:
+            off = int(offsets[bi])
+        elif meta.get("query_offset") is not None:
+            off = meta["query_offset"]
+        else:
+            off = int(valid[bi]) - sq if meta["alignment"] == "bottom_right" else 0
         p = i + off
         m = j < int(valid[bi])
         if meta["causal"]:
@@ -69,9 +80,10 @@ def reference(q, k, v, meta, mask=None, lengths=None):
 def inputs_for(meta, b, sq, skv, gen):
     dt = DTYPES[meta["dtype"]]
     dev = "cuda"
-    q = torch.randn(b, meta["q_heads"], sq, meta["head_dim"], device=dev, generator=gen).to(dt)
-    k = torch.randn(b, meta["kv_heads"], skv, meta["head_dim"], device=dev, generator=gen).to(dt)
-    v = torch.randn(b, meta["kv_heads"], skv, meta["value_dim"], device=dev, generator=gen).to(dt)
+    hq, hkv = heads(meta, 2)
+    q = torch.randn(b, hq, sq, meta["head_dim"], device=dev, generator=gen).to(dt)
+    k = torch.randn(b, hkv, skv, meta["head_dim"], device=dev, generator=gen).to(dt)
+    v = torch.randn(b, hkv, skv, meta["value_dim"], device=dev, generator=gen).to(dt)
     extra = {}
     if meta.get("mask_dtype"):
         # Rows padded to 16 bytes, as the kernels copy rows with cp.async; one
@@ -86,6 +98,9 @@ def inputs_for(meta, b, sq, skv, gen):
     if meta.get("lengths_dtype"):
         ld = torch.int32 if meta["lengths_dtype"] == "i32" else torch.int64
         extra["kv_lengths"] = torch.randint(0, skv + 1, (b,), device=dev, generator=gen, dtype=ld)
+    if meta.get("offsets_dtype"):
+        od = torch.int32 if meta["offsets_dtype"] == "i32" else torch.int64
+        extra["q_offsets"] = torch.randint(-sq, skv + 1, (b,), device=dev, generator=gen, dtype=od)
     return q, k, v, extra
 
 
@@ -103,18 +118,20 @@ def check(dirs):
         problems, worst = [], 0.0
         for b, sq, skv in [(2, 130, 1029), (3, 77, 77), (2, 257, 64), (1, 1, 300)]:
             q, k, v, extra = inputs_for(meta, b, sq, skv, gen)
-            out = torch.empty(b, meta["q_heads"], sq, meta["value_dim"], device="cuda", dtype=q.dtype)
-            lse = torch.empty(b, meta["q_heads"], sq, device="cuda") if meta.get("lse") else None
+            hq = q.shape[1]
+            out = torch.empty(b, hq, sq, meta["value_dim"], device="cuda", dtype=q.dtype)
+            lse = torch.empty(b, hq, sq, device="cuda") if meta.get("lse") else None
             kernel.launch(q, k, v, out, lse=lse, **extra)
             torch.cuda.synchronize()
-            ref, ref_lse, dead = reference(q, k, v, meta, extra.get("mask"), extra.get("kv_lengths"))
+            ref, ref_lse, dead = reference(q, k, v, meta, extra.get("mask"), extra.get("kv_lengths"),
+                                           extra.get("q_offsets"))
             rel = ((out.float() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
             worst = max(worst, rel)
             if torch.isnan(out).any():
                 problems.append(f"NaN at {b}x{sq}x{skv}")
             if rel > TOLERANCE[meta["dtype"]]:
                 problems.append(f"rel {rel:.2e} at {b}x{sq}x{skv}")
-            dead_rows = dead.expand(b, meta["q_heads"], sq)
+            dead_rows = dead.expand(b, hq, sq)
             if dead_rows.any() and out[dead_rows].abs().max().item() != 0:
                 problems.append(f"fully masked rows not zero at {b}x{sq}x{skv}")
             if lse is not None:
@@ -158,7 +175,7 @@ def bench(directory, flex_lengths):
     kernels = []
     for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
         meta = json.load(open(path)).get("attn")
-        if meta and not meta.get("mask_dtype") and not meta.get("lengths_dtype") and not meta.get("lse"):
+        if meta and not any(meta.get(f) for f in ("mask_dtype", "lengths_dtype", "offsets_dtype", "lse")):
             kernels.append((path, meta))
     flex = None
     try:
@@ -172,10 +189,10 @@ def bench(directory, flex_lengths):
     flexed = set()
     for path, meta in kernels:
         kernel = Kernel(path)
-        dtype, hq, hkv, d, causal = (meta["dtype"], meta["q_heads"], meta["kv_heads"],
-                                     meta["head_dim"], meta["causal"])
-        top = json.load(open(path))
-        plan = f"q{meta['q_block']}k{meta['kv_block']}w{top['num_warps']}s{top['num_stages']}"
+        dtype, d, causal = meta["dtype"], meta["head_dim"], meta["causal"]
+        hq, hkv = heads(meta, (32 if d <= 128 else 16) // meta["group"])
+        p = meta["tile_plan"]
+        plan = f"q{p['q_block']}k{p['kv_block']}w{p['warps']}s{p['stages']}"
         for s in (4096, 8192, 16384):
             b = max(1, 16384 // s)
             q = torch.randn(b, hq, s, d, device="cuda", dtype=DTYPES[dtype])

@@ -79,6 +79,11 @@ std::string AttentionFunction::text() const {
     args << ", %lengths: " << t;
     operands << " kv_lengths(%lengths : " << t << ")";
   }
+  if (offsetType) {
+    std::string t = std::string("tensor<?x") + mlirType(*offsetType) + ">";
+    args << ", %offsets: " << t;
+    operands << " query_offsets(%offsets : " << t << ")";
+  }
   std::vector<std::string> a;
   if (params.scale)
     a.push_back("scale = " + hexDouble(*params.scale) + " : f64");
@@ -92,7 +97,9 @@ std::string AttentionFunction::text() const {
   if (params.branches)
     a.push_back("branches = array<i64: " + std::to_string(params.branches->first) +
                 ", " + std::to_string(params.branches->second) + ">");
-  if (params.bottomRight)
+  if (params.queryOffset && !offsetType)
+    a.push_back("query_offset = " + std::to_string(*params.queryOffset));
+  else if (params.bottomRight && !offsetType)
     a.push_back("alignment = #attn.alignment<bottom_right>");
   if (params.layout == rt::Layout::BSHD)
     a.push_back("layout = #attn.layout<bshd>");

@@ -26,6 +26,9 @@ struct AttentionFunction {
   std::optional<::attn::rt::DType> maskType;
   std::vector<int64_t> mask; // sizes in the function type: -1 dynamic, 1 broadcast
   std::optional<::attn::rt::DType> lengthType;
+  /// A per-batch query_offsets operand of this type (else params.queryOffset
+  /// or the alignment places the queries).
+  std::optional<::attn::rt::DType> offsetType;
   ::attn::rt::AttentionParams params;
   bool lse = false;
   /// A tile plan to pin (e.g. "#attn.tile_plan<...>"); empty: the planner's.

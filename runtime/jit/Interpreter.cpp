@@ -5,6 +5,7 @@
 #include "runtime/reference/Reference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/DenseMap.h"
 
@@ -15,14 +16,7 @@ namespace rt = ::attn::rt;
 namespace {
 rt::AttentionParams paramsOf(AttentionOp op) {
   rt::AttentionParams p;
-  p.scale = op.getEffectiveScale();
-  p.softcap = op.getEffectiveSoftcap();
-  p.causal = op.getCausal();
-  if (auto w = op.getWindow())
-    p.window = std::make_pair((*w)[0], (*w)[1]);
-  if (auto b = op.getBranches())
-    p.branches = std::make_pair((*b)[0], (*b)[1]);
-  p.bottomRight = op.getEffectiveAlignment() == Alignment::BottomRight;
+  static_cast<rt::AttentionSemantics &>(p) = op.getSemantics();
   switch (op.getEffectiveLayout()) {
   case Layout::BHSD:
     p.layout = rt::Layout::BHSD;
@@ -82,19 +76,30 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
   clone.walk([&](AttentionOp op) {
     if (!error.empty() || failed(op.verify()))
       return WalkResult::interrupt();
-    // Valid lengths must lie in [0, Skv].
-    auto lengths = dyn_cast_or_null<BlockArgument>(op.getKvLengths());
-    int64_t keys = op.getShape().kvSeq;
-    if (!lengths || keys == ShapedType::kDynamic)
-      return WalkResult::advance();
-    const rt::Tensor &len = inputs[lengths.getArgNumber()];
-    for (size_t b = 0; b < len.numel(); ++b)
-      if (len.get(b) < 0 || len.get(b) > keys) {
-        error = "kv_lengths[" + std::to_string(b) + "] = " +
-                std::to_string(static_cast<int64_t>(len.get(b))) +
-                " is outside [0, " + std::to_string(keys) + "] (the keys)";
-        return WalkResult::interrupt();
-      }
+    // Per-batch operands fed by arguments (through any tensor.cast): valid
+    // lengths lie in [0, Skv], query offsets within +-2^62 (positions stay
+    // far from overflow; a GPU kernel's runtime allows +-2^29).
+    auto argumentOf = [&](Value v) -> const rt::Tensor * {
+      while (auto cast = v ? v.getDefiningOp<tensor::CastOp>() : nullptr)
+        v = cast.getSource();
+      auto arg = dyn_cast_or_null<BlockArgument>(v);
+      return arg ? &inputs[arg.getArgNumber()] : nullptr;
+    };
+    auto check = [&](const rt::Tensor *t, const char *name, int64_t lo,
+                     int64_t hi, const std::string &what) {
+      for (size_t b = 0; t && error.empty() && b < t->numel(); ++b)
+        if (t->get(b) < lo || t->get(b) > hi)
+          error = std::string(name) + "[" + std::to_string(b) + "] = " +
+                  std::to_string(static_cast<int64_t>(t->get(b))) +
+                  " is outside [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + "]" + what;
+    };
+    if (int64_t keys = op.getShape().kvSeq; keys != ShapedType::kDynamic)
+      check(argumentOf(op.getKvLengths()), "kv_lengths", 0, keys, " (the keys)");
+    check(argumentOf(op.getQueryOffsets()), "q_offsets", -rt::kMaxWindowSide,
+          rt::kMaxWindowSide, "");
+    if (!error.empty())
+      return WalkResult::interrupt();
     return WalkResult::advance();
   });
   clone.erase();
@@ -119,7 +124,8 @@ std::string mlir::attn::interpret(func::FuncOp func,
           *get(attention.getQuery()), *get(attention.getKey()),
           *get(attention.getValue()),
           attention.getMask() ? get(attention.getMask()) : nullptr,
-          attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr, nullptr,
+          attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr,
+          attention.getQueryOffsets() ? get(attention.getQueryOffsets()) : nullptr,
           paramsOf(attention), out, lse);
       if (error.empty()) {
         env[attention.getOutput()] =
