@@ -4,6 +4,7 @@
 
 #include "runtime/CudaDriver.h"
 #include "runtime/KernelArtefact.h"
+#include "lowering/GpuTileLayout.h"
 
 #include <cstdio>
 #include <cstring>
@@ -270,12 +271,15 @@ Failure checkMaskKeys(const Operand &op, int64_t seqKv) {
                   " (from k); pass at most seq_kv keys");
 }
 
-Failure checkFitsI32(const char *what, int64_t value) {
-  if (value <= std::numeric_limits<int32_t>::max())
+// Kernels take sizes as i32 and place queries and keys at i32 positions:
+// a sequence stays within 2^29 so that a position plus a window side never
+// overflows (GpuTileLayout::kMaxPosition).
+Failure checkSize(const char *what, int64_t value, int64_t limit, const char *why) {
+  if (value <= limit)
     return {};
   return fail(ATTN_ERROR_SHAPE, std::string(what) + " " + str(value) +
-                                    " does not fit the kernel's i32 "
-                                    "parameter; split the problem");
+                                    " is beyond the kernel's limit " + str(limit) +
+                                    " (" + why + "); split the problem");
 }
 
 // The axes whose stride is not a kernel parameter must be contiguous: the
@@ -444,9 +448,11 @@ Failure checkAttention(const attn_kernel *kernel,
       if (Failure f = checkMaskKeys(op, p.seqKv))
         return f;
   }
-  Failure sizes[] = {checkFitsI32("batch", p.batch),
-                     checkFitsI32("seq_q", p.seqQ),
-                     checkFitsI32("seq_kv", p.seqKv)};
+  const int64_t i32 = std::numeric_limits<int32_t>::max();
+  const int64_t positions = ::attn::GpuTileLayout::kMaxPosition;
+  Failure sizes[] = {checkSize("batch", p.batch, i32, "an i32 parameter"),
+                     checkSize("seq_q", p.seqQ, positions, "i32 positions"),
+                     checkSize("seq_kv", p.seqKv, positions, "i32 positions")};
   for (const Failure &f : sizes)
     if (f)
       return f;

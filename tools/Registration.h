@@ -11,6 +11,9 @@ namespace mlir::attn {
 void registerDialects(DialectRegistry &registry);
 /// The project's passes and pipelines plus the upstream ones they use.
 void registerPasses();
+/// What computes a tool's results: the fused kernels (JIT-compiled for this
+/// CPU) or the float64 interpreter.
+enum class Pipeline { Fused, Reference };
 } // namespace mlir::attn
 
 #endif // ATTN_TOOLS_REGISTRATION_H

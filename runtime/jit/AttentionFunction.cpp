@@ -123,3 +123,24 @@ std::string AttentionFunction::text() const {
     << results << "\n}\n";
   return s.str();
 }
+
+void mlir::attn::functionForCase(const rt::OnnxCase &c, AttentionFunction &f,
+                                 std::vector<rt::Tensor> &inputs) {
+  f = AttentionFunction();
+  f.dtype = c.dtype;
+  f.params = c.params;
+  f.query = c.q.shape;
+  f.key = c.k.shape;
+  f.value = c.v.shape;
+  inputs = {c.q, c.k, c.v};
+  if (c.mask) {
+    f.maskType = c.mask->dtype;
+    for (int64_t d : c.mask->shape)
+      f.mask.push_back(d == 1 ? 1 : -1);
+    inputs.push_back(*c.mask);
+  }
+  if (c.kvLengths) {
+    f.lengthType = c.kvLengths->dtype;
+    inputs.push_back(*c.kvLengths);
+  }
+}

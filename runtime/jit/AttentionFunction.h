@@ -9,6 +9,7 @@
 #ifndef ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H
 #define ATTN_RUNTIME_JIT_ATTENTIONFUNCTION_H
 
+#include "runtime/reference/OnnxCase.h"
 #include "runtime/reference/Reference.h"
 
 #include <optional>
@@ -37,6 +38,12 @@ struct AttentionFunction {
   /// `func.func @name(...)` holding the attention, as text.
   std::string text() const;
 };
+
+/// The ONNX Attention case `c` as one attention function and its operands in
+/// argument order (q, k, v, then mask and kv_lengths when given). A KV cache
+/// keeps ONNX's query placement (query_offset = past length).
+void functionForCase(const ::attn::rt::OnnxCase &c, AttentionFunction &f,
+                     std::vector<::attn::rt::Tensor> &inputs);
 
 } // namespace mlir::attn
 

@@ -73,6 +73,17 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
     auto type = cast<RankedTensorType>(arg.getType());
     arg.setType(RankedTensorType::get(t.shape, type.getElementType()));
   }
+  // Casts of arguments to static shapes must hold for the actual shapes.
+  clone.walk([&](tensor::CastOp op) {
+    if (!isa<BlockArgument>(op.getSource()) ||
+        tensor::CastOp::areCastCompatible(op.getSource().getType(), op.getType()))
+      return WalkResult::advance();
+    op.emitOpError() << "cannot cast argument #"
+                     << cast<BlockArgument>(op.getSource()).getArgNumber()
+                     << " of type " << op.getSource().getType() << " to "
+                     << op.getType();
+    return WalkResult::interrupt();
+  });
   clone.walk([&](AttentionOp op) {
     if (!error.empty() || failed(op.verify()))
       return WalkResult::interrupt();
@@ -163,6 +174,8 @@ std::string mlir::attn::interpret(func::FuncOp func,
                            : static_cast<double>(v.getSExtValue()));
         env[constant.getResult()] = std::move(t);
       }
+    } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
+      env[cast.getResult()] = *get(cast.getSource()); // checkInputs: shapes agree
     } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       outputs.clear();
       for (Value v : ret.getOperands())

@@ -4,7 +4,7 @@
 //
 // For every case folder (case.json + .npy, see ../shared/conformance/README.md)
 // builds the attention in the dialect from the ONNX node's attributes and
-// inputs, runs it through the fused CPU pipeline (or the float64 reference
+// inputs (runtime/jit/AttentionFunction.h: functionForCase), runs it through the fused CPU pipeline (or the float64 reference
 // interpreter) and compares every stored output at the README's tolerances.
 // Y comes from the compiled function. present_key / present_value (the KV
 // cache concatenation) and qk_matmul_output (an intermediate that a fused
@@ -28,85 +28,23 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
-#include <cstring>
 
 using namespace mlir;
 namespace rt = ::attn::rt;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("attn-conformance options");
 static cl::list<std::string> dirs(cl::Positional, cl::desc("<case or folder of cases>..."),
-                                  cl::OneOrMore);
-static cl::opt<std::string> pipeline("pipeline", cl::init("fused"),
-                                     cl::desc("fused (JIT-compiled kernels) or reference (float64)"));
+                                  cl::OneOrMore, cl::cat(category));
+static cl::opt<mlir::attn::Pipeline> pipeline(
+    "pipeline", cl::desc("what computes Y"), cl::init(mlir::attn::Pipeline::Fused),
+    cl::values(clEnumValN(mlir::attn::Pipeline::Fused, "fused",
+                          "the fused kernels, JIT-compiled for this CPU"),
+               clEnumValN(mlir::attn::Pipeline::Reference, "reference",
+                          "the float64 interpreter")),
+    cl::cat(category));
 
 namespace {
-/// The first `n` positions of a [B, H, S, D] tensor along S.
-rt::Tensor prefix(const rt::Tensor &t, int64_t n, int64_t axis) {
-  std::vector<int64_t> shape = t.shape;
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < axis; ++i)
-    outer *= shape[i];
-  for (int64_t i = axis + 1; i < t.rank(); ++i)
-    inner *= shape[i];
-  int64_t from = shape[axis];
-  shape[axis] = n;
-  rt::Tensor out = rt::Tensor::zeros(t.dtype, shape);
-  size_t bytes = inner * n * rt::dtypeSize(t.dtype);
-  for (int64_t o = 0; o < outer; ++o)
-    std::memcpy(&out.bytes[o * bytes],
-                &t.bytes[o * inner * from * rt::dtypeSize(t.dtype)], bytes);
-  return out;
-}
-
-/// The case as one attn.attention: the operands in their order and the
-/// function. ONNX's KV cache puts queries right after the past keys
-/// (off = past length); the op aligns bottom-right (off = L - Sq), which is
-/// the same when there are as many new keys as queries, and becomes the same
-/// otherwise by dropping the trailing keys that no query can see.
-std::string lower(const rt::OnnxCase &c, mlir::attn::AttentionFunction &f,
-                  std::vector<rt::Tensor> &inputs) {
-  rt::AttentionParams p = c.params;
-  rt::Tensor k = c.k, v = c.v;
-  std::optional<rt::Tensor> mask = c.mask;
-  bool bhsd = p.layout == rt::Layout::BHSD;
-  int64_t seqAxis = bhsd ? 2 : 1;
-  int64_t sq = c.q.shape[seqAxis], skv = k.shape[seqAxis];
-  if (p.queryOffset) {
-    int64_t off = *p.queryOffset;
-    p.queryOffset.reset();
-    if (p.causal || p.window || p.branches) {
-      if (c.kvLengths || off > skv - sq)
-        return "query offset " + std::to_string(off) +
-               " is not expressible as a bottom-right alignment";
-      if (off < skv - sq) {
-        skv = off + sq;
-        k = prefix(k, skv, seqAxis);
-        v = prefix(v, skv, seqAxis);
-        if (mask && mask->shape.back() > skv)
-          mask = prefix(*mask, skv, mask->rank() - 1);
-      }
-      p.bottomRight = true;
-    }
-  }
-  f.dtype = c.dtype;
-  f.params = p;
-  f.query = c.q.shape;
-  f.key = k.shape;
-  f.value = v.shape;
-  inputs = {c.q, k, v};
-  if (mask) {
-    f.maskType = mask->dtype;
-    for (int64_t d : mask->shape)
-      f.mask.push_back(d == 1 ? 1 : -1);
-    inputs.push_back(*mask);
-  }
-  if (c.kvLengths) {
-    f.lengthType = c.kvLengths->dtype;
-    inputs.push_back(*c.kvLengths);
-  }
-  return "";
-}
-
 /// Case folders: `path` itself when it holds a case.json, else its children.
 std::vector<std::string> caseFolders(const std::string &path) {
   std::vector<std::string> out;
@@ -124,11 +62,8 @@ std::vector<std::string> caseFolders(const std::string &path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "ONNX Attention conformance\n");
-  if (pipeline != "fused" && pipeline != "reference") {
-    llvm::errs() << "attn-conformance: --pipeline must be fused or reference\n";
-    return 2;
-  }
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
   MLIRContext context(registry);
@@ -158,7 +93,7 @@ int main(int argc, char **argv) {
       std::map<std::string, rt::Tensor> actual;
       std::string problem = rt::loadOnnxCase(dir, c);
       if (problem.empty())
-        problem = lower(c, f, inputs);
+        mlir::attn::functionForCase(c, f, inputs);
       if (problem.empty())
         problem = rt::runOnnxCase(c, actual); // present_*, qk_matmul_output
       std::vector<rt::Tensor> results;
@@ -170,9 +105,9 @@ int main(int argc, char **argv) {
         auto func = module ? module->lookupSymbol<func::FuncOp>(f.name) : nullptr;
         problem = !func ? "the generated function does not parse"
                         : mlir::attn::checkInputs(func, inputs);
-        if (problem.empty() && pipeline == "reference")
+        if (problem.empty() && pipeline == mlir::attn::Pipeline::Reference)
           problem = mlir::attn::interpret(func, inputs, results);
-        if (problem.empty() && pipeline == "fused") {
+        if (problem.empty() && pipeline == mlir::attn::Pipeline::Fused) {
           auto &host = compiled[text];
           if (!host)
             host = mlir::attn::HostModule::compile(*module, problem);

@@ -2,7 +2,8 @@
 //
 // Seeded, reproducible differential testing. Each of --kernels random
 // attention kernels (element type, layout, heads and group size, head dims,
-// scale, softcap, every mask kind, valid lengths, lse) is compiled once and
+// scale, softcap, every mask kind, valid lengths, query placement (aligned,
+// a static or per-batch offset), lse) is compiled once and
 // run on --shapes random batch and sequence sizes (so one compiled function
 // serves every length), on random inputs that include fp16 with large
 // magnitudes and rows whose every key is masked. Each run is compared with
@@ -34,11 +35,18 @@ using namespace mlir;
 namespace rt = ::attn::rt;
 namespace cl = llvm::cl;
 
-static cl::opt<uint64_t> seed("seed", cl::init(2026), cl::desc("random seed"));
-static cl::opt<int> kernels("kernels", cl::init(50), cl::desc("random kernels to compile"));
-static cl::opt<int> shapes("shapes", cl::init(4), cl::desc("random shapes per kernel"));
-static cl::opt<int> only("only", cl::init(-1), cl::desc("run only kernel #K"));
-static cl::opt<std::string> dumpDir("dump", cl::desc("write failing cases here"));
+static cl::OptionCategory category("attn-random-test options");
+static cl::opt<uint64_t> seed("seed", cl::init(2026), cl::desc("random seed"),
+                              cl::cat(category));
+static cl::opt<unsigned> kernels("kernels", cl::init(50),
+                                 cl::desc("random kernels to compile"), cl::cat(category));
+static cl::opt<unsigned> shapes("shapes", cl::init(4),
+                                cl::desc("random shapes per kernel (at least 1)"),
+                                cl::cat(category));
+static cl::opt<int> only("only", cl::init(-1), cl::desc("run only kernel #K"),
+                         cl::cat(category));
+static cl::opt<std::string> dumpDir("dump", cl::desc("write failing cases here"),
+                                    cl::value_desc("dir"), cl::cat(category));
 
 namespace {
 struct Random {
@@ -64,6 +72,7 @@ struct KernelConfig {
   std::vector<bool> maskFull; // per leading mask axis: full size (else 1)
   bool shortMask = false;     // mask covers fewer keys than Skv
   std::optional<rt::DType> lengthType;
+  std::optional<rt::DType> offsetType; // per-batch query_offsets operand
   bool lse;
   double magnitude; // input scale (large for some fp16 kernels)
 
@@ -81,6 +90,8 @@ struct KernelConfig {
       s += " branches(" + std::to_string(params.branches->first) + "," +
            std::to_string(params.branches->second) + ")";
     if (params.bottomRight) s += " bottom-right";
+    if (params.queryOffset) s += " query_offset=" + std::to_string(*params.queryOffset);
+    if (offsetType) s += " query_offsets";
     if (maskType)
       s += std::string(" mask:") + rt::dtypeName(*maskType) + "/rank" +
            std::to_string(maskFull.size() + 1) + (shortMask ? "/short" : "");
@@ -109,7 +120,16 @@ KernelConfig randomKernel(Random &r) {
                               r.pick<int64_t>({-1, 0, 3, 64, 70}));
   if (kind == 4)
     p.branches = std::make_pair(r.pick<int64_t>({0, 5, 40}), r.pick<int64_t>({1, 2, 3, 7}));
-  p.bottomRight = (p.causal || p.window || p.branches) && r.chance(0.5);
+  // Where the queries sit among the keys: top-left, bottom-right, a static
+  // offset or a per-batch one (a KV cache).
+  if (p.causal || p.window || p.branches) {
+    int placement = r.uniform(0, 3);
+    p.bottomRight = placement == 1;
+    if (placement == 2)
+      p.queryOffset = r.pick<int64_t>({-3, 0, 5, 70, 300});
+    if (placement == 3)
+      k.offsetType = r.pick({rt::DType::I32, rt::DType::I64});
+  }
   if (k.layout == rt::Layout::Packed) {
     p.layout = rt::Layout::Packed;
     p.numQHeads = k.kvHeads * k.group;
@@ -118,7 +138,7 @@ KernelConfig randomKernel(Random &r) {
     p.layout = k.layout;
   }
   if (kind == 5 || r.chance(0.2)) {
-    k.maskType = r.pick({rt::DType::Bool, k.dtype, rt::DType::F32});
+    k.maskType = r.pick({rt::DType::Bool, k.dtype, rt::DType::F32, rt::DType::F64});
     int rank = r.uniform(1, 4);
     for (int i = 0; i < rank - 1; ++i) // leading axes of [.., B, Hq, Sq]
       k.maskFull.push_back(r.chance(0.6));
@@ -208,6 +228,13 @@ Case randomCase(Random &r, const KernelConfig &k, int64_t &work) {
       len.set(i, r.pick<int64_t>({0, 1, skv, skv, skv / 2, r.uniform(0, skv)}));
     c.inputs.push_back(std::move(len));
   }
+  if (k.offsetType) {
+    f.offsetType = k.offsetType;
+    rt::Tensor off = rt::Tensor::zeros(*k.offsetType, {b});
+    for (int64_t i = 0; i < b; ++i)
+      off.set(i, r.pick<int64_t>({0, skv - sq, -sq, r.uniform(-20, skv + 20)}));
+    c.inputs.push_back(std::move(off));
+  }
   c.shape = "B=" + std::to_string(b) + " Sq=" + std::to_string(sq) +
             " Skv=" + std::to_string(skv);
   return c;
@@ -230,20 +257,25 @@ void dump(const std::string &name, const Case &c) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "fused vs reference, random configurations\n");
+  if (shapes < 1) {
+    llvm::errs() << "attn-random-test: --shapes must be at least 1 (each kernel "
+                    "runs on that many random shapes)\n";
+    return 2;
+  }
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
   MLIRContext context(registry);
 
   int passed = 0, failed = 0;
-  for (int kernel = 0; kernel < kernels; ++kernel) {
+  for (int kernel = 0; kernel < int(kernels); ++kernel) {
     if (only >= 0 && kernel != only)
       continue;
     Random r(seed * 1000003 + kernel);
     KernelConfig k = randomKernel(r);
     std::vector<Case> cases;
-    std::vector<int64_t> works;
-    for (int s = 0; s < shapes; ++s) {
+    for (unsigned s = 0; s < shapes; ++s) {
       int64_t work;
       cases.push_back(randomCase(r, k, work));
     }
@@ -254,7 +286,7 @@ int main(int argc, char **argv) {
     std::unique_ptr<mlir::attn::HostModule> host =
         module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
     auto func = module ? module->lookupSymbol<func::FuncOp>("attention") : nullptr;
-    for (int s = 0; s < shapes; ++s) {
+    for (unsigned s = 0; s < shapes; ++s) {
       const Case &c = cases[s];
       std::string id = std::to_string(kernel) + "." + std::to_string(s);
       std::vector<rt::Tensor> fused, reference;

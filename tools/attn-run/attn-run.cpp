@@ -16,6 +16,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -24,17 +25,25 @@ using namespace mlir;
 namespace rt = ::attn::rt;
 namespace cl = llvm::cl;
 
+using mlir::attn::Pipeline;
+static cl::OptionCategory category("attn-run options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required);
+                                      cl::Required, cl::cat(category));
 static cl::opt<std::string> functionName("function",
-                                         cl::desc("function to run (default: the first public one)"));
+                                         cl::desc("function to run (default: the first public one)"),
+                                         cl::cat(category));
 static cl::list<std::string> inputFiles("inputs", cl::desc("input .npy files, in argument order"),
-                                        cl::CommaSeparated);
+                                        cl::CommaSeparated, cl::cat(category));
 static cl::list<std::string> outputFiles("outputs", cl::desc("where to write the results (.npy)"),
-                                         cl::CommaSeparated);
-static cl::opt<std::string> pipeline("pipeline", cl::init("fused"),
-                                     cl::desc("fused (JIT-compiled kernels) or reference (float64)"));
-static cl::opt<bool> check("check", cl::desc("compare the fused results with the reference"));
+                                         cl::CommaSeparated, cl::cat(category));
+static cl::opt<Pipeline> pipeline(
+    "pipeline", cl::desc("what computes the results"), cl::init(Pipeline::Fused),
+    cl::values(clEnumValN(Pipeline::Fused, "fused",
+                          "the fused kernels, JIT-compiled for this CPU"),
+               clEnumValN(Pipeline::Reference, "reference", "the float64 interpreter")),
+    cl::cat(category));
+static cl::opt<bool> check("check", cl::desc("compare the fused results with the reference"),
+                           cl::cat(category));
 
 static int fail(const std::string &message) {
   llvm::errs() << "attn-run: " << message << "\n";
@@ -43,9 +52,8 @@ static int fail(const std::string &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "run an attn function on .npy inputs\n");
-  if (pipeline != "fused" && pipeline != "reference")
-    return fail("--pipeline must be fused or reference, got '" + pipeline + "'");
 
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
@@ -73,10 +81,10 @@ int main(int argc, char **argv) {
     return fail(e);
 
   std::vector<rt::Tensor> fused, reference;
-  if (pipeline == "reference" || check)
+  if (pipeline == Pipeline::Reference || check)
     if (std::string e = mlir::attn::interpret(func, inputs, reference); !e.empty())
       return fail(e);
-  if (pipeline == "fused") {
+  if (pipeline == Pipeline::Fused) {
     // Compile just this function: the others may not be compilable (yet).
     OwningOpRef<ModuleOp> single = module->clone();
     for (auto f : llvm::make_early_inc_range(single->getOps<func::FuncOp>()))
@@ -89,22 +97,41 @@ int main(int argc, char **argv) {
     if (std::string e = host->run(func.getName(), inputs, fused); !e.empty())
       return fail(e);
   }
-  const std::vector<rt::Tensor> &results = pipeline == "fused" ? fused : reference;
+  const std::vector<rt::Tensor> &results = pipeline == Pipeline::Fused ? fused : reference;
 
   if (!outputFiles.empty() && outputFiles.size() != results.size())
     return fail("@" + func.getName().str() + " has " +
                 std::to_string(results.size()) + " results but --outputs names " +
                 std::to_string(outputFiles.size()) + " files");
+  // All or nothing: every output goes to a temporary next to its path, and
+  // only when all are written do they take their names.
+  std::vector<std::string> temps;
+  auto removeTemps = [&] {
+    for (const std::string &t : temps)
+      llvm::sys::fs::remove(t);
+  };
+  for (size_t i = 0; i < outputFiles.size(); ++i) {
+    temps.push_back(outputFiles[i] + ".attn-run-tmp");
+    if (std::string e = rt::writeNpy(temps.back(), results[i]); !e.empty()) {
+      removeTemps();
+      if (llvm::StringRef(e).starts_with(temps.back())) // name the real path
+        e = outputFiles[i] + e.substr(temps.back().size());
+      return fail(e + " (no output was written)");
+    }
+  }
+  for (size_t i = 0; i < outputFiles.size(); ++i)
+    if (std::error_code ec = llvm::sys::fs::rename(temps[i], outputFiles[i])) {
+      removeTemps();
+      return fail("cannot write " + outputFiles[i] + ": " + ec.message());
+    }
+
   int status = 0;
   for (size_t i = 0; i < results.size(); ++i) {
     llvm::outs() << "result #" << i << ": " << rt::dtypeName(results[i].dtype)
                  << " " << rt::shapeString(results[i].shape);
-    if (!outputFiles.empty()) {
-      if (std::string e = rt::writeNpy(outputFiles[i], results[i]); !e.empty())
-        return fail(e);
+    if (!outputFiles.empty())
       llvm::outs() << " -> " << outputFiles[i];
-    }
-    if (check && pipeline == "fused") {
+    if (check && pipeline == Pipeline::Fused) {
       rt::Comparison c = rt::compareTensors(
           fused[i], reference[i], rt::toleranceFor(results[i].dtype));
       llvm::outs() << "  rel=" << llvm::format("%.3e", c.rel)

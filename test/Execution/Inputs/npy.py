@@ -1,0 +1,47 @@
+"""Small .npy files without NumPy, for the bad-input tests.
+
+  npy.py OUT DTYPE SHAPE [fill]   write; DTYPE f4|f8|i8|b1; SHAPE like 2,2,5,8
+  npy.py --print FILE N           print the first N values (f4 files)
+fill: 'random' (default, a fixed LCG), 'nan-row' (random, the first
+row of every [.., S, D] matrix NaN), 'inf-row' (+inf), 'bytes2' (bool bytes
+cycling 0, 1, 2), or a comma-separated list of values.
+"""
+import struct, sys
+
+if sys.argv[1] == "--print":
+    data = open(sys.argv[2], "rb").read()
+    start = 10 + struct.unpack("<H", data[8:10])[0]
+    n = int(sys.argv[3])
+    print(" ".join("%g" % x for x in struct.unpack("<%df" % n, data[start:start + 4 * n])))
+    sys.exit(0)
+
+out, dtype, shape = sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3].split(",")]
+fill = sys.argv[4] if len(sys.argv) > 4 else "random"
+n = 1
+for d in shape:
+    n *= d
+seed = 12345
+def rand():
+    global seed
+    seed = (seed * 6364136223846793005 + 1442695040888963407) % 2**64
+    return ((seed >> 11) / 2**53) * 2 - 1
+if fill in ("random", "nan-row", "inf-row"):
+    values = [rand() for _ in range(n)]
+    if fill != "random":
+        row = shape[-1]; rows = shape[-2] * row
+        for base in range(0, n, rows):
+            for i in range(row):
+                values[base + i] = float("nan") if fill == "nan-row" else float("inf")
+elif fill == "bytes2":
+    values = [i % 3 for i in range(n)]
+else:
+    values = [float(x) for x in fill.split(",")]
+    assert len(values) == n, "need %d values" % n
+code = {"f4": "<f", "f8": "<d", "i8": "<q", "b1": "B"}[dtype]
+body = b"".join(struct.pack(code, int(v) if dtype in ("i8", "b1") else v) for v in values)
+descr = {"f4": "<f4", "f8": "<f8", "i8": "<i8", "b1": "|b1"}[dtype]
+dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
+header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, dims)
+header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+with open(out, "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + body)
