@@ -44,11 +44,16 @@ using namespace mlir;
 namespace rt = ::attn::rt;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> filter("filter", cl::desc("run only benchmarks whose name contains this"));
-static cl::opt<std::string> tilePlan("tile-plan", cl::desc("pin a tile plan, e.g. '#attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>'"));
+static cl::OptionCategory category("attn-bench options");
+static cl::opt<std::string> filter("filter", cl::desc("run only benchmarks whose name contains this"),
+                                   cl::cat(category));
+static cl::opt<std::string> tilePlan("tile-plan", cl::desc("pin a tile plan, e.g. '#attn.tile_plan<target = cpu, q_block = 64, kv_block = 64, warps = 1, stages = 1>'"),
+                                     cl::cat(category));
 static cl::opt<std::string> measureMemory("measure-memory", cl::Hidden,
-    cl::desc("internal: print the peak memory of one run of BENCH/fused|unfused"));
-static cl::opt<double> minTime("min-time", cl::init(0.5), cl::desc("seconds to time each run for"));
+    cl::desc("internal: print the peak memory of one run of BENCH/fused|unfused"),
+    cl::cat(category));
+static cl::opt<double> minTime("min-time", cl::init(0.5), cl::desc("seconds to time each run for"),
+                               cl::cat(category));
 
 namespace {
 struct Bench {
@@ -183,6 +188,7 @@ int main(int argc, char **argv) {
     execv("/proc/self/exe", argv);
   }
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "fused CPU attention benchmarks\n");
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
