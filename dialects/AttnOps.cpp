@@ -105,6 +105,8 @@ AttentionShape AttentionOp::getShape() {
   s.bottomRight = getEffectiveAlignment() == Alignment::BottomRight;
   if (auto offset = getQueryOffset()) // I64Attr reads as unsigned
     s.queryOffset = static_cast<int64_t>(*offset);
+  if (auto sizes = getBlockSizes(); sizes && sizes->size() == 2)
+    s.blocks = std::make_pair((*sizes)[0], (*sizes)[1]);
   s.normalize();
   return s;
 }
@@ -257,6 +259,38 @@ LogicalResult AttentionOp::verify() {
     if (shape.size() != 1 || !compatible(shape[0], batch))
       return emitOpError() << "'kv_lengths' must have shape [B] = ["
                            << str(batch) << "], got " << str(shape);
+  }
+
+  // Block-sparse selection [B, Hsel, ceil(Sq / q_block), K].
+  if (auto sizes = getBlockSizes(); sizes && sizes->size() != 2)
+    return emitOpError() << "block_sizes must be [q_block, kv_block], got "
+                         << sizes->size() << " values";
+  if (bool(getBlockIndices()) != bool(getBlockSizes()))
+    return emitOpError() << (getBlockIndices()
+                                 ? "'blocks' needs block_sizes = array<i64: "
+                                   "q_block, kv_block>"
+                                 : "block_sizes needs a 'blocks' operand");
+  if (Value blocks = getBlockIndices()) {
+    auto shape = cast<RankedTensorType>(blocks.getType()).getShape();
+    int64_t qBlock = (*getBlockSizes())[0];
+    int64_t qBlocks = q[2] == kDyn || qBlock < 1 ? kDyn : (q[2] + qBlock - 1) / qBlock;
+    if (shape.size() != 4)
+      return emitOpError() << "'blocks' must have rank 4 [B, Hsel, ceil(Sq / "
+                              "q_block), K], got "
+                           << str(shape);
+    if (!compatible(shape[0], batch) || !compatible(shape[2], qBlocks))
+      return emitOpError() << "'blocks' " << str(shape) << " must be [" << str(batch)
+                           << ", Hsel, " << str(qBlocks)
+                           << " (ceil(Sq / q_block)), K]";
+    if (shape[1] == kDyn || q[1] == kDyn || k[1] == kDyn)
+      return emitOpError() << "'blocks' needs static head counts to tell whose "
+                              "lists it holds, got Hsel = "
+                           << str(shape[1]) << ", Hq = " << str(q[1])
+                           << ", Hkv = " << str(k[1]);
+    if (!::attn::rt::blockHeadsFor(shape[1], q[1], k[1]))
+      return emitOpError() << "'blocks' has " << shape[1]
+                           << " heads; expected Hkv = " << k[1] << ", Hq = " << q[1]
+                           << " or 1 (lists per key head, query head or shared)";
   }
 
   // Attributes: the checks the reference and the kernels share.

@@ -11,7 +11,7 @@ def Attn_MaskTensor : RankedTensorOf<[I1, F16, BF16, F32, F64]>;
 def Attn_LengthTensor : RankedTensorOf<[I32, I64]>;
 
 def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
-  let summary = "dense scaled dot-product attention";
+  let summary = "scaled dot-product attention, dense or block-sparse";
   let description = [{
     `softmax(softcap(scale * Q K^T) + mask) V` per query head, with every
     variant of `docs/attention-semantics.md` section 1:
@@ -38,6 +38,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       offset: `query_offset = N` for every batch element, or per batch
       element from `query_offsets` `[B]` (a KV cache whose new keys
       outnumber or fall short of the queries: `off` = past length).
+    - block-sparse attention (section 2): `blocks(%idx : tensor<B x Hsel x
+      Qb x K x i32>)` with `block_sizes = array<i64: q_block, kv_block>`
+      lists, for each query block of `q_block` rows (`Qb = ceil(Sq /
+      q_block)`), the key blocks of `kv_block` keys its queries may see, on
+      top of every other mask. `Hsel` is `Hkv` (one list per key head,
+      shared by its query group), `Hq` or 1 (shared by all heads). A list
+      is a set: `-1` pads, order and duplicates do not matter; an entry
+      outside `[-1, ceil(Skv / kv_block))` is a run-time error.
     - an optional second result: the fp32 log-sum-exp `[B, Hq, Sq]` of the
       visible scores (natural log, `-inf` for a row with no visible key,
       whose output is 0).
@@ -57,6 +65,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     Optional<Attn_MaskTensor>:$mask,
     Optional<Attn_LengthTensor>:$kv_lengths,
     Optional<Attn_LengthTensor>:$query_offsets,
+    Optional<RankedTensorOf<[I32]>>:$block_indices,
     OptionalAttr<F64Attr>:$scale,
     OptionalAttr<F64Attr>:$softcap,
     UnitAttr:$causal,
@@ -64,6 +73,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     OptionalAttr<DenseI64ArrayAttr>:$branches,
     OptionalAttr<Attn_AlignmentAttr>:$alignment,
     OptionalAttr<I64Attr>:$query_offset,
+    OptionalAttr<DenseI64ArrayAttr>:$block_sizes,
     OptionalAttr<Attn_LayoutAttr>:$layout,
     OptionalAttr<DenseI64ArrayAttr>:$num_heads,
     OptionalAttr<Attn_TilePlanAttr>:$tile_plan
@@ -75,6 +85,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (`mask` `(` $mask^ `:` type($mask) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     (`query_offsets` `(` $query_offsets^ `:` type($query_offsets) `)`)?
+    (`blocks` `(` $block_indices^ `:` type($block_indices) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($output) (`,` type($lse)^)?
   }];

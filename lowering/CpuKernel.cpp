@@ -56,7 +56,8 @@ struct CpuTileLayout {
   explicit CpuTileLayout(const ::attn::rt::AttentionConfig &c) {
     positions = ::attn::rt::positionsPerBlock(c);
     rowsPad = roundUp(positions * c.group, kCpuLanes);
-    keyBlock = roundUp(c.plan.kvBlock, kCpuLanes);
+    // A block-sparse kernel's key tile is one selected block.
+    keyBlock = roundUp(c.blocks ? c.blocks->second : c.plan.kvBlock, kCpuLanes);
     headDimPad = roundUp(c.headDim, kCpuLanes);
     valueDimPad = roundUp(c.valueDim, kCpuLanes);
   }
@@ -202,6 +203,8 @@ private:
   void accumulate(Value nrv, Value nk);
   void finalize(Value out, Value lse, Value batch, Value kvHead, Value p0,
                 Value rows);
+  KeyTileSchedule sparseSchedule(Value blockIdx, Value batch, Value kvHead,
+                                 Value p0, Value pLo, Value pHi, Value kvEnd);
 
   const KernelSpec &spec;
   MaskModel masks;
@@ -229,6 +232,13 @@ std::string mlir::attn::checkCpuKernel(const ::attn::rt::AttentionConfig &c) {
              ", Dqk " + std::to_string(c.headDim) + ", Dv " +
              std::to_string(c.valueDim) + ", q_block " + std::to_string(c.plan.qBlock) +
              ", kv_block " + std::to_string(c.plan.kvBlock);
+  if (c.blockHeads == ::attn::rt::BlockHeads::QueryHead && c.group > 1)
+    return "CPU kernels share a block list among the " + std::to_string(c.group) +
+           " query heads of a tile: give one list per key head or one for all "
+           "heads (Hsel = Hkv or 1), not one per query head";
+  if (c.blocks && c.blocks->second > kMaxSize)
+    return "CPU kernels take selection blocks of up to " + std::to_string(kMaxSize) +
+           " keys, got kv_block = " + std::to_string(c.blocks->second);
   int64_t bytes = CpuTileLayout(c).scratchBytes(c);
   if (bytes > kCpuScratchBytes)
     return "the plan needs " + std::to_string(bytes) +
@@ -447,6 +457,19 @@ void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
   });
 }
 
+KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
+                                             Value kvHead, Value p0, Value pLo,
+                                             Value pHi, Value kvEnd) {
+  Value head = spec.blockHeads == ::attn::rt::BlockHeads::Shared ? idx(0) : kvHead;
+  Value queryBlock = arith::DivUIOp::create(b, p0, idx(spec.blocks->first));
+  auto entry = [=, this](Value t) -> Value {
+    Value e = memref::LoadOp::create(b, blockIdx, ValueRange{batch, head, queryBlock, t});
+    return arith::IndexCastOp::create(b, b.getIndexType(), e);
+  };
+  return KeyTileSchedule::indexList(b, masks, pLo, pHi, kvEnd, spec.blocks->second,
+                                    memref::DimOp::create(b, blockIdx, 3), entry);
+}
+
 void CpuKernelGen::emitBody(ValueRange args) {
   // Operands by name, in the ABI's order (kernelOperands).
   llvm::StringMap<Value> operands;
@@ -456,6 +479,7 @@ void CpuKernelGen::emitBody(ValueRange args) {
   Value out = operands["out"], lse = operands.lookup("lse");
   Value lengths = operands.lookup("kv_lengths");
   Value offsets = operands.lookup("q_offsets");
+  Value blockIdx = operands.lookup("block_idx");
   mask = operands.lookup("mask");
 
   Value batches = memref::DimOp::create(b, q, 0);
@@ -498,9 +522,12 @@ void CpuKernelGen::emitBody(ValueRange args) {
         Value pLo = add(p0, off);
         Value pHi = sub(add(pLo, count), idx(1));
         // A short last tile is handled by its loop bounds, so it may still
-        // be full.
-        KeyTileSchedule schedule = KeyTileSchedule::dense(
-            b, masks, pLo, pHi, kvEnd, keyBlock, /*wholeTiles=*/false);
+        // be full. Block-sparse: the blocks listed for this tile's query
+        // block (the tile lies inside one, positionsPerBlock).
+        KeyTileSchedule schedule =
+            blockIdx ? sparseSchedule(blockIdx, batch, kvHead, p0, pLo, pHi, kvEnd)
+                     : KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, keyBlock,
+                                              /*wholeTiles=*/false);
 
         qt = alloc({spec.headDim, rowsPad});
         st = alloc({keyBlock, rowsPad});
@@ -522,9 +549,11 @@ void CpuKernelGen::emitBody(ValueRange args) {
         });
 
         // Only the tiles the schedule marks partial carry per-element tests.
+        // A selected block has exactly kv_block keys (keyBlock rounds up).
+        int64_t tileKeys = spec.blocks ? spec.blocks->second : keyBlock;
         schedule.visit(b, {}, [&](Value t, bool masked, ValueRange) {
           Value j0 = schedule.start(b, t);
-          Value nk = minI(idx(keyBlock), sub(schedule.end(), j0));
+          Value nk = minI(idx(tileKeys), sub(schedule.end(), j0));
           stage(ks, k, batch, kvHead, j0, nk, spec.headDim, headDimPad);
           stage(vs, v, batch, kvHead, j0, nk, spec.valueDim, valueDimPad);
           scores(nrv, nk);

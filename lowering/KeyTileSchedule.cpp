@@ -30,9 +30,48 @@ KeyTileSchedule KeyTileSchedule::dense(ImplicitLocOpBuilder &b,
   return s;
 }
 
+KeyTileSchedule KeyTileSchedule::indexList(ImplicitLocOpBuilder &b,
+                                           const MaskModel &masks, Value pLo,
+                                           Value pHi, Value kvEnd, int64_t size,
+                                           Value count,
+                                           std::function<Value(Value)> entry) {
+  KeyTileSchedule s;
+  s.size = size;
+  std::tie(s.lo, s.hi) = masks.keyRange(b, pLo, pHi, kvEnd);
+  s.tiles = count;
+  s.parts = {{constant(b, count.getType(), 0), count, true}};
+  s.entry = std::move(entry);
+  return s;
+}
+
 Value KeyTileSchedule::start(ImplicitLocOpBuilder &b, Value t) const {
-  return arith::AddIOp::create(
-      b, lo, arith::MulIOp::create(b, t, constant(b, t.getType(), size)));
+  Value step = constant(b, t.getType(), size);
+  if (entry)
+    return arith::MulIOp::create(b, entry(t), step);
+  return arith::AddIOp::create(b, lo, arith::MulIOp::create(b, t, step));
+}
+
+Value KeyTileSchedule::listed(ImplicitLocOpBuilder &b, Value t) const {
+  using P = arith::CmpIPredicate;
+  Type type = t.getType();
+  Value e = entry(t);
+  Value first = arith::MulIOp::create(b, e, constant(b, type, size));
+  Value last = arith::AddIOp::create(b, first, constant(b, type, size));
+  Value ok = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, P::sge, e, constant(b, type, 0)),
+      arith::AndIOp::create(b, arith::CmpIOp::create(b, P::slt, first, hi),
+                            arith::CmpIOp::create(b, P::sgt, last, lo)));
+  // A set: only the first occurrence of a block counts.
+  auto seen = scf::ForOp::create(
+      b, constant(b, type, 0), t, constant(b, type, 1),
+      ValueRange{arith::ConstantIntOp::create(b, b.getI1Type(), 0)},
+      [&](OpBuilder &, Location, Value u, ValueRange found) {
+        Value same = arith::CmpIOp::create(b, P::eq, entry(u), e);
+        scf::YieldOp::create(b, ValueRange{arith::OrIOp::create(b, found[0], same)});
+      });
+  Value fresh = arith::XOrIOp::create(
+      b, seen.getResult(0), arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+  return arith::AndIOp::create(b, ok, fresh);
 }
 
 SmallVector<Value> KeyTileSchedule::visit(
@@ -43,7 +82,17 @@ SmallVector<Value> KeyTileSchedule::visit(
     auto loop = scf::ForOp::create(
         b, seg.from, seg.to, constant(b, seg.from.getType(), 1), carried,
         [&](OpBuilder &, Location, Value t, ValueRange state) {
-          scf::YieldOp::create(b, body(t, seg.masked, state));
+          if (!entry) {
+            scf::YieldOp::create(b, body(t, seg.masked, state));
+            return;
+          }
+          auto visit = scf::IfOp::create(
+              b, listed(b, t),
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, body(t, seg.masked, state));
+              },
+              [&](OpBuilder &, Location) { scf::YieldOp::create(b, state); });
+          scf::YieldOp::create(b, visit.getResults());
         });
     carried.assign(loop.getResults().begin(), loop.getResults().end());
   }

@@ -7,6 +7,10 @@
 // the per-element test. Dense attention visits a contiguous key range (the
 // mask model's bounds, so fully masked tiles are never visited), split into
 // partial / full / partial segments (full tiles carry no masking code).
+// Block-sparse attention visits the key blocks its selection lists, in list
+// order, each once: entries that pad (-1), repeat an earlier entry, lie
+// outside the keys or miss the dense range are skipped, so a bad list can
+// never make a kernel read out of bounds.
 //
 // Values are of the position type the generator uses (index on CPUs, i32 on
 // GPUs).
@@ -19,6 +23,8 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <functional>
+
 namespace mlir::attn {
 
 class KeyTileSchedule {
@@ -30,6 +36,13 @@ public:
   static KeyTileSchedule dense(ImplicitLocOpBuilder &b, const MaskModel &masks,
                                Value pLo, Value pHi, Value kvEnd, int64_t size,
                                bool wholeTiles);
+
+  /// The key blocks of `size` keys listed by `entry(t)`, t in [0, count)
+  /// (block numbers of the position type), restricted to the dense range
+  /// of [pLo, pHi]. Every visited tile is partial.
+  static KeyTileSchedule indexList(ImplicitLocOpBuilder &b, const MaskModel &masks,
+                                   Value pLo, Value pHi, Value kvEnd, int64_t size,
+                                   Value count, std::function<Value(Value)> entry);
 
   /// A run of tiles [from, to) that are all partial (`masked`) or all full.
   struct Segment {
@@ -55,9 +68,13 @@ public:
       const;
 
 private:
+  /// Index lists: whether list entry t is visited (see indexList).
+  Value listed(ImplicitLocOpBuilder &b, Value t) const;
+
   int64_t size = 0;
   Value lo, hi, tiles;
   SmallVector<Segment, 3> parts;
+  std::function<Value(Value)> entry; // set for index lists
 };
 
 } // namespace mlir::attn

@@ -160,6 +160,8 @@ LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
           b, to,
           views.toBuffer(name == "kv_lengths" ? op.getKvLengths() : op.getQueryOffsets(),
                          true));
+    else if (name == "block_idx")
+      arg = memref::CastOp::create(b, to, views.toBuffer(op.getBlockIndices(), true));
     else if (name == "out")
       arg = views.canonical(out = allocOutput(), layout, shape.queryHeads, to);
     else

@@ -47,6 +47,9 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
     return op.emitOpError() << "GPU kernels are specialised on the head dims, "
                                "which must be static";
   ::attn::rt::AttentionConfig c;
+  static_cast<::attn::rt::AttentionSemantics &>(c) = op.getSemantics();
+  if (Value mask = op.getMask())
+    c.maskDtype = dtypeOfElement(cast<ShapedType>(mask.getType()).getElementType());
   std::optional<::attn::rt::DType> dtype =
       dtypeOfElement(op.getQuery().getType().getElementType());
   c.dtype = dtype.value_or(::attn::rt::DType::F64);

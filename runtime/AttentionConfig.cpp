@@ -108,6 +108,9 @@ std::string AttentionSemantics::validate() const {
   if (branches && (branches->first < 0 || branches->second < 1))
     return "branches need a prefix P >= 0 and N >= 1 branches, got " +
            pairString(*branches);
+  if (blocks && (blocks->first < 1 || blocks->second < 1))
+    return "block sizes [q_block, kv_block] must be positive, got " +
+           pairString(*blocks);
   return "";
 }
 
@@ -134,6 +137,25 @@ void AttentionSemantics::normalize() {
 
 //===-- AttentionConfig ---------------------------------------------------===//
 
+const char *blockHeadsName(BlockHeads h) {
+  switch (h) {
+  case BlockHeads::Shared: return "shared";
+  case BlockHeads::KeyHead: return "kv";
+  case BlockHeads::QueryHead: return "q";
+  }
+  return "?";
+}
+
+std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv) {
+  if (hsel == hkv)
+    return BlockHeads::KeyHead;
+  if (hsel == hq)
+    return BlockHeads::QueryHead;
+  if (hsel == 1)
+    return BlockHeads::Shared;
+  return std::nullopt;
+}
+
 std::string AttentionConfig::validate() const {
   if (std::string e = AttentionSemantics::validate(); !e.empty())
     return e;
@@ -153,6 +175,9 @@ std::string AttentionConfig::validate() const {
     if (t && *t != DType::I32 && *t != DType::I64)
       return std::string(what) + " element type must be int32 or int64, got " +
              dtypeName(*t);
+  if (bool(blocks) != bool(blockHeads))
+    return "a block-sparse kernel needs both block sizes and the block_idx "
+           "operand";
   if (plan.qBlock < 1 || plan.kvBlock < 1 || plan.warps < 1 || plan.stages < 1)
     return "tile plan sizes must be positive, got q_block = " +
            str(plan.qBlock) + ", kv_block = " + str(plan.kvBlock) +
@@ -185,6 +210,9 @@ std::string AttentionConfig::name() const {
     os << "_mask" << mlirTypeName(*maskDtype);
   if (lengthsDtype)
     os << "_len" << mlirTypeName(*lengthsDtype);
+  if (blocks)
+    os << "_sparse" << blocks->first << "x" << blocks->second
+       << blockHeadsName(*blockHeads);
   if (lse)
     os << "_lse";
   os << "_q" << plan.qBlock << "k" << plan.kvBlock;
@@ -216,6 +244,8 @@ std::vector<KernelOperand> kernelOperands(const AttentionConfig &c) {
     ops.push_back({"kv_lengths", *c.lengthsDtype, 1, false});
   if (c.offsetsDtype)
     ops.push_back({"q_offsets", *c.offsetsDtype, 1, false});
+  if (c.blockHeads)
+    ops.push_back({"block_idx", DType::I32, 4, false});
   ops.push_back({"out", c.dtype, 4, true});
   if (c.lse)
     ops.push_back({"lse", DType::F32, 3, true});
@@ -239,7 +269,11 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c) {
 }
 
 int64_t positionsPerBlock(const AttentionConfig &c) {
-  return std::max<int64_t>(1, c.plan.qBlock / c.group);
+  int64_t positions = std::max<int64_t>(1, c.plan.qBlock / c.group);
+  if (c.blocks) // the largest that divides the selection's q_block
+    while (c.blocks->first % positions)
+      --positions;
+  return positions;
 }
 
 std::string kernelHeader(const AttentionConfig &c, int64_t sharedBytes) {

@@ -72,6 +72,11 @@ struct AttentionSemantics {
   /// valid key length), else 0.
   bool bottomRight = false;
   std::optional<int64_t> queryOffset;
+  /// Block-sparse attention (section 2): (q_block, kv_block) of a
+  /// selection operand idx[B, Hsel, ceil(Sq / q_block), K] that lists, per
+  /// query block, the key blocks its queries may see (a set: -1 padding,
+  /// order and duplicates do not matter).
+  std::optional<std::pair<int64_t, int64_t>> blocks;
 
   bool hasStructuredMask() const { return causal || window || branches; }
   double effectiveScale(int64_t headDim) const;
@@ -83,7 +88,8 @@ struct AttentionSemantics {
   /// are not included. Never overflows.
   bool visible(int64_t pos, int64_t key) const;
   /// "" or one line naming the field at fault: finite scale, softcap 0 or
-  /// positive and finite, window sides >= -1, branches P >= 0 and N >= 1.
+  /// positive and finite, window sides >= -1, branches P >= 0 and N >= 1,
+  /// positive block sizes.
   std::string validate() const;
   /// What a kernel computes in f32 must stay finite: "" or one line saying
   /// which value is out of range (see kF32ComputeRange).
@@ -98,6 +104,14 @@ struct AttentionSemantics {
 constexpr double kF32ComputeMin = 8.673617379884035e-19; // 2^-60
 constexpr double kF32ComputeMax = 1.152921504606847e18;  // 2^60
 
+/// Which query heads share one list of a block-sparse selection: all of
+/// them (Hsel = 1), the group of a key head (Hsel = Hkv) or none (Hsel = Hq).
+enum class BlockHeads { Shared, KeyHead, QueryHead };
+const char *blockHeadsName(BlockHeads h); // "shared", "kv", "q"
+/// The rule for a selection with `hsel` heads among hq query and hkv key
+/// heads (Hkv wins when Hq = Hkv); nullopt when hsel is none of them.
+std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv);
+
 /// One attention kernel: everything a generated kernel is specialised on.
 struct AttentionConfig : AttentionSemantics {
   DType dtype = DType::F32; // of query, key, value and output
@@ -106,6 +120,9 @@ struct AttentionConfig : AttentionSemantics {
   std::optional<DType> maskDtype;    // explicit mask: Bool or a float type
   std::optional<DType> lengthsDtype; // per-batch valid key lengths: I32, I64
   std::optional<DType> offsetsDtype; // per-batch query offsets: I32, I64
+  /// The block-sparse selection operand (I32) and whose lists it holds;
+  /// present iff `blocks` is.
+  std::optional<BlockHeads> blockHeads;
   bool lse = false;
   TilePlan plan;
 
@@ -121,9 +138,10 @@ struct AttentionConfig : AttentionSemantics {
 };
 
 /// One tensor operand of a kernel, in ABI order: q, k, v, [mask],
-/// [kv_lengths], [q_offsets], out, [lse]. `rank` is that of the canonical
-/// view: [B, H, S, D] (mask [B, Hq, Sq, M], broadcast axes with stride 0),
-/// [B, H, S] for lse, [B] for kv_lengths and q_offsets.
+/// [kv_lengths], [q_offsets], [block_idx], out, [lse]. `rank` is that of the
+/// canonical view: [B, H, S, D] (mask [B, Hq, Sq, M], broadcast axes with
+/// stride 0; block_idx [B, Hsel, Qblocks, K]), [B, H, S] for lse, [B] for
+/// kv_lengths and q_offsets.
 struct KernelOperand {
   std::string name;
   DType dtype;
@@ -143,7 +161,9 @@ struct KernelParam {
 };
 std::vector<KernelParam> kernelParams(const AttentionConfig &c);
 
-/// Query positions one GPU thread block covers (the grid's x granularity).
+/// Query positions one GPU thread block or CPU task covers (the grid's x
+/// granularity). With a block-sparse selection it divides the selection's
+/// q_block, so that one tile's rows share one list.
 int64_t positionsPerBlock(const AttentionConfig &c);
 
 /// A C header for a GPU kernel `c` named `name`: its parameter struct, a grid

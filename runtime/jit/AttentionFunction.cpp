@@ -84,7 +84,15 @@ std::string AttentionFunction::text() const {
     args << ", %offsets: " << t;
     operands << " query_offsets(%offsets : " << t << ")";
   }
+  if (selectionHeads > 0) {
+    std::string t = "tensor<?x" + std::to_string(selectionHeads) + "x?x?xi32>";
+    args << ", %blocks: " << t;
+    operands << " blocks(%blocks : " << t << ")";
+  }
   std::vector<std::string> a;
+  if (params.blocks)
+    a.push_back("block_sizes = array<i64: " + std::to_string(params.blocks->first) +
+                ", " + std::to_string(params.blocks->second) + ">");
   if (params.scale)
     a.push_back("scale = " + hexDouble(*params.scale) + " : f64");
   if (params.softcap != 0)
@@ -142,5 +150,9 @@ void mlir::attn::functionForCase(const rt::OnnxCase &c, AttentionFunction &f,
   if (c.kvLengths) {
     f.lengthType = c.kvLengths->dtype;
     inputs.push_back(*c.kvLengths);
+  }
+  if (c.blockIdx) {
+    f.selectionHeads = c.blockIdx->shape[1];
+    inputs.push_back(*c.blockIdx);
   }
 }

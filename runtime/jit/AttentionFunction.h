@@ -30,6 +30,9 @@ struct AttentionFunction {
   /// A per-batch query_offsets operand of this type (else params.queryOffset
   /// or the alignment places the queries).
   std::optional<::attn::rt::DType> offsetType;
+  /// Heads of a block-sparse selection operand [B, Hsel, Qb, K] (i32; with
+  /// params.blocks), 0 for none.
+  int64_t selectionHeads = 0;
   ::attn::rt::AttentionParams params;
   bool lse = false;
   /// A tile plan to pin (e.g. "#attn.tile_plan<...>"); empty: the planner's.
@@ -40,7 +43,8 @@ struct AttentionFunction {
 };
 
 /// The ONNX Attention case `c` as one attention function and its operands in
-/// argument order (q, k, v, then mask and kv_lengths when given). A KV cache
+/// argument order (q, k, v, then mask, kv_lengths and the block selection
+/// when given). A KV cache
 /// keeps ONNX's query placement (query_offset = past length).
 void functionForCase(const ::attn::rt::OnnxCase &c, AttentionFunction &f,
                      std::vector<::attn::rt::Tensor> &inputs);

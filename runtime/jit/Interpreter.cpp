@@ -87,9 +87,10 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
   clone.walk([&](AttentionOp op) {
     if (!error.empty() || failed(op.verify()))
       return WalkResult::interrupt();
-    // Per-batch operands fed by arguments (through any tensor.cast): valid
-    // lengths lie in [0, Skv], query offsets within +-2^62 (positions stay
-    // far from overflow; a GPU kernel's runtime allows +-2^29).
+    // Operands fed by arguments (through any tensor.cast): valid lengths
+    // lie in [0, Skv], query offsets within +-2^62 (positions stay far from
+    // overflow; a GPU kernel's runtime allows +-2^29), block numbers within
+    // the keys.
     auto argumentOf = [&](Value v) -> const rt::Tensor * {
       while (auto cast = v ? v.getDefiningOp<tensor::CastOp>() : nullptr)
         v = cast.getSource();
@@ -109,6 +110,15 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
       check(argumentOf(op.getKvLengths()), "kv_lengths", 0, keys, " (the keys)");
     check(argumentOf(op.getQueryOffsets()), "q_offsets", -rt::kMaxWindowSide,
           rt::kMaxWindowSide, "");
+    // Block-sparse selections name key blocks: [-1, ceil(Skv / kv_block)).
+    if (int64_t keys = op.getShape().kvSeq;
+        op.getBlockIndices() && keys != ShapedType::kDynamic) {
+      int64_t kvBlock = (*op.getBlockSizes())[1];
+      int64_t blocks = (keys + kvBlock - 1) / kvBlock;
+      check(argumentOf(op.getBlockIndices()), "block_idx", -1, blocks - 1,
+            " (-1 pads; " + std::to_string(keys) + " keys form " +
+                std::to_string(blocks) + " blocks of " + std::to_string(kvBlock) + ")");
+    }
     if (!error.empty())
       return WalkResult::interrupt();
     return WalkResult::advance();
@@ -137,6 +147,7 @@ std::string mlir::attn::interpret(func::FuncOp func,
           attention.getMask() ? get(attention.getMask()) : nullptr,
           attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr,
           attention.getQueryOffsets() ? get(attention.getQueryOffsets()) : nullptr,
+          attention.getBlockIndices() ? get(attention.getBlockIndices()) : nullptr,
           paramsOf(attention), out, lse);
       if (error.empty()) {
         env[attention.getOutput()] =

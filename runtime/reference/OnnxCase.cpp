@@ -121,6 +121,113 @@ std::string readOp(const std::string &dir, std::string &op) {
   return "";
 }
 
+const std::vector<std::string> kSparseInputSlots = {"Q", "K", "V", "select_idx"};
+const std::vector<std::string> kSparseOutputSlots = {"Y"};
+
+// BlockSparseAttention and ParallelBranchesAttention cases: 4-D [B, H, S, D]
+// inputs, causal masks aligned bottom-right (the sparse README).
+std::string loadSparseCase(const Json &spec, const std::string &op,
+                           const std::string &dir, OnnxCase &c) {
+  auto fail = [&](const std::string &what) { return dir + ": " + what; };
+  const bool blockSparse = op == "BlockSparseAttention";
+  std::map<std::string, Tensor> inputs;
+  if (std::string e = loadTensors(spec, "inputs", kSparseInputSlots, dir, inputs);
+      !e.empty())
+    return e;
+  if (std::string e =
+          loadTensors(spec, "outputs", kSparseOutputSlots, dir, c.expected);
+      !e.empty())
+    return e;
+  for (const char *slot : {"Q", "K", "V"})
+    if (!inputs.count(slot))
+      return fail(std::string("input '") + slot + "' is missing");
+  if (!c.expected.count("Y"))
+    return fail("output 'Y' is missing");
+  if (blockSparse != bool(inputs.count("select_idx")))
+    return fail(blockSparse ? "input 'select_idx' is missing"
+                            : "input 'select_idx' belongs to BlockSparseAttention");
+  c.q = inputs["Q"], c.k = inputs["K"], c.v = inputs["V"];
+  c.dtype = c.q.dtype;
+  if (!isFloat(c.dtype) || c.q.rank() != 4 || c.k.rank() != 4 || c.v.rank() != 4)
+    return fail("Q, K, V must be 4-D float tensors [B, H, S, D], got " +
+                std::string(dtypeName(c.dtype)) + " " + shapeString(c.q.shape));
+
+  const std::vector<std::string> known =
+      blockSparse ? std::vector<std::string>{"kv_block", "q_block", "select_heads",
+                                             "causal", "scale", "alignment"}
+                  : std::vector<std::string>{"branch_begin", "num_branches",
+                                             "scale", "alignment"};
+  std::map<std::string, Json> attrs;
+  if (auto it = spec.find("attributes"); it != spec.end() && it->is_object())
+    for (const auto &[key, value] : it->items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end())
+        return fail("unknown attribute '" + key + "' of " + op + " (known: " +
+                    joined(known) + ")");
+      attrs[key] = value;
+    }
+  auto number = [&](const char *key, std::optional<double> fallback,
+                    double &out) -> std::string {
+    if (!attrs.count(key)) {
+      if (!fallback)
+        return fail(std::string("attribute '") + key + "' is missing");
+      out = *fallback;
+      return "";
+    }
+    if (!attrs[key].is_number())
+      return fail(std::string("attribute '") + key + "' is not a number");
+    out = attrs[key].get<double>();
+    return "";
+  };
+  AttentionParams &p = c.params;
+  p.layout = Layout::BHSD;
+  c.outputLayout = Layout::BHSD;
+  if (attrs.count("scale")) {
+    double scale;
+    if (std::string e = number("scale", std::nullopt, scale); !e.empty())
+      return e;
+    p.scale = scale;
+  }
+  std::string alignment = "top_left";
+  if (attrs.count("alignment") && attrs["alignment"].is_string())
+    alignment = attrs["alignment"].get<std::string>();
+  if (alignment != "top_left" && alignment != "bottom_right")
+    return fail("alignment must be \"top_left\" or \"bottom_right\"");
+  p.bottomRight = alignment == "bottom_right";
+
+  if (!blockSparse) {
+    double begin, n;
+    if (std::string e = number("branch_begin", std::nullopt, begin); !e.empty())
+      return e;
+    if (std::string e = number("num_branches", std::nullopt, n); !e.empty())
+      return e;
+    p.branches = std::make_pair(int64_t(begin), int64_t(n));
+    return "";
+  }
+  double qBlock, kvBlock, causal;
+  for (auto [key, fallback, out] :
+       {std::tuple<const char *, std::optional<double>, double *>{"q_block", std::nullopt, &qBlock},
+        {"kv_block", std::nullopt, &kvBlock},
+        {"causal", 0.0, &causal}})
+    if (std::string e = number(key, fallback, *out); !e.empty())
+      return e;
+  p.causal = causal != 0;
+  p.blocks = std::make_pair(int64_t(qBlock), int64_t(kvBlock));
+  c.blockIdx = inputs["select_idx"];
+  std::string heads = "kv";
+  if (attrs.count("select_heads") && attrs["select_heads"].is_string())
+    heads = attrs["select_heads"].get<std::string>();
+  const int64_t hsel = c.blockIdx->rank() == 4 ? c.blockIdx->shape[1] : -1;
+  const int64_t want = heads == "kv" ? c.k.shape[1] : heads == "q" ? c.q.shape[1]
+                       : heads == "shared"                        ? 1
+                                                                  : -2;
+  if (want == -2)
+    return fail("select_heads must be \"kv\", \"q\" or \"shared\", got \"" + heads + "\"");
+  if (hsel != want)
+    return fail("select_heads \"" + heads + "\" needs select_idx with " +
+                std::to_string(want) + " heads, got " + shapeString(c.blockIdx->shape));
+  return "";
+}
+
 std::string loadCase(const std::string &dir, OnnxCase &c) {
   c = OnnxCase();
   c.dir = dir;
@@ -133,8 +240,12 @@ std::string loadCase(const std::string &dir, OnnxCase &c) {
   if (!name || !op)
     return fail("case.json needs string 'name' and 'op'");
   c.name = name->get<std::string>();
-  if (op->get<std::string>() != "Attention")
-    return fail("op is '" + op->get<std::string>() + "', not 'Attention'");
+  if (op->get<std::string>() != "Attention") {
+    if (!isLoadableCaseOp(op->get<std::string>()))
+      return fail("op is '" + op->get<std::string>() +
+                  "', not one this loader takes");
+    return loadSparseCase(spec, op->get<std::string>(), dir, c);
+  }
 
   std::map<std::string, Tensor> inputs;
   if (std::string e = loadTensors(spec, "inputs", kInputSlots, dir, inputs);
@@ -270,7 +381,8 @@ std::string runCase(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
   Tensor out, lse, qk;
   std::string e = referenceAttention(
       c.q, c.k, c.v, c.mask ? &*c.mask : nullptr,
-      c.kvLengths ? &*c.kvLengths : nullptr, nullptr, c.params, out, lse, c.qkMode,
+      c.kvLengths ? &*c.kvLengths : nullptr, nullptr,
+      c.blockIdx ? &*c.blockIdx : nullptr, c.params, out, lse, c.qkMode,
       c.qkMode >= 0 ? &qk : nullptr);
   if (!e.empty())
     return c.dir + ": " + e;
@@ -298,6 +410,11 @@ std::string runCase(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
 }
 
 } // namespace
+
+bool isLoadableCaseOp(const std::string &op) {
+  return op == "Attention" || op == "BlockSparseAttention" ||
+         op == "ParallelBranchesAttention";
+}
 
 std::string readCaseOp(const std::string &dir, std::string &op) {
   return withoutExceptions(dir, [&] { return readOp(dir, op); });

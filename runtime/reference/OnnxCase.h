@@ -25,6 +25,7 @@ struct OnnxCase {
   Tensor q, k, v;
   std::optional<Tensor> mask;      // ONNX attn_mask as given (bool or float)
   std::optional<Tensor> kvLengths; // ONNX nonpad_kv_seqlen (I64 [B])
+  std::optional<Tensor> blockIdx;  // block-sparse selection (I32 [B, Hsel, Qb, K])
   AttentionParams params;
   int qkMode = -1; // qk_matmul_output_mode if that output is stored, else -1
   /// concat(past, new) along the sequence axis, [B, Hkv, S, D], when the
@@ -40,6 +41,12 @@ struct OnnxCase {
 /// The "op" of DIR/case.json ("Attention", or another op a runner skips).
 /// Returns "" on success, else one line naming the file and the problem.
 std::string readCaseOp(const std::string &dir, std::string &op);
+
+/// Whether loadOnnxCase takes cases of `op`: ONNX "Attention" and, from
+/// ../shared/conformance/sparse, "BlockSparseAttention" and
+/// "ParallelBranchesAttention" (dense attention with a selection operand or
+/// the branches mask).
+bool isLoadableCaseOp(const std::string &op);
 
 /// Returns "" on success, else one line naming the folder and the problem
 /// (unknown attribute or slot, missing file, dtype or shape mismatch).

@@ -162,6 +162,7 @@ static std::string attention(const Tensor &q, const Tensor &k,
                               const Tensor &v, const Tensor *mask,
                               const Tensor *kvLengths,
                               const Tensor *queryOffsets,
+                              const Tensor *blockIdx,
                               const AttentionParams &p, Tensor &out,
                               Tensor &lse, int qkMode, Tensor *qk) {
   if (std::string e = p.validate(); !e.empty())
@@ -232,6 +233,45 @@ static std::string attention(const Tensor &q, const Tensor &k,
       offsets[size_t(b)] = int64_t(off);
     }
   }
+  // Block-sparse selection: per (b, hsel, query block) the set of listed
+  // key blocks, as a bitmap over the key blocks.
+  int64_t hsel = 0, qBlocks = 0, listLen = 0, kvBlocks = 0;
+  std::vector<bool> listed;
+  if (bool(blockIdx) != bool(p.blocks))
+    return "block_idx: given without block sizes or the other way round";
+  if (blockIdx) {
+    if (std::string e = checkStorage(*blockIdx, "block_idx"); !e.empty())
+      return e;
+    const auto [qb, kvb] = *p.blocks;
+    qBlocks = (Sq + qb - 1) / qb;
+    kvBlocks = (Skv + kvb - 1) / kvb;
+    const std::vector<int64_t> &shape = blockIdx->shape;
+    if (blockIdx->dtype != DType::I32 || shape.size() != 4 || shape[0] != B ||
+        shape[2] != qBlocks || !blockHeadsFor(shape[1], Hq, K.H))
+      return "block_idx: expected int32 [" + std::to_string(B) + ", Hsel, " +
+             std::to_string(qBlocks) + ", K] with Hsel = " + std::to_string(K.H) +
+             ", " + std::to_string(Hq) + " or 1, got " + dtypeName(blockIdx->dtype) +
+             " " + shapeString(shape);
+    hsel = shape[1], listLen = shape[3];
+    listed.assign(size_t(B * hsel * qBlocks * kvBlocks), false);
+    for (size_t n = 0; n < blockIdx->numel(); ++n) {
+      int64_t e = int64_t(blockIdx->get(n));
+      if (e < -1 || e >= kvBlocks)
+        return "block_idx: entry " + std::to_string(e) + " at flat index " +
+               std::to_string(n) + " is outside [-1, " + std::to_string(kvBlocks) +
+               ") (-1 pads; ceil(Skv / kv_block) = " + std::to_string(kvBlocks) +
+               " key blocks)";
+      if (e >= 0)
+        listed[size_t(n / size_t(listLen)) * size_t(kvBlocks) + size_t(e)] = true;
+    }
+  }
+  auto blockVisible = [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+    if (!blockIdx)
+      return true;
+    int64_t hs = hsel == 1 ? 0 : hsel == K.H ? h / group : h;
+    size_t list = size_t((b * hsel + hs) * qBlocks + i / p.blocks->first);
+    return bool(listed[list * size_t(kvBlocks) + size_t(j / p.blocks->second)]);
+  };
   if (qk && (qkMode < 0 || qkMode > 3))
     return "qk_matmul_output: mode must be 0 to 3, got " +
            std::to_string(qkMode);
@@ -266,7 +306,7 @@ static std::string attention(const Tensor &q, const Tensor &k,
             score = cap * std::tanh(score / cap);
           if (qk && qkMode <= 1)
             qk->set(qkRow + size_t(j), score);
-          if (j >= L || !p.visible(i + off, j))
+          if (j >= L || !p.visible(i + off, j) || !blockVisible(b, h, i, j))
             score = kNegInf;
           else if (mask)
             score += M.bias(b, h, i, j);
@@ -389,11 +429,12 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
                                const Tensor &v, const Tensor *mask,
                                const Tensor *kvLengths,
                                const Tensor *queryOffsets,
+                               const Tensor *blockIdx,
                                const AttentionParams &p, Tensor &out,
                                Tensor &lse, int qkMode, Tensor *qk) {
   return withoutExceptions("reference", [&] {
-    return attention(q, k, v, mask, kvLengths, queryOffsets, p, out, lse,
-                     qkMode, qk);
+    return attention(q, k, v, mask, kvLengths, queryOffsets, blockIdx, p, out,
+                     lse, qkMode, qk);
   });
 }
 

@@ -35,7 +35,9 @@ struct AttentionParams : AttentionSemantics {
 /// a last dim shorter than Skv leaves the keys it does not cover masked (it is
 /// padded, never broadcast). kvLengths: optional I32/I64 [B] in [0, Skv].
 /// queryOffsets: optional I32/I64 [B], the per-batch query offset (see
-/// AttentionSemantics).
+/// AttentionSemantics). blockIdx: the block-sparse selection, I32
+/// [B, Hsel, ceil(Sq / q_block), K] with Hsel = Hkv, Hq or 1, given iff
+/// p.blocks is; an entry outside [-1, ceil(Skv / kv_block)) is an error.
 /// Outputs (F64): out in p.layout with head dim Dv; lse [B, Hq, Sq] (natural
 /// log, -inf for a row that sees no key, whose out is 0). With qk non-null,
 /// also ONNX's qk_matmul_output for qkMode 0..3, [B, Hq, Sq, Skv]:
@@ -54,6 +56,7 @@ std::string referenceAttention(const Tensor &q, const Tensor &k,
                                const Tensor &v, const Tensor *mask,
                                const Tensor *kvLengths,
                                const Tensor *queryOffsets,
+                               const Tensor *blockIdx,
                                const AttentionParams &p, Tensor &out,
                                Tensor &lse, int qkMode = -1,
                                Tensor *qk = nullptr);

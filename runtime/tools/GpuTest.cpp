@@ -297,7 +297,7 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
   if (std::string err = referenceAttention(
           q, k, v, a.maskDtype ? &mask : nullptr,
           a.lengthsDtype ? &lengths : nullptr,
-          a.offsetsDtype ? &offsets : nullptr, p, refOut, refLse);
+          a.offsetsDtype ? &offsets : nullptr, nullptr, p, refOut, refLse);
       !err.empty())
     return {"reference: " + err};
 

@@ -169,7 +169,7 @@ TEST(Npy, BoolBytesNormalized) {
   // The reference keeps keys 0 and 2 of values (4, 8, 12): out = 8.
   Tensor q = f64({1, 1, 1, 1}, {0}), k = f64({1, 1, 3, 1}, {0, 0, 0});
   Tensor v = f64({1, 1, 3, 1}, {4, 8, 12}), out, lse;
-  EXPECT_OK(referenceAttention(q, k, v, &t, nullptr, nullptr,
+  EXPECT_OK(referenceAttention(q, k, v, &t, nullptr, nullptr, nullptr,
                                AttentionParams(), out, lse));
   EXPECT_CLOSE(out.get(0), 8.0);
 }
@@ -272,7 +272,7 @@ std::string attend(const Tensor &q, const Tensor &k, const Tensor &v,
                    const AttentionParams &p, Tensor &out, Tensor &lse,
                    const Tensor *mask = nullptr,
                    const Tensor *kvLengths = nullptr) {
-  return referenceAttention(q, k, v, mask, kvLengths, nullptr, p, out, lse);
+  return referenceAttention(q, k, v, mask, kvLengths, nullptr, nullptr, p, out, lse);
 }
 
 TEST(Reference, SoftmaxByHand) {
@@ -284,7 +284,7 @@ TEST(Reference, SoftmaxByHand) {
   AttentionParams p;
   p.scale = 1.0;
   Tensor out, lse, qk;
-  EXPECT_OK(referenceAttention(q, k, v, nullptr, nullptr, nullptr, p, out, lse, 3, &qk));
+  EXPECT_OK(referenceAttention(q, k, v, nullptr, nullptr, nullptr, nullptr, p, out, lse, 3, &qk));
   EXPECT_CLOSE(out.get(0), 0.25 * 2 + 0.75 * 6);
   EXPECT_CLOSE(out.get(1), 4.0);
   EXPECT_CLOSE(lse.get(0), std::log(4.0));
@@ -298,7 +298,7 @@ TEST(Reference, SoftmaxByHand) {
   // Softcap 1: scores (0, 2) become (0, tanh 2); mode 0 returns them.
   p.softcap = 1.0;
   Tensor q1 = f64({1, 1, 1, 1}, {2}), k2 = f64({1, 1, 2, 1}, {0, 1});
-  EXPECT_OK(referenceAttention(q1, k2, v4, nullptr, nullptr, nullptr, p, out, lse, 0, &qk));
+  EXPECT_OK(referenceAttention(q1, k2, v4, nullptr, nullptr, nullptr, nullptr, p, out, lse, 0, &qk));
   EXPECT_CLOSE(qk.get(1), std::tanh(2.0));
   EXPECT_CLOSE(out.get(0), std::exp(std::tanh(2.0)) / (1 + std::exp(std::tanh(2.0))));
   p.softcap = -1.0;
@@ -336,7 +336,7 @@ TEST(Reference, FullyMaskedRow) {
   AttentionParams p;
   p.softcap = 0.5; // softcap must not turn a masked -inf into a finite score
   Tensor out, lse, qk;
-  EXPECT_OK(referenceAttention(q, k, v, &mask, nullptr, nullptr, p, out, lse, 3, &qk));
+  EXPECT_OK(referenceAttention(q, k, v, &mask, nullptr, nullptr, nullptr, p, out, lse, 3, &qk));
   EXPECT_TRUE(out.get(0) == 0 && out.get(1) == 0);
   EXPECT_TRUE(lse.get(0) == -kInf);
   EXPECT_TRUE(qk.get(0) == 0 && qk.get(1) == 0);
@@ -345,7 +345,7 @@ TEST(Reference, FullyMaskedRow) {
   Tensor fmask = f64({2}, {-kInf, -kInf});
   EXPECT_OK(attend(q, k, v, p, out, lse, &fmask));
   EXPECT_TRUE(out.get(3) == 0 && lse.get(1) == -kInf);
-  EXPECT_OK(referenceAttention(q, k, v, &mask, nullptr, nullptr, p, out, lse, 2, &qk));
+  EXPECT_OK(referenceAttention(q, k, v, &mask, nullptr, nullptr, nullptr, p, out, lse, 2, &qk));
   EXPECT_TRUE(qk.get(0) == -kInf && std::isfinite(qk.get(2)));
 }
 

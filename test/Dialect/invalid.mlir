@@ -381,3 +381,67 @@ func.func @merge_result_lse(%o0: tensor<1x2x3x4xf32>, %l0: tensor<1x2x3xf32>) ->
   %o, %l = attn.merge %o0 lse %l0 : (tensor<1x2x3x4xf32>), (tensor<1x2x3xf32>) -> tensor<1x2x3x4xf32>, tensor<1x2xf32>
   return %o, %l : tensor<1x2x3x4xf32>, tensor<1x2xf32>
 }
+
+// -----
+
+func.func @two_placements(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %off: tensor<1xi64>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{takes one of 'alignment', 'query_offset' and 'query_offsets' (they all place the queries)}}
+  %o = attn.attention %q, %k, %v query_offsets(%off : tensor<1xi64>) {causal, query_offset = 3} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @offsets_batch(%q: tensor<2x4x7x8xf32>, %k: tensor<2x2x9x8xf32>, %v: tensor<2x2x9x8xf32>, %off: tensor<3xi64>) -> tensor<2x4x7x8xf32> {
+  // expected-error @+1 {{'query_offsets' must have shape [B] = [2], got [3]}}
+  %o = attn.attention %q, %k, %v query_offsets(%off : tensor<3xi64>) {causal} : tensor<2x4x7x8xf32>, tensor<2x2x9x8xf32>, tensor<2x2x9x8xf32> -> tensor<2x4x7x8xf32>
+  return %o : tensor<2x4x7x8xf32>
+}
+
+// -----
+
+func.func @offset_overflow(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{query_offset 9223372036854775807 is beyond +-2^62}}
+  %o = attn.attention %q, %k, %v {causal, query_offset = 9223372036854775807} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @blocks_without_sizes(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{'blocks' needs block_sizes = array<i64: q_block, kv_block>}}
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @sizes_without_blocks(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{block_sizes needs a 'blocks' operand}}
+  %o = attn.attention %q, %k, %v {block_sizes = array<i64: 1, 4>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @blocks_query_blocks(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x3x2xi32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{'blocks' [1, 2, 3, 2] must be [1, Hsel, 4 (ceil(Sq / q_block)), K]}}
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x3x2xi32>) {block_sizes = array<i64: 2, 4>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @blocks_heads(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x3x7x2xi32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{'blocks' has 3 heads; expected Hkv = 2, Hq = 4 or 1 (lists per key head, query head or shared)}}
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<1x3x7x2xi32>) {block_sizes = array<i64: 1, 4>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @block_sizes_positive(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{block sizes [q_block, kv_block] must be positive, got (1, 0)}}
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}

@@ -131,3 +131,24 @@ func.func @merge_dynamic(%o0: tensor<?x8x?x64xf32>, %o1: tensor<?x8x?x64xf32>, %
   %o, %l = attn.merge %o0, %o1 lse %l0, %l1 : (tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>), (tensor<?x8x?xf32>, tensor<?x8x?xf32>) -> tensor<?x8x?x64xf32>, tensor<?x8x?xf32>
   return %o, %l : tensor<?x8x?x64xf32>, tensor<?x8x?xf32>
 }
+
+// CHECK-LABEL: func @kv_cache_offsets
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} query_offsets(%{{.*}} : tensor<?xi32>) {causal} :
+func.func @kv_cache_offsets(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>, %off: tensor<?xi32>) -> tensor<?x8x?x64xf16> {
+  %o = attn.attention %q, %k, %v query_offsets(%off : tensor<?xi32>) {causal} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x64xf16>
+  return %o : tensor<?x8x?x64xf16>
+}
+
+// CHECK-LABEL: func @kv_cache_offset
+// CHECK: attn.attention {{.*}} {causal, query_offset = 12 : i64}
+func.func @kv_cache_offset(%q: tensor<1x8x4x64xf16>, %k: tensor<1x2x18x64xf16>, %v: tensor<1x2x18x64xf16>) -> tensor<1x8x4x64xf16> {
+  %o = attn.attention %q, %k, %v {causal, query_offset = 12} : tensor<1x8x4x64xf16>, tensor<1x2x18x64xf16>, tensor<1x2x18x64xf16> -> tensor<1x8x4x64xf16>
+  return %o : tensor<1x8x4x64xf16>
+}
+
+// CHECK-LABEL: func @block_sparse
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} blocks(%{{.*}} : tensor<?x2x?x16xi32>) {block_sizes = array<i64: 64, 64>, causal} :
+func.func @block_sparse(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %idx: tensor<?x2x?x16xi32>) -> tensor<?x8x?x64xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x16xi32>) {block_sizes = array<i64: 64, 64>, causal} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return %o : tensor<?x8x?x64xbf16>
+}

@@ -73,6 +73,8 @@ struct KernelConfig {
   bool shortMask = false;     // mask covers fewer keys than Skv
   std::optional<rt::DType> lengthType;
   std::optional<rt::DType> offsetType; // per-batch query_offsets operand
+  int64_t selectionHeads = 0;          // block-sparse: Hsel (0: dense)
+  int64_t listLength = 0;              // block-sparse: K
   bool lse;
   double magnitude; // input scale (large for some fp16 kernels)
 
@@ -92,6 +94,10 @@ struct KernelConfig {
     if (params.bottomRight) s += " bottom-right";
     if (params.queryOffset) s += " query_offset=" + std::to_string(*params.queryOffset);
     if (offsetType) s += " query_offsets";
+    if (params.blocks)
+      s += " blocks(" + std::to_string(params.blocks->first) + "," +
+           std::to_string(params.blocks->second) + ") Hsel=" +
+           std::to_string(selectionHeads) + " K=" + std::to_string(listLength);
     if (maskType)
       s += std::string(" mask:") + rt::dtypeName(*maskType) + "/rank" +
            std::to_string(maskFull.size() + 1) + (shortMask ? "/short" : "");
@@ -146,6 +152,14 @@ KernelConfig randomKernel(Random &r) {
   }
   if (r.chance(0.25))
     k.lengthType = r.pick({rt::DType::I32, rt::DType::I64});
+  // Block-sparse selections, lists per key head or shared (per query head
+  // when that is the same), with duplicates, -1 padding and any order.
+  if (r.chance(0.25)) {
+    p.blocks = std::make_pair(r.pick<int64_t>({1, 1, 3, 16, 64}),
+                              r.pick<int64_t>({5, 16, 16, 64, 100}));
+    k.selectionHeads = r.chance(0.7) ? k.kvHeads : 1;
+    k.listLength = r.pick<int64_t>({1, 2, 4, 7});
+  }
   k.lse = r.chance(0.4);
   k.magnitude = k.dtype == rt::DType::F16 && r.chance(0.5) ? 8.0 : 1.0;
   return k;
@@ -234,6 +248,16 @@ Case randomCase(Random &r, const KernelConfig &k, int64_t &work) {
     for (int64_t i = 0; i < b; ++i)
       off.set(i, r.pick<int64_t>({0, skv - sq, -sq, r.uniform(-20, skv + 20)}));
     c.inputs.push_back(std::move(off));
+  }
+  if (k.selectionHeads) {
+    f.selectionHeads = k.selectionHeads;
+    auto [qb, kvb] = *k.params.blocks;
+    int64_t qBlocks = (sq + qb - 1) / qb, kvBlocks = (skv + kvb - 1) / kvb;
+    rt::Tensor idx = rt::Tensor::zeros(rt::DType::I32, {b, k.selectionHeads, qBlocks,
+                                                        k.listLength});
+    for (size_t i = 0; i < idx.numel(); ++i)
+      idx.set(i, r.chance(0.2) ? -1 : r.uniform(0, kvBlocks - 1));
+    c.inputs.push_back(std::move(idx));
   }
   c.shape = "B=" + std::to_string(b) + " Sq=" + std::to_string(sq) +
             " Skv=" + std::to_string(skv);

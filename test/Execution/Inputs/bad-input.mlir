@@ -56,3 +56,10 @@ func.func @cast_static(%q: tensor<2x2x5x8xf32>, %k: tensor<2x2x6x8xf32>, %v: ten
       : tensor<2x2x5x8xf32>, tensor<2x2x6x8xf32>, tensor<2x2x6x8xf32> -> tensor<2x2x5x8xf32>
   return %o : tensor<2x2x5x8xf32>
 }
+
+func.func @block_sparse(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>, %idx: tensor<?x2x?x?xi32>)
+    -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 4>}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}

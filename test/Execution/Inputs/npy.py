@@ -1,12 +1,20 @@
 """Small .npy files without NumPy, for the bad-input tests.
 
-  npy.py OUT DTYPE SHAPE [fill]   write; DTYPE f4|f8|i8|b1; SHAPE like 2,2,5,8
+  npy.py OUT DTYPE SHAPE [fill]   write; DTYPE f4|f8|i4|i8|b1; SHAPE like 2,2,5,8
   npy.py --print FILE N           print the first N values (f4 files)
+  npy.py --set-int32 FILE I X     set entry I of an int32 file to X
 fill: 'random' (default, a fixed LCG), 'nan-row' (random, the first
 row of every [.., S, D] matrix NaN), 'inf-row' (+inf), 'bytes2' (bool bytes
 cycling 0, 1, 2), or a comma-separated list of values.
 """
 import struct, sys
+
+if sys.argv[1] == "--set-int32":
+    data = bytearray(open(sys.argv[2], "rb").read())
+    start = 10 + struct.unpack("<H", data[8:10])[0] + 4 * int(sys.argv[3])
+    data[start:start + 4] = struct.pack("<i", int(sys.argv[4]))
+    open(sys.argv[2], "wb").write(bytes(data))
+    sys.exit(0)
 
 if sys.argv[1] == "--print":
     data = open(sys.argv[2], "rb").read()
@@ -37,9 +45,9 @@ elif fill == "bytes2":
 else:
     values = [float(x) for x in fill.split(",")]
     assert len(values) == n, "need %d values" % n
-code = {"f4": "<f", "f8": "<d", "i8": "<q", "b1": "B"}[dtype]
-body = b"".join(struct.pack(code, int(v) if dtype in ("i8", "b1") else v) for v in values)
-descr = {"f4": "<f4", "f8": "<f8", "i8": "<i8", "b1": "|b1"}[dtype]
+code = {"f4": "<f", "f8": "<d", "i4": "<i", "i8": "<q", "b1": "B"}[dtype]
+body = b"".join(struct.pack(code, int(v) if dtype in ("i4", "i8", "b1") else v) for v in values)
+descr = {"f4": "<f4", "f8": "<f8", "i4": "<i4", "i8": "<i8", "b1": "|b1"}[dtype]
 dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
 header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, dims)
 header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
