@@ -121,8 +121,9 @@ std::string readOp(const std::string &dir, std::string &op) {
   return "";
 }
 
-const std::vector<std::string> kSparseInputSlots = {"Q", "K", "V", "select_idx"};
-const std::vector<std::string> kSparseOutputSlots = {"Y"};
+const std::vector<std::string> kSparseInputSlots = {"Q", "K", "V", "select_idx",
+                                                    "gates"};
+const std::vector<std::string> kSparseOutputSlots = {"Y", "select_idx"};
 
 // BlockSparseAttention and ParallelBranchesAttention cases: 4-D [B, H, S, D]
 // inputs, causal masks aligned bottom-right (the sparse README).
@@ -143,7 +144,8 @@ std::string loadSparseCase(const Json &spec, const std::string &op,
       return fail(std::string("input '") + slot + "' is missing");
   if (!c.expected.count("Y"))
     return fail("output 'Y' is missing");
-  if (blockSparse != bool(inputs.count("select_idx")))
+  const bool composite = isCompositeCaseOp(op);
+  if (!composite && blockSparse != bool(inputs.count("select_idx")))
     return fail(blockSparse ? "input 'select_idx' is missing"
                             : "input 'select_idx' belongs to BlockSparseAttention");
   c.q = inputs["Q"], c.k = inputs["K"], c.v = inputs["V"];
@@ -152,11 +154,19 @@ std::string loadSparseCase(const Json &spec, const std::string &op,
     return fail("Q, K, V must be 4-D float tensors [B, H, S, D], got " +
                 std::string(dtypeName(c.dtype)) + " " + shapeString(c.q.shape));
 
-  const std::vector<std::string> known =
-      blockSparse ? std::vector<std::string>{"kv_block", "q_block", "select_heads",
-                                             "causal", "scale", "alignment"}
-                  : std::vector<std::string>{"branch_begin", "num_branches",
-                                             "scale", "alignment"};
+  const std::map<std::string, std::vector<std::string>> attributesOf = {
+      {"BlockSparseAttention",
+       {"kv_block", "q_block", "select_heads", "causal", "scale", "alignment"}},
+      {"ParallelBranchesAttention",
+       {"branch_begin", "num_branches", "scale", "alignment"}},
+      {"NSA",
+       {"compress_block", "compress_stride", "compress_pool", "select_block", "top_k",
+        "init_blocks", "local_blocks", "window", "scale", "alignment"}},
+      {"MoBA", {"block", "top_k", "scale", "alignment"}},
+      {"InfLLMV2",
+       {"dense_len", "compress_block", "compress_stride", "select_block", "top_k",
+        "init_blocks", "window", "scale", "alignment"}}};
+  const std::vector<std::string> &known = attributesOf.at(op);
   std::map<std::string, Json> attrs;
   if (auto it = spec.find("attributes"); it != spec.end() && it->is_object())
     for (const auto &[key, value] : it->items()) {
@@ -193,6 +203,56 @@ std::string loadSparseCase(const Json &spec, const std::string &op,
   if (alignment != "top_left" && alignment != "bottom_right")
     return fail("alignment must be \"top_left\" or \"bottom_right\"");
   p.bottomRight = alignment == "bottom_right";
+
+  if (composite) {
+    if (alignment != "bottom_right")
+      return fail(op + " cases place the queries bottom-right");
+    c.composite = op;
+    auto integer = [&](const char *key, int64_t &out) -> std::string {
+      double x;
+      if (std::string e = number(key, std::nullopt, x); !e.empty())
+        return e;
+      out = int64_t(x);
+      return "";
+    };
+    std::vector<std::pair<const char *, int64_t *>> ints;
+    Selection *sel = op == "NSA" ? &c.nsa.selection : &c.infLlmV2.selection;
+    Compression &comp = op == "NSA" ? c.nsa.compression : sel->compression;
+    int64_t window = 0;
+    if (op == "MoBA")
+      ints = {{"block", &c.mobaBlock}, {"top_k", &c.mobaTopK}};
+    else
+      ints = {{"compress_block", &comp.block}, {"compress_stride", &comp.stride},
+              {"select_block", &sel->block},   {"top_k", &sel->topK},
+              {"init_blocks", &sel->init},     {"window", &window}};
+    if (op == "NSA")
+      ints.push_back({"local_blocks", &sel->local});
+    if (op == "InfLLMV2")
+      ints.push_back({"dense_len", &c.infLlmV2.denseLen});
+    for (auto [key, out] : ints)
+      if (std::string e = integer(key, *out); !e.empty())
+        return e;
+    c.nsa.window = window;
+    c.nsa.scale = c.infLlmV2.scale = p.scale;
+    if (op == "InfLLMV2") {
+      if (sel->block < 1 || window % sel->block != 0)
+        return fail("window " + std::to_string(window) +
+                    " must be a multiple of select_block " + std::to_string(sel->block));
+      sel->local = window / sel->block;
+    }
+    if (op == "NSA") {
+      std::string pool = attrs.count("compress_pool") && attrs["compress_pool"].is_string()
+                             ? attrs["compress_pool"].get<std::string>()
+                             : "mean";
+      if (pool != "mean" && pool != "max")
+        return fail("compress_pool must be \"mean\" or \"max\", got \"" + pool + "\"");
+      comp.pool = pool == "max" ? Pool::Max : Pool::Mean;
+      if (!inputs.count("gates"))
+        return fail("input 'gates' is missing");
+      c.gates = inputs["gates"];
+    }
+    return "";
+  }
 
   if (!blockSparse) {
     double begin, n;
@@ -377,7 +437,26 @@ std::string loadCase(const std::string &dir, OnnxCase &c) {
   return "";
 }
 
+std::string runComposite(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
+  Tensor out, idx;
+  std::string e =
+      c.composite == "NSA"
+          ? referenceNsa(c.q, c.k, c.v, *c.gates, c.nsa, out, idx)
+      : c.composite == "MoBA"
+          ? referenceMoba(c.q, c.k, c.v, c.mobaBlock, c.mobaTopK, c.params.scale, out, idx)
+          : referenceInfLlmV2(c.q, c.k, c.v, c.infLlmV2, out, idx);
+  if (!e.empty())
+    return c.dir + ": " + e;
+  actual.clear();
+  actual["Y"] = out;
+  if (idx.rank() > 0)
+    actual["select_idx"] = idx;
+  return "";
+}
+
 std::string runCase(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
+  if (!c.composite.empty())
+    return runComposite(c, actual);
   Tensor out, lse, qk;
   std::string e = referenceAttention(
       c.q, c.k, c.v, c.mask ? &*c.mask : nullptr,
@@ -411,9 +490,13 @@ std::string runCase(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
 
 } // namespace
 
+bool isCompositeCaseOp(const std::string &op) {
+  return op == "NSA" || op == "MoBA" || op == "InfLLMV2";
+}
+
 bool isLoadableCaseOp(const std::string &op) {
   return op == "Attention" || op == "BlockSparseAttention" ||
-         op == "ParallelBranchesAttention";
+         op == "ParallelBranchesAttention" || isCompositeCaseOp(op);
 }
 
 std::string readCaseOp(const std::string &dir, std::string &op) {

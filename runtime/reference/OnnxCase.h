@@ -9,6 +9,7 @@
 #define ATTN_RUNTIME_ONNXCASE_H
 
 #include "runtime/reference/Reference.h"
+#include "runtime/reference/Sparse.h"
 #include "runtime/Tensor.h"
 
 #include <map>
@@ -34,6 +35,13 @@ struct OnnxCase {
   /// Output slot (Y, present_key, present_value, qk_matmul_output) -> the
   /// stored tensor.
   std::map<std::string, Tensor> expected;
+  /// Composite sparse cases ("NSA", "MoBA", "InfLLMV2"; "" otherwise):
+  /// their parameters, and NSA's gates.
+  std::string composite;
+  NsaParams nsa;
+  int64_t mobaBlock = 0, mobaTopK = 0;
+  InfLlmV2Params infLlmV2;
+  std::optional<Tensor> gates;
   DType dtype = DType::F32;           // the float type of Q
   Layout outputLayout = Layout::BHSD; // ONNX's layout of Y (Packed for 3-D)
 };
@@ -45,8 +53,10 @@ std::string readCaseOp(const std::string &dir, std::string &op);
 /// Whether loadOnnxCase takes cases of `op`: ONNX "Attention" and, from
 /// ../shared/conformance/sparse, "BlockSparseAttention" and
 /// "ParallelBranchesAttention" (dense attention with a selection operand or
-/// the branches mask).
+/// the branches mask) and the composites "NSA", "MoBA" and "InfLLMV2".
 bool isLoadableCaseOp(const std::string &op);
+/// Whether `op` is one of the composites (run by the reference only).
+bool isCompositeCaseOp(const std::string &op);
 
 /// Returns "" on success, else one line naming the folder and the problem
 /// (unknown attribute or slot, missing file, dtype or shape mismatch).

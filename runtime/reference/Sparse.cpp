@@ -1,0 +1,419 @@
+//===- Sparse.cpp - Float64 reference of sparse and hierarchical attention ===//
+
+#include "runtime/reference/Sparse.h"
+
+#include "runtime/NoThrow.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace attn::rt {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// A canonical [B, H, S, D] tensor as float64.
+struct Bhsd {
+  int64_t B = 0, H = 0, S = 0, D = 0;
+  std::vector<double> x;
+  const double *row(int64_t b, int64_t h, int64_t s) const {
+    return &x[size_t(((b * H + h) * S + s) * D)];
+  }
+  double *row(int64_t b, int64_t h, int64_t s) {
+    return &x[size_t(((b * H + h) * S + s) * D)];
+  }
+  Tensor tensor() const {
+    Tensor t = Tensor::zeros(DType::F64, {B, H, S, D});
+    for (size_t i = 0; i < x.size(); ++i)
+      t.set(i, x[i]);
+    return t;
+  }
+};
+
+std::string load(const Tensor &t, const char *name, Bhsd &out) {
+  if (!isFloat(t.dtype) || t.rank() != 4)
+    return std::string(name) + ": expected a float [B, H, S, D] tensor, got " +
+           dtypeName(t.dtype) + " " + shapeString(t.shape);
+  out.B = t.shape[0], out.H = t.shape[1], out.S = t.shape[2], out.D = t.shape[3];
+  out.x.resize(t.numel());
+  for (size_t i = 0; i < t.numel(); ++i)
+    out.x[i] = t.get(i);
+  return "";
+}
+
+double dot(const double *a, const double *b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i)
+    s += a[i] * b[i];
+  return s;
+}
+
+Bhsd compress(const Bhsd &k, const Compression &c) {
+  Bhsd out;
+  out.B = k.B, out.H = k.H, out.S = c.tokens(k.S), out.D = k.D;
+  out.x.assign(size_t(out.B * out.H * out.S * out.D), 0.0);
+  for (int64_t b = 0; b < k.B; ++b)
+    for (int64_t h = 0; h < k.H; ++h)
+      for (int64_t t = 0; t < out.S; ++t) {
+        double *o = out.row(b, h, t);
+        for (int64_t d = 0; d < k.D; ++d) {
+          double acc = c.pool == Pool::Max ? -kInf : 0.0;
+          for (int64_t u = 0; u < c.block; ++u) {
+            double x = k.row(b, h, t * c.stride + u)[d];
+            if (c.pool == Pool::Max)
+              acc = std::max(acc, x);
+            else
+              acc += (c.pool == Pool::Weighted ? c.weights[size_t(u)] : 1.0) * x;
+          }
+          o[d] = c.pool == Pool::Mean ? acc / double(c.block) : acc;
+        }
+      }
+  return out;
+}
+
+/// Compressed token t is visible at position p (section 3, decided): the
+/// whole span has been seen and lies within the L valid keys.
+bool compressedVisible(const Compression &c, int64_t t, int64_t p, int64_t L) {
+  return p >= t * c.stride + c.block - 1 && t * c.stride + c.block <= L;
+}
+
+/// softmax(scale * q . kc[t]) over the visible compressed tokens (all 0
+/// when none is visible).
+std::vector<double> compressedProbs(const double *q, const Bhsd &kc, int64_t b,
+                                    int64_t hk, int64_t p, int64_t L,
+                                    const Compression &c, double scale) {
+  std::vector<double> prob(size_t(kc.S), 0.0);
+  double mx = -kInf;
+  for (int64_t t = 0; t < kc.S; ++t)
+    if (compressedVisible(c, t, p, L)) {
+      prob[size_t(t)] = scale * dot(q, kc.row(b, hk, t), kc.D);
+      mx = std::max(mx, prob[size_t(t)]);
+    }
+  if (mx == -kInf)
+    return std::vector<double>(size_t(kc.S), 0.0);
+  double sum = 0;
+  for (int64_t t = 0; t < kc.S; ++t)
+    if (compressedVisible(c, t, p, L))
+      sum += (prob[size_t(t)] = std::exp(prob[size_t(t)] - mx));
+    else
+      prob[size_t(t)] = 0;
+  for (double &x : prob)
+    x /= sum;
+  return prob;
+}
+
+/// Sub-blocks of stride d that compressed span t shares with block j.
+int64_t overlap(const Compression &c, int64_t block, int64_t t, int64_t j) {
+  int64_t per = block / c.stride;
+  int64_t lo = std::max(t, j * per);
+  int64_t hi = std::min(t + c.block / c.stride - 1, (j + 1) * per - 1);
+  return std::max<int64_t>(0, hi - lo + 1);
+}
+
+/// The list of one query: eligible blocks by score (forced ones +inf),
+/// ties to the lower number, top K ascending, -1 padded.
+void pick(std::vector<double> score, const Selection &s, int64_t p, int64_t L,
+          int32_t *list) {
+  std::vector<int64_t> eligible;
+  for (int64_t j = 0; j < int64_t(score.size()); ++j)
+    if (p >= 0 && j * s.block <= p && j * s.block < L)
+      eligible.push_back(j);
+  if (!eligible.empty()) {
+    int64_t c = std::min(p, L - 1) / s.block;
+    for (int64_t j : eligible)
+      if (j < s.init || (j >= c - s.local + 1 && j <= c))
+        score[size_t(j)] = kInf;
+  }
+  std::stable_sort(eligible.begin(), eligible.end(), [&](int64_t a, int64_t b) {
+    return score[size_t(a)] > score[size_t(b)];
+  });
+  eligible.resize(std::min<size_t>(eligible.size(), size_t(s.topK)));
+  std::sort(eligible.begin(), eligible.end());
+  for (int64_t n = 0; n < s.topK; ++n)
+    list[n] = n < int64_t(eligible.size()) ? int32_t(eligible[size_t(n)]) : -1;
+}
+
+std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
+                   std::vector<int32_t> &idx, int64_t &hsel) {
+  if (std::string e = s.validate(); !e.empty())
+    return e;
+  const int64_t G = q.H / k.H, L = k.S, off = L - q.S;
+  const int64_t blocks = (k.S + s.block - 1) / s.block;
+  const double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(q.D));
+  hsel = s.perQueryHead ? q.H : k.H;
+  Bhsd kc;
+  const bool prob = s.method == ScoreMethod::SoftmaxProb ||
+                    s.method == ScoreMethod::SoftmaxProbMax;
+  if (prob)
+    kc = compress(k, s.compression);
+  // Per-block key summaries: mean (mean_key), min and max (key_bound).
+  std::vector<double> mean, lo, hi;
+  if (!prob) {
+    size_t n = size_t(k.B * k.H * blocks * k.D);
+    mean.assign(n, 0.0), lo.assign(n, kInf), hi.assign(n, -kInf);
+    for (int64_t b = 0; b < k.B; ++b)
+      for (int64_t h = 0; h < k.H; ++h)
+        for (int64_t j = 0; j < blocks; ++j) {
+          int64_t end = std::min((j + 1) * s.block, L);
+          size_t base = size_t(((b * k.H + h) * blocks + j) * k.D);
+          for (int64_t key = j * s.block; key < end; ++key)
+            for (int64_t d = 0; d < k.D; ++d) {
+              double x = k.row(b, h, key)[d];
+              mean[base + d] += x / double(end - j * s.block);
+              lo[base + d] = std::min(lo[base + d], x);
+              hi[base + d] = std::max(hi[base + d], x);
+            }
+        }
+  }
+  idx.assign(size_t(q.B * hsel * q.S * s.topK), -1);
+  for (int64_t b = 0; b < q.B; ++b)
+    for (int64_t hs = 0; hs < hsel; ++hs)
+      for (int64_t i = 0; i < q.S; ++i) {
+        const int64_t p = i + off;
+        std::vector<double> score(size_t(blocks), 0.0);
+        int64_t h0 = s.perQueryHead ? hs : hs * G, h1 = s.perQueryHead ? hs + 1 : h0 + G;
+        for (int64_t h = h0; h < h1; ++h) {
+          const double *qi = q.row(b, h, i);
+          const int64_t hk = h / G;
+          std::vector<double> pc;
+          if (prob)
+            pc = compressedProbs(qi, kc, b, hk, p, L, s.compression, scale);
+          for (int64_t j = 0; j < blocks; ++j) {
+            double x = 0;
+            size_t base = size_t(((b * k.H + hk) * blocks + j) * k.D);
+            switch (s.method) {
+            case ScoreMethod::SoftmaxProb:
+              for (int64_t t = 0; t < kc.S; ++t)
+                x += double(overlap(s.compression, s.block, t, j)) * pc[size_t(t)];
+              break;
+            case ScoreMethod::SoftmaxProbMax:
+              for (int64_t t = 0; t < kc.S; ++t)
+                if (overlap(s.compression, s.block, t, j) > 0)
+                  x = std::max(x, pc[size_t(t)]);
+              break;
+            case ScoreMethod::MeanKey:
+              x = dot(qi, &mean[base], k.D);
+              break;
+            case ScoreMethod::KeyBound:
+              for (int64_t d = 0; d < k.D; ++d)
+                x += std::max(qi[d] * lo[base + d], qi[d] * hi[base + d]);
+              break;
+            }
+            score[size_t(j)] += x;
+          }
+        }
+        pick(score, s, p, L, &idx[size_t(((b * hsel + hs) * q.S + i) * s.topK)]);
+      }
+  return "";
+}
+
+Tensor idxTensor(const std::vector<int32_t> &idx, int64_t B, int64_t hsel,
+                 int64_t sq, int64_t topK) {
+  Tensor t = Tensor::zeros(DType::I32, {B, hsel, sq, topK});
+  for (size_t i = 0; i < idx.size(); ++i)
+    t.set(i, idx[i]);
+  return t;
+}
+
+std::string checkHeads(const Bhsd &q, const Bhsd &k, const Bhsd &v) {
+  if (k.B != q.B || v.B != q.B || k.H != v.H || k.S != v.S || k.D != q.D ||
+      k.H == 0 || q.H % k.H != 0)
+    return "q [" + std::to_string(q.B) + ", " + std::to_string(q.H) + ", " +
+           std::to_string(q.S) + ", " + std::to_string(q.D) + "], k and v do not " +
+           "form a (grouped-query) attention";
+  return "";
+}
+
+/// Block-sparse or dense causal attention, bottom-right, through the
+/// dense reference.
+std::string attend(const Tensor &q, const Tensor &k, const Tensor &v,
+                   std::optional<double> scale, const Tensor *idx, int64_t block,
+                   std::optional<std::pair<int64_t, int64_t>> window, Tensor &out) {
+  AttentionParams p;
+  p.scale = scale;
+  p.causal = true;
+  p.bottomRight = true;
+  p.window = window;
+  if (idx)
+    p.blocks = std::make_pair(int64_t(1), block);
+  Tensor lse;
+  return referenceAttention(q, k, v, nullptr, nullptr, nullptr, idx, p, out, lse);
+}
+} // namespace
+
+const char *poolName(Pool p) {
+  switch (p) {
+  case Pool::Mean: return "mean";
+  case Pool::Max: return "max";
+  case Pool::Weighted: return "weighted";
+  }
+  return "?";
+}
+
+const char *scoreMethodName(ScoreMethod m) {
+  switch (m) {
+  case ScoreMethod::SoftmaxProb: return "softmax_prob";
+  case ScoreMethod::SoftmaxProbMax: return "softmax_prob_max";
+  case ScoreMethod::MeanKey: return "mean_key";
+  case ScoreMethod::KeyBound: return "key_bound";
+  }
+  return "?";
+}
+
+std::string Compression::validate() const {
+  if (block < 1 || stride < 1 || block % stride != 0)
+    return "compression needs a block l >= 1 and a stride d >= 1 that divides "
+           "it, got l = " + std::to_string(block) + ", d = " + std::to_string(stride);
+  if (pool == Pool::Weighted && int64_t(weights.size()) != block)
+    return "weighted compression needs l = " + std::to_string(block) +
+           " weights, got " + std::to_string(weights.size());
+  return "";
+}
+
+std::string Selection::validate() const {
+  if (block < 1 || topK < 1 || init < 0 || local < 0)
+    return "selection needs block >= 1, top_k >= 1, init >= 0 and local >= 0";
+  if (topK < init + local)
+    return "top_k " + std::to_string(topK) + " must be at least init + local = " +
+           std::to_string(init + local) + " (forced blocks count toward it)";
+  if (method == ScoreMethod::SoftmaxProb || method == ScoreMethod::SoftmaxProbMax) {
+    if (std::string e = compression.validate(); !e.empty())
+      return e;
+    if (block % compression.stride != 0)
+      return "the compression stride " + std::to_string(compression.stride) +
+             " must divide the selection block " + std::to_string(block);
+  }
+  return "";
+}
+
+std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out) {
+  return withoutExceptions("compress", [&]() -> std::string {
+    Bhsd kk;
+    if (std::string e = c.validate(); !e.empty())
+      return e;
+    if (std::string e = load(k, "k", kk); !e.empty())
+      return e;
+    out = compress(kk, c).tensor();
+    return "";
+  });
+}
+
+std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
+                            Tensor &idx) {
+  return withoutExceptions("select", [&]() -> std::string {
+    Bhsd qq, kk;
+    if (std::string e = load(q, "q", qq); !e.empty())
+      return e;
+    if (std::string e = load(k, "k", kk); !e.empty())
+      return e;
+    if (std::string e = checkHeads(qq, kk, kk); !e.empty())
+      return e;
+    std::vector<int32_t> list;
+    int64_t hsel;
+    if (std::string e = select(qq, kk, s, list, hsel); !e.empty())
+      return e;
+    idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
+    return "";
+  });
+}
+
+std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
+                         const Tensor &gates, const NsaParams &p, Tensor &out,
+                         Tensor &idx) {
+  return withoutExceptions("nsa", [&]() -> std::string {
+    Bhsd qq, kk, vv;
+    std::string e = load(q, "q", qq);
+    if (e.empty())
+      e = load(k, "k", kk);
+    if (e.empty())
+      e = load(v, "v", vv);
+    if (!e.empty())
+      return e;
+    if (std::string e = checkHeads(qq, kk, vv); !e.empty())
+      return e;
+    if (gates.shape != std::vector<int64_t>{qq.B, qq.H, qq.S, 3} || !isFloat(gates.dtype))
+      return "gates: expected float [B, Hq, Sq, 3] = " +
+             shapeString({qq.B, qq.H, qq.S, 3}) + ", got " + shapeString(gates.shape);
+    if (p.window < 1)
+      return "the NSA window must hold at least the query's own key, got " +
+             std::to_string(p.window);
+    // Compressed branch.
+    const Compression &c = p.compression;
+    if (std::string e = c.validate(); !e.empty())
+      return e;
+    Bhsd kc = compress(kk, c), vc = compress(vv, c);
+    const int64_t G = qq.H / kk.H, L = kk.S, off = L - qq.S;
+    const double scale = p.scale ? *p.scale : 1.0 / std::sqrt(double(qq.D));
+    // Selected and window branches.
+    Selection s = p.selection;
+    s.scale = p.scale;
+    s.compression = c;
+    s.method = ScoreMethod::SoftmaxProb;
+    s.perQueryHead = false;
+    std::vector<int32_t> list;
+    int64_t hsel;
+    if (std::string e = select(qq, kk, s, list, hsel); !e.empty())
+      return e;
+    idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
+    Tensor selected, window;
+    if (std::string e = attend(q, k, v, p.scale, &idx, s.block, std::nullopt, selected);
+        !e.empty())
+      return e;
+    if (std::string e = attend(q, k, v, p.scale, nullptr, 0,
+                               std::make_pair(p.window - 1, int64_t(0)), window);
+        !e.empty())
+      return e;
+    out = Tensor::zeros(DType::F64, {qq.B, qq.H, qq.S, vv.D});
+    for (int64_t b = 0; b < qq.B; ++b)
+      for (int64_t h = 0; h < qq.H; ++h)
+        for (int64_t i = 0; i < qq.S; ++i) {
+          std::vector<double> pc =
+              compressedProbs(qq.row(b, h, i), kc, b, h / G, i + off, L, c, scale);
+          size_t g = size_t(((b * qq.H + h) * qq.S + i) * 3);
+          for (int64_t d = 0; d < vv.D; ++d) {
+            double cmp = 0;
+            for (int64_t t = 0; t < kc.S; ++t)
+              cmp += pc[size_t(t)] * vc.row(b, h / G, t)[d];
+            size_t o = size_t(((b * qq.H + h) * qq.S + i) * vv.D + d);
+            out.set(o, gates.get(g) * cmp + gates.get(g + 1) * selected.get(o) +
+                           gates.get(g + 2) * window.get(o));
+          }
+        }
+    return "";
+  });
+}
+
+std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
+                          int64_t block, int64_t topK, std::optional<double> scale,
+                          Tensor &out, Tensor &idx) {
+  Selection s;
+  s.method = ScoreMethod::MeanKey;
+  s.block = block;
+  s.topK = topK;
+  s.init = 0;
+  s.local = 1;
+  s.perQueryHead = true;
+  if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
+    return e;
+  return attend(q, k, v, scale, &idx, block, std::nullopt, out);
+}
+
+std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
+                              const InfLlmV2Params &p, Tensor &out, Tensor &idx) {
+  if (k.rank() != 4)
+    return "k: expected [B, H, S, D], got " + shapeString(k.shape);
+  idx = Tensor();
+  if (k.shape[2] < p.denseLen) // the dense side of the switch
+    return attend(q, k, v, p.scale, nullptr, 0, std::nullopt, out);
+  Selection s = p.selection;
+  s.method = ScoreMethod::SoftmaxProbMax;
+  s.perQueryHead = false;
+  s.scale = p.scale;
+  if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
+    return e;
+  return attend(q, k, v, p.scale, &idx, s.block, std::nullopt, out);
+}
+
+} // namespace attn::rt

@@ -1,0 +1,91 @@
+//===- Sparse.h - Float64 reference of sparse and hierarchical attention --===//
+//
+// Sections 3 to 5 of attention-semantics.md in float64: token compression,
+// top-k block selection (softmax_prob, softmax_prob_max, mean_key,
+// key_bound) and the composites NSA, MoBA and InfLLM-V2. Block-sparse
+// attention itself is referenceAttention with a block_idx operand
+// (Reference.h). Tensors are canonical [B, H, S, D]; queries sit at
+// absolute positions i + off with off = L - Sq (bottom-right, the
+// composites' rule) unless a semantics says otherwise.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_RUNTIME_REFERENCE_SPARSE_H
+#define ATTN_RUNTIME_REFERENCE_SPARSE_H
+
+#include "runtime/reference/Reference.h"
+
+#include <string>
+#include <vector>
+
+namespace attn::rt {
+
+enum class Pool { Mean, Max, Weighted };
+enum class ScoreMethod { SoftmaxProb, SoftmaxProbMax, MeanKey, KeyBound };
+const char *poolName(Pool p);                 // "mean", "max", "weighted"
+const char *scoreMethodName(ScoreMethod m);   // "softmax_prob", ...
+
+/// Compression with block length l and stride d (d divides l).
+struct Compression {
+  int64_t block = 32, stride = 16;
+  Pool pool = Pool::Mean;
+  std::vector<double> weights; // Weighted: l weights
+  /// Sc = (S - l) / d + 1 when S >= l, else 0.
+  int64_t tokens(int64_t keys) const {
+    return keys >= block ? (keys - block) / stride + 1 : 0;
+  }
+  std::string validate() const;
+};
+
+/// kc[b, h, t] = pool(k[b, h, t*d .. t*d + l - 1]), any float dtype in, F64
+/// [B, H, Sc, D] out.
+std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out);
+
+/// Top-k block selection (section 4), per query row (q_block = 1).
+struct Selection {
+  ScoreMethod method = ScoreMethod::SoftmaxProb;
+  int64_t block = 64;          // l' = kv_block of the selection
+  int64_t topK = 16, init = 1, local = 2;
+  bool perQueryHead = false;   // Hsel = Hq; else Hkv (the group shares)
+  Compression compression;     // softmax_prob(_max): how kc is formed
+  std::optional<double> scale; // softmax_prob(_max); default 1/sqrt(D)
+  std::string validate() const;
+};
+
+/// idx [B, Hsel, Sq, K] (I32, ascending, -1 padded) for queries at
+/// bottom-right positions over the keys of `k` (all valid).
+std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
+                            Tensor &idx);
+
+/// NSA: out = g_cmp * A(q, kc, vc) + g_slc * BlockSparse(q, k, v, idx)
+///          + g_win * Window(q, k, v, (w - 1, 0)); all causal, bottom-right.
+struct NsaParams {
+  Compression compression;
+  Selection selection; // softmax_prob over `compression`, Hsel = Hkv
+  int64_t window = 512;
+  std::optional<double> scale;
+};
+std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
+                         const Tensor &gates, const NsaParams &p, Tensor &out,
+                         Tensor &idx);
+
+/// MoBA: BlockSparse(q, k, v, select(mean_key, Hsel = Hq, init 0, local 1)),
+/// causal, bottom-right.
+std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
+                          int64_t block, int64_t topK, std::optional<double> scale,
+                          Tensor &out, Tensor &idx);
+
+/// InfLLM-V2: dense causal attention when the key length is below
+/// `denseLen`, else block-sparse over softmax_prob_max selection
+/// (`selection.local` = window / block). `idx` is left empty on the dense
+/// side.
+struct InfLlmV2Params {
+  int64_t denseLen = 8192;
+  Selection selection;
+  std::optional<double> scale;
+};
+std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
+                              const InfLlmV2Params &p, Tensor &out, Tensor &idx);
+
+} // namespace attn::rt
+
+#endif // ATTN_RUNTIME_REFERENCE_SPARSE_H
