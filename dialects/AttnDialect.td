@@ -53,6 +53,29 @@ def Attn_AlignmentAttr : EnumAttr<Attn_Dialect, Attn_Alignment, "alignment"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Attn_Pool : I32EnumAttr<"Pool", "how compression pools a span of keys", [
+      I32EnumAttrCase<"Mean", 0, "mean">,
+      I32EnumAttrCase<"Max", 1, "max">,
+      I32EnumAttrCase<"Weighted", 2, "weighted">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+def Attn_PoolAttr : EnumAttr<Attn_Dialect, Attn_Pool, "pool"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Attn_ScoreMethod : I32EnumAttr<"ScoreMethod", "how block selection scores a block", [
+      I32EnumAttrCase<"SoftmaxProb", 0, "softmax_prob">,
+      I32EnumAttrCase<"SoftmaxProbMax", 1, "softmax_prob_max">,
+      I32EnumAttrCase<"MeanKey", 2, "mean_key">,
+      I32EnumAttrCase<"KeyBound", 3, "key_bound">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+def Attn_ScoreMethodAttr : EnumAttr<Attn_Dialect, Attn_ScoreMethod, "score"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Attn_Layout : I32EnumAttr<"Layout",
     "memory layout of the query, key, value and output tensors", [
       I32EnumAttrCase<"BHSD", 0, "bhsd">,

@@ -107,6 +107,8 @@ AttentionShape AttentionOp::getShape() {
     s.queryOffset = static_cast<int64_t>(*offset);
   if (auto sizes = getBlockSizes(); sizes && sizes->size() == 2)
     s.blocks = std::make_pair((*sizes)[0], (*sizes)[1]);
+  if (auto c = getCompressedKeys(); c && c->size() == 2)
+    s.compressedKeys = std::make_pair((*c)[0], (*c)[1]);
   s.normalize();
   return s;
 }
@@ -297,12 +299,19 @@ LogicalResult AttentionOp::verify() {
   if (auto window = getWindow(); window && window->size() != 2)
     return emitOpError() << "window must be [left, right], got "
                          << window->size() << " values";
+  if (auto c = getCompressedKeys(); c && c->size() != 2)
+    return emitOpError() << "compressed_keys must be [l, d], got " << c->size()
+                         << " values";
   if (auto branches = getBranches(); branches && branches->size() != 2)
     return emitOpError() << "branches must be [P, N], got "
                          << branches->size() << " values";
   if (std::string e = getSemantics().validate(); !e.empty())
     return emitOpError() << e;
 
+  if (getCompressedKeys() && getEffectiveAlignment() == Alignment::BottomRight)
+    return emitOpError() << "compressed_keys place queries at original positions: "
+                            "give query_offset or query_offsets, not alignment "
+                            "bottom_right (which would count compressed keys)";
   // Query positions: one rule (alignment, a static or a per-batch offset).
   int rules = bool(getAlignment()) + bool(getQueryOffset()) +
               bool(getQueryOffsets());
@@ -362,5 +371,157 @@ LogicalResult MergeOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results)
     return failure();
   results.push_back(getPartials()[0]);
   results.push_back(getPartialLses()[0]);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Sparse and hierarchical attention
+//===----------------------------------------------------------------------===//
+
+namespace {
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// [B, H, S, D] operands: rank 4 each.
+LogicalResult checkRank4(Operation *op, ArrayRef<std::pair<StringRef, Value>> operands) {
+  for (auto [name, value] : operands)
+    if (shapeOf(value).size() != 4)
+      return op->emitOpError() << "'" << name << "' must be [B, H, S, D], got "
+                               << str(shapeOf(value));
+  return success();
+}
+
+/// q [B, Hq, Sq, D] and k [B, Hkv, Skv, D] of a grouped-query attention.
+LogicalResult checkQueryKey(Operation *op, Value query, Value key) {
+  auto q = shapeOf(query), k = shapeOf(key);
+  if (!compatible(q[0], k[0]) || !compatible(q[3], k[3]))
+    return op->emitOpError() << "'query' " << str(q) << " and 'key' " << str(k)
+                             << " must share batch and head dim";
+  if (q[1] != kDyn && k[1] != kDyn && (k[1] < 1 || q[1] % k[1] != 0))
+    return op->emitOpError() << "query heads (" << q[1]
+                             << ") must be a multiple of key heads (" << k[1] << ")";
+  return success();
+}
+
+int64_t compressedTokens(int64_t keys, const ::attn::rt::Compression &c) {
+  return keys == kDyn ? kDyn : c.tokens(keys);
+}
+} // namespace
+
+::attn::rt::Compression CompressOp::getCompression() {
+  ::attn::rt::Compression c;
+  c.block = getBlock();
+  c.stride = getStride();
+  c.pool = static_cast<::attn::rt::Pool>(getPool());
+  return c;
+}
+
+LogicalResult CompressOp::verify() {
+  ::attn::rt::Compression c = getCompression();
+  if (c.pool == ::attn::rt::Pool::Weighted)
+    c.weights.assign(size_t(std::max<int64_t>(c.block, 0)), 1.0);
+  if (std::string e = c.validate(); !e.empty())
+    return emitOpError() << e;
+  if (failed(checkRank4(*this, {{"input", getInput()}})))
+    return failure();
+  auto in = shapeOf(getInput());
+  if (failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
+                        {in[0], in[1], compressedTokens(in[2], c), in[3]},
+                        "[B, H, (S - l) / d + 1 or 0, D]")))
+    return failure();
+  if (getOutput().getType().getElementType() != getInput().getType().getElementType())
+    return emitOpError() << "result 'output' must have the input's element type";
+  if (bool(getWeights()) != (c.pool == ::attn::rt::Pool::Weighted))
+    return emitOpError() << "'weights' [l] go with pool weighted and only with it";
+  if (Value w = getWeights();
+      w && failed(checkShape(*this, "'weights'", shapeOf(w), {c.block}, "[l]")))
+    return failure();
+  return success();
+}
+
+::attn::rt::Selection SelectBlocksOp::getSelection() {
+  ::attn::rt::Selection s;
+  s.method = static_cast<::attn::rt::ScoreMethod>(getMethod());
+  s.block = getBlock();
+  s.topK = getTopK();
+  s.init = getInit();
+  s.local = getLocal();
+  s.perQueryHead = getPerQueryHead();
+  if (auto c = getCompress(); c && c->size() == 2) {
+    s.compression.block = (*c)[0];
+    s.compression.stride = (*c)[1];
+  }
+  if (auto scale = getScale())
+    s.scale = scale->convertToDouble();
+  return s;
+}
+
+LogicalResult SelectBlocksOp::verify() {
+  ::attn::rt::Selection s = getSelection();
+  bool probs = s.method == ::attn::rt::ScoreMethod::SoftmaxProb ||
+               s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
+  if (probs != bool(getCompress()) || (getCompress() && getCompress()->size() != 2))
+    return emitOpError() << "softmax_prob and softmax_prob_max score through "
+                            "compressed keys: they, and only they, need "
+                            "compress = array<i64: l, d>";
+  if (std::string e = s.validate(); !e.empty())
+    return emitOpError() << e;
+  if (failed(checkRank4(*this, {{"query", getQuery()}, {"key", getKey()}})) ||
+      failed(checkQueryKey(*this, getQuery(), getKey())))
+    return failure();
+  auto q = shapeOf(getQuery()), k = shapeOf(getKey());
+  return checkShape(*this, "result 'indices'", shapeOf(getIndices()),
+                    {q[0], s.perQueryHead ? q[1] : k[1], q[2], s.topK},
+                    s.perQueryHead ? "[B, Hq, Sq, top_k]" : "[B, Hkv, Sq, top_k]");
+}
+
+::attn::rt::NsaParams NsaOp::getParams() {
+  ::attn::rt::NsaParams p;
+  p.compression.block = getCompressBlock();
+  p.compression.stride = getCompressStride();
+  p.compression.pool = static_cast<::attn::rt::Pool>(getPool());
+  p.selection.block = getSelectBlock();
+  p.selection.topK = getTopK();
+  p.selection.init = getInitBlocks();
+  p.selection.local = getLocalBlocks();
+  p.selection.compression = p.compression;
+  p.window = getWindow();
+  if (auto scale = getScale())
+    p.scale = p.selection.scale = scale->convertToDouble();
+  return p;
+}
+
+LogicalResult NsaOp::verify() {
+  ::attn::rt::NsaParams p = getParams();
+  if (p.compression.pool == ::attn::rt::Pool::Weighted)
+    return emitOpError() << "pools keys by mean or max (weighted compression "
+                            "takes weights: decompose it by hand)";
+  if (std::string e = p.selection.validate(); !e.empty())
+    return emitOpError() << e;
+  if (p.window < 1)
+    return emitOpError() << "window must hold at least the query's own key, got "
+                         << p.window;
+  if (failed(checkRank4(*this, {{"query", getQuery()},
+                                {"key", getKey()},
+                                {"value", getValue()},
+                                {"gates", getGates()}})) ||
+      failed(checkQueryKey(*this, getQuery(), getKey())))
+    return failure();
+  auto q = shapeOf(getQuery()), k = shapeOf(getKey()), v = shapeOf(getValue());
+  if (failed(checkShape(*this, "'value'", v, {k[0], k[1], k[2], v[3]},
+                        "[B, Hkv, Skv, Dv] like 'key'")) ||
+      failed(checkShape(*this, "'gates'", shapeOf(getGates()), {q[0], q[1], q[2], 3},
+                        "[B, Hq, Sq, 3]: compressed, selected, window")) ||
+      failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
+                        {q[0], q[1], q[2], v[3]}, "[B, Hq, Sq, Dv]")) ||
+      failed(checkShape(*this, "result 'indices'", shapeOf(getIndices()),
+                        {q[0], k[1], q[2], p.selection.topK}, "[B, Hkv, Sq, top_k]")))
+    return failure();
+  for (Value x : {getKey(), getValue(), getGates(), getOutput()})
+    if (cast<RankedTensorType>(x.getType()).getElementType() !=
+        getQuery().getType().getElementType())
+      return emitOpError() << "query, key, value, gates and output must share "
+                              "one element type";
   return success();
 }

@@ -4,6 +4,7 @@
 
 #include "dialects/AttnDialect.h"
 #include "runtime/AttentionConfig.h"
+#include "runtime/reference/Sparse.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"

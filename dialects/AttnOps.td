@@ -46,6 +46,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       shared by its query group), `Hq` or 1 (shared by all heads). A list
       is a set: `-1` pads, order and duplicates do not matter; an entry
       outside `[-1, ceil(Skv / kv_block))` is a run-time error.
+    - `compressed_keys = array<i64: l, d>` (with `causal` alone): key `j`
+      is the compressed token of original keys `[j*d, j*d + l - 1]` (see
+      `attn.compress`) and is visible from original position `p` once
+      `j*d + l - 1 <= p`; the query offset is in original positions.
     - an optional second result: the fp32 log-sum-exp `[B, Hq, Sq]` of the
       visible scores (natural log, `-inf` for a row with no visible key,
       whose output is 0).
@@ -74,6 +78,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     OptionalAttr<Attn_AlignmentAttr>:$alignment,
     OptionalAttr<I64Attr>:$query_offset,
     OptionalAttr<DenseI64ArrayAttr>:$block_sizes,
+    OptionalAttr<DenseI64ArrayAttr>:$compressed_keys,
     OptionalAttr<Attn_LayoutAttr>:$layout,
     OptionalAttr<DenseI64ArrayAttr>:$num_heads,
     OptionalAttr<Attn_TilePlanAttr>:$tile_plan
@@ -139,6 +144,106 @@ def Attn_MergeOp : Attn_Op<"merge", [Pure, AttrSizedOperandSegments]> {
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def Attn_CompressOp : Attn_Op<"compress", [Pure]> {
+  let summary = "pool keys or values into compressed tokens";
+  let description = [{
+    Section 3 of `attention-semantics.md`: `[B, H, S, D]` in, `[B, H, Sc, D]`
+    out with `Sc = (S - l) / d + 1` compressed tokens when `S >= l`, else 0;
+    token `t` pools keys `t*d .. t*d + l - 1` by `mean`, `max` or
+    `weighted` (a sum with the `weights` operand `[l]`). `d` divides `l`.
+
+    ```mlir
+    %kc = attn.compress %k {block = 32, stride = 16, pool = #attn.pool<mean>}
+        : tensor<?x8x?x128xbf16> -> tensor<?x8x?x128xbf16>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input,
+                       Optional<RankedTensorOf<[F32, F64]>>:$weights,
+                       I64Attr:$block, I64Attr:$stride, Attn_PoolAttr:$pool);
+  let results = (outs Attn_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input (`weights` `(` $weights^ `:` type($weights) `)`)? attr-dict `:`
+    type($input) `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::attn::rt::Compression getCompression();
+  }];
+}
+
+def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure]> {
+  let summary = "top-k selection of key blocks per query";
+  let description = [{
+    Section 4 of `attention-semantics.md`, per query row (`q_block = 1`),
+    queries aligned bottom-right: for each query, the `top_k` key blocks of
+    `block` keys with the highest score by `method`, blocks `0 .. init-1`
+    and the `local` blocks ending at the query's own forced (when
+    eligible), ties to the lower block number, the list ascending and
+    padded with `-1`. Lists are per key head (the scores of a group's query
+    heads summed) or, with `per_query_head`, per query head. `softmax_prob`
+    and `softmax_prob_max` score through compressed keys
+    (`compress = array<i64: l, d>`, mean-pooled) with `scale`.
+
+    ```mlir
+    %idx = attn.select_blocks %q, %k {method = #attn.score<softmax_prob>,
+        block = 64, top_k = 16, init = 1, local = 2,
+        compress = array<i64: 32, 16>}
+        : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x8x?x16xi32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Attn_ScoreMethodAttr:$method, I64Attr:$block,
+                       I64Attr:$top_k, I64Attr:$init, I64Attr:$local,
+                       UnitAttr:$per_query_head,
+                       OptionalAttr<DenseI64ArrayAttr>:$compress,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs RankedTensorOf<[I32]>:$indices);
+  let assemblyFormat = [{
+    $query `,` $key attr-dict `:` type($query) `,` type($key) `->` type($indices)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::attn::rt::Selection getSelection();
+  }];
+}
+
+def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
+  let summary = "native sparse attention (compressed, selected, window)";
+  let description = [{
+    Section 5 of `attention-semantics.md`: `out = g_cmp * A(q, kc, vc) +
+    g_slc * BlockSparse(q, k, v, select(...)) + g_win * Window(q, k, v, w)`
+    with `gates [B, Hq, Sq, 3]`, causal and aligned bottom-right. Keys and
+    values are compressed with `compress_block` / `compress_stride` by
+    `pool`; selection scores by `softmax_prob` over the compressed keys,
+    one list per key head, `top_k` blocks of `select_block` keys with
+    `init_blocks` and `local_blocks` forced; the window holds `window` keys
+    including the query's own. The second result is the selection.
+    `attn-decompose` rewrites it into `attn.compress`, `attn.select_blocks`
+    and three `attn.attention` ops.
+  }];
+  let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Attn_FloatTensor:$value, Attn_FloatTensor:$gates,
+                       DefaultValuedAttr<I64Attr, "32">:$compress_block,
+                       DefaultValuedAttr<I64Attr, "16">:$compress_stride,
+                       DefaultValuedAttr<Attn_PoolAttr, "Pool::Mean">:$pool,
+                       DefaultValuedAttr<I64Attr, "64">:$select_block,
+                       DefaultValuedAttr<I64Attr, "16">:$top_k,
+                       DefaultValuedAttr<I64Attr, "1">:$init_blocks,
+                       DefaultValuedAttr<I64Attr, "2">:$local_blocks,
+                       DefaultValuedAttr<I64Attr, "512">:$window,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs Attn_FloatTensor:$output, RankedTensorOf<[I32]>:$indices);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $gates attr-dict `:` type($query) `,`
+    type($key) `,` type($value) `,` type($gates) `->` type($output) `,`
+    type($indices)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::attn::rt::NsaParams getParams();
+  }];
 }
 
 #endif // ATTN_OPS_TD

@@ -346,7 +346,7 @@ void CpuKernelGen::softmaxUpdate(bool masked, Value nrv, Value nk, Value j0,
                                         splatI(i64(rows)));
       query = arith::AddIOp::create(b, splatI(i64(p0)),
                                     arith::DivUIOp::create(b, lane, g));
-      pos = arith::AddIOp::create(b, query, splatI(i64(off)));
+      pos = masks.position(b, query, splatI(i64(off)));
       head = arith::AddIOp::create(b, splatI(i64(mul(kvHead, idx(group)))),
                                    arith::RemUIOp::create(b, lane, g));
     }
@@ -519,8 +519,8 @@ void CpuKernelGen::emitBody(ValueRange args) {
         Value kvEnd = minI(validKeys, maskKeys);
         Value off = masks.queryOffset(b, querySeq, validKeys,
                                       offsets ? loadIndex(offsets) : Value());
-        Value pLo = add(p0, off);
-        Value pHi = sub(add(pLo, count), idx(1));
+        Value pLo = masks.position(b, p0, off);
+        Value pHi = masks.position(b, sub(add(p0, count), idx(1)), off);
         // A short last tile is handled by its loop bounds, so it may still
         // be full. Block-sparse: the blocks listed for this tile's query
         // block (the tile lies inside one, positionsPerBlock).

@@ -96,6 +96,9 @@ struct GpuTileLayout {
     if (c.queryOffset && (*c.queryOffset > kMaxPosition || *c.queryOffset < -kMaxPosition))
       return "GPU kernels place queries at i32 positions: query_offset must "
              "lie within +-2^29, got " + str(*c.queryOffset);
+    if (c.compressedKeys)
+      return "GPU kernels do not take compressed keys yet; compile this "
+             "attention for the CPU";
     if (c.blocks)
       return "GPU kernels do not walk block-sparse selections yet; compile "
              "this attention for the CPU";

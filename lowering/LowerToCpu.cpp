@@ -1,5 +1,6 @@
 //===- LowerToCpu.cpp - attn-lower-to-cpu ---------------------------------===//
 #include "lowering/CpuKernel.h"
+#include "lowering/SparseCpu.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -267,6 +268,15 @@ void lowerMerge(MergeOp op) {
 struct LowerToCpu : mlir::attn::impl::AttnLowerToCpuBase<LowerToCpu> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Selections first: their scoring adds compressions.
+    SmallVector<SelectBlocksOp> selects;
+    module.walk([&](SelectBlocksOp op) { selects.push_back(op); });
+    for (SelectBlocksOp op : selects)
+      lowerSelectBlocks(op);
+    SmallVector<CompressOp> compressions;
+    module.walk([&](CompressOp op) { compressions.push_back(op); });
+    for (CompressOp op : compressions)
+      lowerCompress(op);
     SmallVector<AttentionOp> ops;
     module.walk([&](AttentionOp op) { ops.push_back(op); });
     for (AttentionOp op : ops)

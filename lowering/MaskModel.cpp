@@ -27,6 +27,16 @@ Value MaskModel::queryOffset(ImplicitLocOpBuilder &b, Value seqQ,
   return constant(b, seqQ.getType(), 0);
 }
 
+Value MaskModel::position(ImplicitLocOpBuilder &b, Value index, Value off) const {
+  Value p = arith::AddIOp::create(b, index, off);
+  if (!spec.compressedKeys)
+    return p;
+  auto [l, d] = *spec.compressedKeys;
+  Type t = p.getType();
+  return arith::FloorDivSIOp::create(
+      b, arith::SubIOp::create(b, p, constant(b, t, l - 1)), constant(b, t, d));
+}
+
 std::pair<Value, Value> MaskModel::keyRange(ImplicitLocOpBuilder &b, Value pLo,
                                             Value pHi, Value kvEnd) const {
   Type t = pLo.getType();

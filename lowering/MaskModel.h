@@ -29,6 +29,11 @@ public:
   Value queryOffset(ImplicitLocOpBuilder &b, Value seqQ, Value validKeys,
                     Value batchOffset) const;
 
+  /// The position query `index` (a scalar or vector of the position type)
+  /// is masked at: index + off, in compressed-key coordinates for
+  /// compressed keys (monotone, so tile bounds map to tile bounds).
+  Value position(ImplicitLocOpBuilder &b, Value index, Value off) const;
+
   /// Keys [lo, hi) that any query of positions [pLo, pHi] (absolute,
   /// inclusive) may see, with keys at or beyond `kvEnd` masked. Index values;
   /// hi <= lo means nothing is visible.

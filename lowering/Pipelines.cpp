@@ -14,6 +14,8 @@
 using namespace mlir;
 
 void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
+  pm.addPass(createAttnDecompose());
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   AttnPlanTilesOptions plan;
   plan.target = "cpu";

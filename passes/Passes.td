@@ -35,4 +35,22 @@ def AttnPlanTiles : Pass<"attn-plan-tiles"> {
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }
 
+def AttnDecompose : Pass<"attn-decompose"> {
+  let summary = "rewrite composite sparse attention into its primitive ops";
+  let description = [{
+    `attn.nsa` becomes what section 5 of attention-semantics.md defines it
+    as, in ops a user can also combine by hand: `attn.compress` of keys and
+    values, an `attn.attention` over the compressed keys
+    (`compressed_keys`, queries at their original bottom-right positions
+    through `query_offsets`), `attn.select_blocks` (softmax_prob, one list
+    per key head), a block-sparse `attn.attention` over the selection, a
+    sliding-window `attn.attention`, and the gated sum as a
+    `linalg.generic`. Every attention keeps the composite's scale.
+  }];
+  let dependentDialects = ["::mlir::attn::AttnDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // ATTN_PASSES_TD

@@ -75,6 +75,15 @@ int64_t AttentionSemantics::offset(int64_t seqQ, int64_t validKeys,
   return bottomRight ? validKeys - seqQ : 0;
 }
 
+int64_t AttentionSemantics::position(int64_t i, int64_t off) const {
+  int64_t p = i + off;
+  if (!compressedKeys)
+    return p;
+  auto [l, d] = *compressedKeys;
+  int64_t x = p - (l - 1); // floor division, also for x < 0
+  return x >= 0 ? x / d : -((-x + d - 1) / d);
+}
+
 bool AttentionSemantics::visible(int64_t pos, int64_t key) const {
   // Differences of two positions never overflow; sums with a side could.
   int64_t ahead = key - pos; // > 0: the key lies after the query
@@ -108,6 +117,11 @@ std::string AttentionSemantics::validate() const {
   if (branches && (branches->first < 0 || branches->second < 1))
     return "branches need a prefix P >= 0 and N >= 1 branches, got " +
            pairString(*branches);
+  if (compressedKeys &&
+      (compressedKeys->first < 1 || compressedKeys->second < 1 || !causal ||
+       window || branches))
+    return "compressed keys need a block l >= 1, a stride d >= 1 and the "
+           "causal mask alone, got (l, d) = " + pairString(*compressedKeys);
   if (blocks && (blocks->first < 1 || blocks->second < 1))
     return "block sizes [q_block, kv_block] must be positive, got " +
            pairString(*blocks);
@@ -210,6 +224,8 @@ std::string AttentionConfig::name() const {
     os << "_mask" << mlirTypeName(*maskDtype);
   if (lengthsDtype)
     os << "_len" << mlirTypeName(*lengthsDtype);
+  if (compressedKeys)
+    os << "_cmp" << compressedKeys->first << "x" << compressedKeys->second;
   if (blocks)
     os << "_sparse" << blocks->first << "x" << blocks->second
        << blockHeadsName(*blockHeads);

@@ -77,12 +77,20 @@ struct AttentionSemantics {
   /// query block, the key blocks its queries may see (a set: -1 padding,
   /// order and duplicates do not matter).
   std::optional<std::pair<int64_t, int64_t>> blocks;
+  /// Compressed keys (section 3): key j stands for the span of original
+  /// keys [j*d, j*d + l - 1] of (l, d), so a causal mask sees it once the
+  /// span's last key is visible: j <= floor((p - l + 1) / d) for a query at
+  /// original position p. Causal only (no window or branches).
+  std::optional<std::pair<int64_t, int64_t>> compressedKeys;
 
   bool hasStructuredMask() const { return causal || window || branches; }
   double effectiveScale(int64_t headDim) const;
   /// off for one batch element.
   int64_t offset(int64_t seqQ, int64_t validKeys,
                  std::optional<int64_t> batchOffset = std::nullopt) const;
+  /// The position the masks compare keys with for query row i: i + off, in
+  /// compressed-key coordinates when compressedKeys is set.
+  int64_t position(int64_t i, int64_t off) const;
   /// The structured masks (causal, window, branches) for a query at
   /// absolute position `pos` and key `key`; valid lengths and explicit masks
   /// are not included. Never overflows.

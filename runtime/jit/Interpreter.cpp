@@ -185,6 +185,30 @@ std::string mlir::attn::interpret(func::FuncOp func,
                            : static_cast<double>(v.getSExtValue()));
         env[constant.getResult()] = std::move(t);
       }
+    } else if (auto compress = dyn_cast<CompressOp>(op)) {
+      rt::Compression c = compress.getCompression();
+      if (Value w = compress.getWeights())
+        for (size_t i = 0; i < get(w)->numel(); ++i)
+          c.weights.push_back(get(w)->get(i));
+      rt::Tensor out;
+      error = rt::referenceCompress(*get(compress.getInput()), c, out);
+      if (error.empty())
+        env[compress.getOutput()] = rt::cast(out, dtypeOf(compress.getOutput().getType()));
+    } else if (auto select = dyn_cast<SelectBlocksOp>(op)) {
+      rt::Tensor idx;
+      error = rt::referenceSelect(*get(select.getQuery()), *get(select.getKey()),
+                                  select.getSelection(), idx);
+      if (error.empty())
+        env[select.getIndices()] = std::move(idx);
+    } else if (auto nsa = dyn_cast<NsaOp>(op)) {
+      rt::Tensor out, idx;
+      error = rt::referenceNsa(*get(nsa.getQuery()), *get(nsa.getKey()),
+                               *get(nsa.getValue()), *get(nsa.getGates()),
+                               nsa.getParams(), out, idx);
+      if (error.empty()) {
+        env[nsa.getOutput()] = rt::cast(out, dtypeOf(nsa.getOutput().getType()));
+        env[nsa.getIndices()] = std::move(idx);
+      }
     } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
       env[cast.getResult()] = *get(cast.getSource()); // checkInputs: shapes agree
     } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {

@@ -306,7 +306,8 @@ static std::string attention(const Tensor &q, const Tensor &k,
             score = cap * std::tanh(score / cap);
           if (qk && qkMode <= 1)
             qk->set(qkRow + size_t(j), score);
-          if (j >= L || !p.visible(i + off, j) || !blockVisible(b, h, i, j))
+          if (j >= L || !p.visible(p.position(i, off), j) ||
+              !blockVisible(b, h, i, j))
             score = kNegInf;
           else if (mask)
             score += M.bias(b, h, i, j);

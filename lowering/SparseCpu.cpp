@@ -1,0 +1,423 @@
+//===- SparseCpu.cpp - compression and block selection on CPUs ------------===//
+//
+// attn.compress becomes linalg.generic ops on tensors (a pooled sum in f32,
+// then the mean's scale and the element type). attn.select_blocks becomes a
+// loop nest on buffers: an scf.parallel over (batch, selection head, query)
+// whose body scores the eligible blocks into a per-task scratch row and takes
+// the top k by repeated arg-max (ties to the lower block), without ever
+// forming an Sq x blocks score matrix in memory. softmax_prob and
+// softmax_prob_max score from the compressed keys (an attn.compress the
+// lowering inserts): the query's probabilities over the compressed tokens
+// it can see, spread over the blocks each token's span overlaps.
+//
+//===----------------------------------------------------------------------===//
+#include "lowering/SparseCpu.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+Value castFloat(ImplicitLocOpBuilder &b, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, to, x);
+  return arith::TruncFOp::create(b, to, x);
+}
+} // namespace
+
+void mlir::attn::lowerCompress(CompressOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  MLIRContext *ctx = b.getContext();
+  ::attn::rt::Compression c = op.getCompression();
+  RankedTensorType outType = op.getOutput().getType();
+  Type f32 = b.getF32Type(), elt = outType.getElementType();
+  Value input = op.getInput();
+
+  // Sc = S >= l ? (S - l) / d + 1 : 0, and the other sizes of the input.
+  Value seq = tensor::DimOp::create(b, input, 2);
+  Value l = arith::ConstantIndexOp::create(b, c.block);
+  Value d = arith::ConstantIndexOp::create(b, c.stride);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value tokens = arith::SelectOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, seq, l),
+      arith::AddIOp::create(
+          b, arith::DivUIOp::create(b, arith::SubIOp::create(b, seq, l), d),
+          arith::ConstantIndexOp::create(b, 1)),
+      zero);
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (outType.isDynamicDim(i))
+      sizes.push_back(i == 2 ? tokens : Value(tensor::DimOp::create(b, input, i)));
+
+  // acc[b, h, t, x] = pool over u of input[b, h, t*d + u, x] (f32).
+  auto accType = RankedTensorType::get(outType.getShape(), f32);
+  bool max = c.pool == ::attn::rt::Pool::Max;
+  Value init = linalg::FillOp::create(
+                   b, ValueRange{arith::ConstantOp::create(
+                          b, b.getF32FloatAttr(max ? -INFINITY : 0.0f))},
+                   ValueRange{tensor::EmptyOp::create(b, accType, sizes)})
+                   .getResult(0);
+  auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineMap in = AffineMap::get(
+      5, 0, {dim(0), dim(1), dim(2) * c.stride + dim(4), dim(3)}, ctx);
+  AffineMap span = AffineMap::get(5, 0, {dim(4)}, ctx);
+  AffineMap out = AffineMap::get(5, 0, {dim(0), dim(1), dim(2), dim(3)}, ctx);
+  SmallVector<Value> inputs = {input};
+  SmallVector<AffineMap> maps = {in};
+  // The span's extent comes from a [l] operand: the weights, or a shape.
+  Value weights = op.getWeights();
+  if (!weights)
+    weights = tensor::EmptyOp::create(b, ArrayRef<int64_t>{c.block}, f32);
+  inputs.push_back(weights);
+  maps.push_back(span);
+  maps.push_back(out);
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  auto pooled = linalg::GenericOp::create(
+      b, TypeRange{accType}, inputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location loc, ValueRange x) {
+        ImplicitLocOpBuilder n(loc, nb);
+        Value v = castFloat(n, x[0], f32);
+        Value r;
+        if (max)
+          r = arith::MaximumFOp::create(n, x[2], v);
+        else if (c.pool == ::attn::rt::Pool::Weighted)
+          r = math::FmaOp::create(n, castFloat(n, x[1], f32), v, x[2]);
+        else
+          r = arith::AddFOp::create(n, x[2], v);
+        linalg::YieldOp::create(n, r);
+      });
+  // The mean's 1 / l and the element type.
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+  Value scale = arith::ConstantOp::create(
+      b, b.getF32FloatAttr(c.pool == ::attn::rt::Pool::Mean ? 1.0f / float(c.block) : 1.0f));
+  auto result = linalg::GenericOp::create(
+      b, TypeRange{outType}, ValueRange{pooled.getResult(0)},
+      ValueRange{tensor::EmptyOp::create(b, outType, sizes)},
+      ArrayRef<AffineMap>{id, id}, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location loc, ValueRange x) {
+        ImplicitLocOpBuilder n(loc, nb);
+        linalg::YieldOp::create(n, castFloat(n, arith::MulFOp::create(n, x[0], scale), elt));
+      });
+  op.getOutput().replaceAllUsesWith(result.getResult(0));
+  op.erase();
+}
+
+namespace {
+/// The selection kernel's loop nest (see the file comment).
+class SelectGen {
+public:
+  SelectGen(SelectBlocksOp op, ImplicitLocOpBuilder &b)
+      : s(op.getSelection()), b(b), f32(b.getF32Type()) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value f32c(double v) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(float(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  }
+  Value floorDiv(Value x, int64_t d) { return arith::FloorDivSIOp::create(b, x, idx(d)); }
+  Value load(Value m, ValueRange i) { return memref::LoadOp::create(b, m, i); }
+  void store(Value v, Value m, ValueRange i) { memref::StoreOp::create(b, v, m, i); }
+
+  void loop(Value lo, Value hi, function_ref<void(Value)> body) {
+    scf::ForOp::create(b, lo, hi, idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value iv, ValueRange) {
+                         body(iv);
+                         scf::YieldOp::create(b);
+                       });
+  }
+  Value reduce(Value lo, Value hi, Value init, function_ref<Value(Value, Value)> body) {
+    return scf::ForOp::create(b, lo, hi, idx(1), ValueRange{init},
+                              [&](OpBuilder &, Location, Value iv, ValueRange acc) {
+                                scf::YieldOp::create(b, body(iv, acc[0]));
+                              })
+        .getResult(0);
+  }
+  void when(Value c, function_ref<void()> then) {
+    scf::IfOp::create(b, c, [&](OpBuilder &, Location) {
+      then();
+      scf::YieldOp::create(b);
+    });
+  }
+
+  /// dot(x[b, hx, ix, :], y[b, hy, iy, :]) in f32, 16 lanes at a time when
+  /// the head dim allows.
+  Value dot(Value x, ValueRange xi, Value y, ValueRange yi, int64_t dims) {
+    auto at = [](ValueRange i, Value d) {
+      SmallVector<Value> v(i);
+      v.push_back(d);
+      return v;
+    };
+    if (dims % 16 == 0) {
+      auto vec = VectorType::get({16}, f32);
+      auto loadVec = [&](Value m, ValueRange i, Value d) {
+        Type elt = cast<MemRefType>(m.getType()).getElementType();
+        Value v = vector::LoadOp::create(b, VectorType::get({16}, elt), m, at(i, d));
+        return elt == f32 ? v : Value(arith::ExtFOp::create(b, vec, v));
+      };
+      Value acc = scf::ForOp::create(
+                      b, idx(0), idx(dims), idx(16),
+                      ValueRange{arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f))},
+                      [&](OpBuilder &, Location, Value d, ValueRange a) {
+                        scf::YieldOp::create(
+                            b, ValueRange{vector::FMAOp::create(
+                                   b, loadVec(x, xi, d), loadVec(y, yi, d), a[0])});
+                      })
+                      .getResult(0);
+      return vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc);
+    }
+    return reduce(idx(0), idx(dims), f32c(0), [&](Value d, Value a) {
+      return math::FmaOp::create(b, castFloat(b, load(x, at(xi, d)), f32),
+                                 castFloat(b, load(y, at(yi, d)), f32), a);
+    });
+  }
+
+  /// Scores of one query head into `score` (added, or max-pooled into
+  /// `head` first for softmax_prob_max).
+  void scoreCompressed(Value q, Value kc, Value batch, Value h, Value kvHead, Value i,
+                       Value p, Value score, Value head, Value logits, Value blocks) {
+    const ::attn::rt::Compression &c = s.compression;
+    Value tokens = memref::DimOp::create(b, kc, 2);
+    // Tokens t <= floor((p - l + 1) / d) have been seen whole.
+    Value seen = minI(maxI(add(floorDiv(sub(p, idx(c.block - 1)), c.stride), idx(1)), idx(0)),
+                      tokens);
+    int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
+    double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(dims));
+    Value m = reduce(idx(0), seen, f32c(-INFINITY), [&](Value t, Value acc) {
+      Value x = arith::MulFOp::create(
+          b, dot(q, {batch, h, i}, kc, {batch, kvHead, t}, dims), f32c(scale));
+      store(x, logits, {t});
+      return arith::MaximumFOp::create(b, acc, x);
+    });
+    Value sum = reduce(idx(0), seen, f32c(0), [&](Value t, Value acc) {
+      Value e = math::ExpOp::create(b, arith::SubFOp::create(b, load(logits, {t}), m));
+      store(e, logits, {t});
+      return arith::AddFOp::create(b, acc, e);
+    });
+    bool maxPool = s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
+    Value target = maxPool ? head : score;
+    if (maxPool)
+      loop(idx(0), blocks, [&](Value j) { store(f32c(0), head, {j}); });
+    const int64_t per = s.block / c.stride, span = c.block / c.stride;
+    loop(idx(0), seen, [&](Value t) {
+      Value prob = arith::DivFOp::create(b, load(logits, {t}), sum);
+      // Blocks j whose sub-blocks [j*per, (j+1)*per) meet [t, t + span).
+      Value j0 = floorDiv(t, per);
+      Value j1 = minI(add(floorDiv(add(t, idx(span - 1)), per), idx(1)), blocks);
+      loop(j0, j1, [&](Value j) {
+        Value lo = maxI(t, mul(j, idx(per)));
+        Value hi = minI(add(t, idx(span)), mul(add(j, idx(1)), idx(per)));
+        Value old = load(target, {j});
+        Value next;
+        if (maxPool) {
+          next = arith::MaximumFOp::create(b, old, prob);
+        } else {
+          Value w = arith::SIToFPOp::create(
+              b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(hi, lo)));
+          next = math::FmaOp::create(b, w, prob, old);
+        }
+        store(next, target, {j});
+      });
+    });
+    if (maxPool)
+      loop(idx(0), blocks, [&](Value j) {
+        store(arith::AddFOp::create(b, load(score, {j}), load(head, {j})), score, {j});
+      });
+  }
+
+  /// score[j] += q . mean(k[block j]) (mean_key) or sum_c max(q kmin, q kmax)
+  /// (key_bound) for the eligible blocks, from the keys directly.
+  void scoreKeys(Value q, Value k, Value batch, Value h, Value kvHead, Value i,
+                 Value eligible, Value keys, Value score) {
+    int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
+    bool bound = s.method == ::attn::rt::ScoreMethod::KeyBound;
+    loop(idx(0), eligible, [&](Value j) {
+      Value first = mul(j, idx(s.block));
+      Value end = minI(add(first, idx(s.block)), keys);
+      Value n = arith::SIToFPOp::create(
+          b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(end, first)));
+      Value x = reduce(idx(0), idx(dims), f32c(0), [&](Value d, Value acc) -> Value {
+        Value qd = castFloat(b, load(q, {batch, h, i, d}), f32);
+        auto kd = [&](Value key) { return castFloat(b, load(k, {batch, kvHead, key, d}), f32); };
+        if (!bound) {
+          Value sum = reduce(first, end, f32c(0), [&](Value key, Value a) {
+            return arith::AddFOp::create(b, a, kd(key));
+          });
+          return math::FmaOp::create(b, qd, arith::DivFOp::create(b, sum, n), acc).getResult();
+        }
+        Value lo = reduce(first, end, f32c(INFINITY), [&](Value key, Value a) {
+          return arith::MinimumFOp::create(b, a, kd(key));
+        });
+        Value hi = reduce(first, end, f32c(-INFINITY), [&](Value key, Value a) {
+          return arith::MaximumFOp::create(b, a, kd(key));
+        });
+        return arith::AddFOp::create(
+            b, acc,
+            arith::MaximumFOp::create(b, arith::MulFOp::create(b, qd, lo),
+                                      arith::MulFOp::create(b, qd, hi)));
+      });
+      store(arith::AddFOp::create(b, load(score, {j}), x), score, {j});
+    });
+  }
+
+  /// The list of one query: forced blocks, top k by repeated arg-max, sorted.
+  void pick(Value score, Value chosen, Value eligible, Value p, Value keys, Value out,
+            ValueRange at) {
+    Value c = floorDiv(minI(p, sub(keys, idx(1))), s.block);
+    loop(idx(0), eligible, [&](Value j) {
+      Value forced = arith::OrIOp::create(
+          b, cmp(arith::CmpIPredicate::slt, j, idx(s.init)),
+          arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, sub(c, idx(s.local - 1))),
+                                cmp(arith::CmpIPredicate::sle, j, c)));
+      when(forced, [&] { store(f32c(INFINITY), score, {j}); });
+    });
+    Value count = minI(eligible, idx(s.topK));
+    loop(idx(0), count, [&](Value n) {
+      // Ties go to the lower block: only a strictly larger score wins.
+      auto best = scf::ForOp::create(
+          b, idx(0), eligible, idx(1), ValueRange{idx(-1), f32c(-INFINITY)},
+          [&](OpBuilder &, Location, Value j, ValueRange acc) {
+            Value x = load(score, {j});
+            Value better = arith::OrIOp::create(
+                b, cmp(arith::CmpIPredicate::slt, acc[0], idx(0)),
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, acc[1]));
+            // A taken block (-inf) never wins.
+            better = arith::AndIOp::create(
+                b, better, arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x,
+                                                 f32c(-INFINITY)));
+            scf::YieldOp::create(
+                b, ValueRange{arith::SelectOp::create(b, better, j, acc[0]),
+                              arith::SelectOp::create(b, better, x, acc[1])});
+          });
+      // (-1 only if every score is NaN: take block 0 rather than read out
+      // of bounds.)
+      Value j = maxI(best.getResult(0), idx(0));
+      store(f32c(-INFINITY), score, {j});
+      // Insertion into the ascending prefix chosen[0, n).
+      Value pos = reduce(idx(0), n, n, [&](Value m, Value acc) {
+        Value after = cmp(arith::CmpIPredicate::sgt, load(chosen, {m}), j);
+        return arith::SelectOp::create(b, arith::AndIOp::create(b, after,
+                                              cmp(arith::CmpIPredicate::eq, acc, n)),
+                                       m, acc);
+      });
+      loop(idx(0), sub(n, pos), [&](Value r) {
+        Value from = sub(sub(n, idx(1)), r);
+        store(load(chosen, {from}), chosen, {add(from, idx(1))});
+      });
+      store(j, chosen, {pos});
+    });
+    loop(idx(0), idx(s.topK), [&](Value n) {
+      Value v = arith::SelectOp::create(
+          b, cmp(arith::CmpIPredicate::slt, n, count),
+          arith::IndexCastOp::create(b, b.getI32Type(), load(chosen, {minI(n, sub(idx(s.topK), idx(1)))})),
+          arith::ConstantIntOp::create(b, b.getI32Type(), -1));
+      SmallVector<Value> i(at);
+      i.push_back(n);
+      store(v, out, i);
+    });
+  }
+
+  const ::attn::rt::Selection s;
+  ImplicitLocOpBuilder &b;
+  Type f32;
+};
+} // namespace
+
+void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  SelectGen g(op, b);
+  const ::attn::rt::Selection &s = g.s;
+  bool prob = s.method == ::attn::rt::ScoreMethod::SoftmaxProb ||
+              s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
+  auto toBuffer = [&](Value t) -> Value {
+    auto type = cast<RankedTensorType>(t.getType());
+    return bufferization::ToBufferOp::create(
+        b, MemRefType::get(type.getShape(), type.getElementType()), t, true);
+  };
+  Value kcTensor;
+  if (prob) {
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    SmallVector<int64_t> shape(kType.getShape());
+    shape[2] = ShapedType::kDynamic;
+    kcTensor = CompressOp::create(b, RankedTensorType::get(shape, kType.getElementType()),
+                                  op.getKey(), Value(), s.compression.block,
+                                  s.compression.stride, Pool::Mean)
+                   .getOutput();
+  }
+  Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey());
+  Value kc = prob ? toBuffer(kcTensor) : Value();
+  RankedTensorType idxType = op.getIndices().getType();
+  Value batches = memref::DimOp::create(b, q, 0);
+  Value queries = memref::DimOp::create(b, q, 2);
+  Value keys = memref::DimOp::create(b, k, 2);
+  int64_t hq = cast<MemRefType>(q.getType()).getShape()[1];
+  int64_t hkv = cast<MemRefType>(k.getType()).getShape()[1];
+  int64_t group = hq / hkv, hsel = s.perQueryHead ? hq : hkv;
+  SmallVector<Value> sizes;
+  if (idxType.isDynamicDim(0))
+    sizes.push_back(batches);
+  if (idxType.isDynamicDim(2))
+    sizes.push_back(queries);
+  Value out = memref::AllocOp::create(
+      b, MemRefType::get(idxType.getShape(), idxType.getElementType()), sizes,
+      b.getI64IntegerAttr(64));
+  Value blocks = arith::CeilDivSIOp::create(b, keys, g.idx(s.block));
+  Value off = g.sub(keys, queries); // bottom-right
+
+  scf::ParallelOp::create(
+      b, ValueRange{g.idx(0), g.idx(0), g.idx(0)},
+      ValueRange{batches, g.idx(hsel), queries}, ValueRange{g.idx(1), g.idx(1), g.idx(1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        Value batch = ivs[0], hs = ivs[1], i = ivs[2];
+        Value p = g.add(i, off);
+        auto scratch = [&](Type t, Value n) {
+          return memref::AllocaOp::create(b, MemRefType::get({ShapedType::kDynamic}, t),
+                                          ValueRange{n});
+        };
+        Value score = scratch(g.f32, blocks), head = scratch(g.f32, blocks);
+        Value chosen = scratch(b.getIndexType(), g.idx(s.topK));
+        Value logits =
+            prob ? scratch(g.f32, g.maxI(memref::DimOp::create(b, kc, 2), g.idx(1))) : Value();
+        // Eligible: j*l' <= p and j*l' < L, i.e. j < min(p / l' + 1, blocks).
+        Value eligible = g.maxI(
+            g.minI(g.add(g.floorDiv(p, s.block), g.idx(1)), blocks), g.idx(0));
+        g.loop(g.idx(0), blocks, [&](Value j) { g.store(g.f32c(0), score, {j}); });
+        int64_t heads = s.perQueryHead ? 1 : group;
+        for (int64_t n = 0; n < heads; ++n) {
+          Value h = s.perQueryHead ? hs : g.add(g.mul(hs, g.idx(group)), g.idx(n));
+          Value kvHead = s.perQueryHead ? arith::DivUIOp::create(b, hs, g.idx(group))
+                                        : hs;
+          if (prob)
+            g.scoreCompressed(q, kc, batch, h, kvHead, i, p, score, head, logits, blocks);
+          else
+            g.scoreKeys(q, k, batch, h, kvHead, i, eligible, keys, score);
+        }
+        g.pick(score, chosen, eligible, p, keys, out, {batch, hs, i});
+        scf::ReduceOp::create(b);
+      });
+  Value result = bufferization::ToTensorOp::create(b, idxType, out, /*restrict=*/true,
+                                                   /*writable=*/true);
+  op.getIndices().replaceAllUsesWith(result);
+  op.erase();
+}
