@@ -7,7 +7,9 @@
 // products of a broadcast key/value element with a vector of 16 query rows,
 // register-blocked 16 wide. A tile holds G heads of one key/value group times
 // q_block / G positions (row r = position * G + head), so each K/V tile is
-// read once for the whole group.
+// read once for the whole group; with block lists per query head, whose
+// heads see different keys, a tile holds one head (AttentionConfig::
+// tileGroup).
 //
 // Per task (batch b, key head hk, query tile qt), in an scf.parallel:
 //   Qt[d, r]  = Q * scale * log2(e)            (packed once, f32)
@@ -55,7 +57,7 @@ struct CpuTileLayout {
   static int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
   explicit CpuTileLayout(const ::attn::rt::AttentionConfig &c) {
     positions = ::attn::rt::positionsPerBlock(c);
-    rowsPad = roundUp(positions * c.group, kCpuLanes);
+    rowsPad = roundUp(positions * c.tileGroup(), kCpuLanes);
     // A block-sparse kernel's key tile is one selected block.
     keyBlock = roundUp(c.blocks ? c.blocks->second : c.plan.kvBlock, kCpuLanes);
     headDimPad = roundUp(c.headDim, kCpuLanes);
@@ -78,7 +80,7 @@ public:
       : spec(spec), masks(spec), b(b), f32(b.getF32Type()),
         vec(VectorType::get({kLanes}, b.getF32Type())),
         ivec(VectorType::get({kLanes}, b.getI64Type())) {
-    group = spec.group;
+    group = spec.tileGroup();
     CpuTileLayout lay(spec);
     positions = lay.positions;
     rowsPad = lay.rowsPad;
@@ -212,7 +214,8 @@ private:
   Type f32;
   VectorType vec, ivec;
   int64_t group, positions, rowsPad, keyBlock, headDimPad, valueDimPad;
-  // Per-task buffers.
+  // Per-task: the tile's first query head, and buffers.
+  Value headBase;
   Value qt, st, ot, rowMax, rowSum, rowScale, ks, vs;
   // The explicit mask: memref and its head/query strides.
   Value mask, maskHeadStride, maskQueryStride;
@@ -232,10 +235,6 @@ std::string mlir::attn::checkCpuKernel(const ::attn::rt::AttentionConfig &c) {
              ", Dqk " + std::to_string(c.headDim) + ", Dv " +
              std::to_string(c.valueDim) + ", q_block " + std::to_string(c.plan.qBlock) +
              ", kv_block " + std::to_string(c.plan.kvBlock);
-  if (c.blockHeads == ::attn::rt::BlockHeads::QueryHead && c.group > 1)
-    return "CPU kernels share a block list among the " + std::to_string(c.group) +
-           " query heads of a tile: give one list per key head or one for all "
-           "heads (Hsel = Hkv or 1), not one per query head";
   if (c.blocks && c.blocks->second > kMaxSize)
     return "CPU kernels take selection blocks of up to " + std::to_string(kMaxSize) +
            " keys, got kv_block = " + std::to_string(c.blocks->second);
@@ -261,8 +260,7 @@ void CpuKernelGen::packQuery(Value q, Value batch, Value kvHead, Value p0,
         valid,
         [&] {
           Value pos = add(p0, arith::DivUIOp::create(b, r, idx(group)));
-          Value head = add(mul(kvHead, idx(group)),
-                           arith::RemUIOp::create(b, r, idx(group)));
+          Value head = add(headBase, arith::RemUIOp::create(b, r, idx(group)));
           loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
             Value x = memref::LoadOp::create(b, q, ValueRange{batch, head, pos, d});
             x = arith::MulFOp::create(b, toF32(x), factor);
@@ -347,7 +345,7 @@ void CpuKernelGen::softmaxUpdate(bool masked, Value nrv, Value nk, Value j0,
       query = arith::AddIOp::create(b, splatI(i64(p0)),
                                     arith::DivUIOp::create(b, lane, g));
       pos = masks.position(b, query, splatI(i64(off)));
-      head = arith::AddIOp::create(b, splatI(i64(mul(kvHead, idx(group)))),
+      head = arith::AddIOp::create(b, splatI(i64(headBase)),
                                    arith::RemUIOp::create(b, lane, g));
     }
     // Softcap, masks, row max.
@@ -436,7 +434,7 @@ void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
   Type outType = cast<MemRefType>(out.getType()).getElementType();
   loop(idx(0), rows, 1, [&](Value r) {
     Value pos = add(p0, arith::DivUIOp::create(b, r, idx(group)));
-    Value head = add(mul(kvHead, idx(group)), arith::RemUIOp::create(b, r, idx(group)));
+    Value head = add(headBase, arith::RemUIOp::create(b, r, idx(group)));
     Value l = memref::LoadOp::create(b, rowSum, ValueRange{r});
     // l is 0 for a row that saw no key; NaN (a NaN or +inf score) propagates.
     Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, l, f32c(0.0));
@@ -460,7 +458,9 @@ void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
 KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
                                              Value kvHead, Value p0, Value pLo,
                                              Value pHi, Value kvEnd) {
-  Value head = spec.blockHeads == ::attn::rt::BlockHeads::Shared ? idx(0) : kvHead;
+  Value head = spec.blockHeads == ::attn::rt::BlockHeads::Shared      ? idx(0)
+               : spec.blockHeads == ::attn::rt::BlockHeads::QueryHead ? headBase
+                                                                     : kvHead;
   Value queryBlock = arith::DivUIOp::create(b, p0, idx(spec.blocks->first));
   auto entry = [=, this](Value t) -> Value {
     Value e = memref::LoadOp::create(b, blockIdx, ValueRange{batch, head, queryBlock, t});
@@ -483,7 +483,10 @@ void CpuKernelGen::emitBody(ValueRange args) {
   mask = operands.lookup("mask");
 
   Value batches = memref::DimOp::create(b, q, 0);
-  Value kvHeads = memref::DimOp::create(b, k, 1);
+  // Tasks per (batch, head group, query tile); a tile packs the `group`
+  // query heads of one key head, or one query head (tileGroup() = 1).
+  bool unpacked = group != spec.group;
+  Value taskHeads = memref::DimOp::create(b, unpacked ? q : k, 1);
   Value querySeq = memref::DimOp::create(b, q, 2);
   Value kvSeq = memref::DimOp::create(b, k, 2);
   Value maskKeys = kvSeq;
@@ -496,10 +499,13 @@ void CpuKernelGen::emitBody(ValueRange args) {
   Value tiles = arith::CeilDivUIOp::create(b, querySeq, idx(positions));
 
   scf::ParallelOp::create(
-      b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, kvHeads, tiles},
+      b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, taskHeads, tiles},
       ValueRange{idx(1), idx(1), idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
-        Value batch = ivs[0], kvHead = ivs[1], tile = ivs[2];
+        Value batch = ivs[0], tile = ivs[2];
+        Value kvHead = unpacked ? Value(arith::DivUIOp::create(b, ivs[1], idx(spec.group)))
+                                : ivs[1];
+        headBase = unpacked ? ivs[1] : mul(ivs[1], idx(group));
         // Causal tiles get heavier towards the end: hand them out first.
         if (spec.causal || spec.branches)
           tile = sub(sub(tiles, idx(1)), tile);

@@ -134,6 +134,12 @@ struct AttentionConfig : AttentionSemantics {
   bool lse = false;
   TilePlan plan;
 
+  /// Query heads one tile packs (sharing each K/V tile): the group, or 1
+  /// when block lists are per query head (the group's heads then differ in
+  /// the keys they see).
+  int64_t tileGroup() const {
+    return blockHeads == BlockHeads::QueryHead ? 1 : group;
+  }
   /// The resolved scale (the attribute, else 1/sqrt(headDim)).
   double resolvedScale() const { return effectiveScale(headDim); }
   /// "" or one line naming the field at fault (semantics, types, dims, a

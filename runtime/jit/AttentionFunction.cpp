@@ -156,3 +156,98 @@ void mlir::attn::functionForCase(const rt::OnnxCase &c, AttentionFunction &f,
     inputs.push_back(*c.blockIdx);
   }
 }
+
+std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
+                                              std::vector<rt::Tensor> &inputs) {
+  const std::string elt = mlirType(c.dtype);
+  auto type = [&](int64_t heads, int64_t last, const std::string &e) {
+    return "tensor<?x" + std::to_string(heads) + "x?x" + std::to_string(last) + "x" + e + ">";
+  };
+  const int64_t hq = c.q.shape[1], hkv = c.k.shape[1], d = c.q.shape[3],
+                dv = c.v.shape[3];
+  const bool moba = c.composite == "MoBA";
+  const int64_t topK = c.composite == "NSA"    ? c.nsa.selection.topK
+                       : moba                  ? c.mobaTopK
+                                               : c.infLlmV2.selection.topK;
+  const std::string qt = type(hq, d, elt), kt = type(hkv, d, elt),
+                    vt = type(hkv, dv, elt), ot = type(hq, dv, elt),
+                    it = type(moba ? hq : hkv, topK, "i32");
+  std::string scale = c.params.scale ? "scale = " + hexDouble(*c.params.scale) + " : f64"
+                                     : std::string();
+  auto attrs = [&](std::string a) {
+    if (!scale.empty())
+      a += (a.empty() ? "" : ", ") + scale;
+    return "{" + a + "}";
+  };
+  std::ostringstream os;
+  inputs = {c.q, c.k, c.v};
+  os << "func.func @attention(%q: " << qt << ", %k: " << kt << ", %v: " << vt;
+  if (c.gates) {
+    os << ", %g: " << type(hq, 3, elt);
+    inputs.push_back(*c.gates);
+  }
+  os << ") -> (" << ot << ", " << it << ") {\n";
+  auto sparse = [&](int64_t block, const std::string &indent) {
+    os << indent << "%o = attn.attention %q, %k, %v blocks(%idx : " << it << ") "
+       << attrs("block_sizes = array<i64: 1, " + std::to_string(block) +
+                ">, causal, alignment = #attn.alignment<bottom_right>")
+       << " : " << qt << ", " << kt << ", " << vt << " -> " << ot << "\n";
+  };
+  auto select = [&](const rt::Selection &s, const char *method, bool perHead,
+                    const std::string &indent) {
+    std::string a = std::string("method = #attn.score<") + method +
+                    ">, block = " + std::to_string(s.block) +
+                    ", top_k = " + std::to_string(s.topK) +
+                    ", init = " + std::to_string(s.init) +
+                    ", local = " + std::to_string(s.local);
+    if (perHead)
+      a += ", per_query_head";
+    if (std::string(method).rfind("softmax", 0) == 0)
+      a += ", compress = array<i64: " + std::to_string(s.compression.block) + ", " +
+           std::to_string(s.compression.stride) + ">";
+    os << indent << "%idx = attn.select_blocks %q, %k " << attrs(a) << " : " << qt
+       << ", " << kt << " -> " << it << "\n";
+  };
+  if (c.composite == "NSA") {
+    const rt::NsaParams &p = c.nsa;
+    os << "  %o, %idx = attn.nsa %q, %k, %v, %g "
+       << attrs("compress_block = " + std::to_string(p.compression.block) +
+                ", compress_stride = " + std::to_string(p.compression.stride) +
+                ", pool = #attn.pool<" + rt::poolName(p.compression.pool) + ">" +
+                ", select_block = " + std::to_string(p.selection.block) +
+                ", top_k = " + std::to_string(p.selection.topK) +
+                ", init_blocks = " + std::to_string(p.selection.init) +
+                ", local_blocks = " + std::to_string(p.selection.local) +
+                ", window = " + std::to_string(p.window))
+       << " : " << qt << ", " << kt << ", " << vt << ", " << type(hq, 3, elt) << " -> "
+       << ot << ", " << it << "\n";
+  } else if (moba) {
+    rt::Selection s;
+    s.block = c.mobaBlock, s.topK = c.mobaTopK, s.init = 0, s.local = 1;
+    select(s, "mean_key", true, "  ");
+    sparse(c.mobaBlock, "  ");
+  } else {
+    const rt::InfLlmV2Params &p = c.infLlmV2;
+    os << "  %c2 = arith.constant 2 : index\n"
+       << "  %keys = tensor.dim %k, %c2 : " << kt << "\n"
+       << "  %limit = arith.constant " << p.denseLen << " : index\n"
+       << "  %dense = arith.cmpi slt, %keys, %limit : index\n"
+       << "  %o, %idx = scf.if %dense -> (" << ot << ", " << it << ") {\n"
+       << "    %o = attn.attention %q, %k, %v "
+       << attrs("causal, alignment = #attn.alignment<bottom_right>") << " : " << qt << ", "
+       << kt << ", " << vt << " -> " << ot << "\n"
+       << "    %c0 = arith.constant 0 : index\n"
+       << "    %b = tensor.dim %q, %c0 : " << qt << "\n"
+       << "    %s = tensor.dim %q, %c2 : " << qt << "\n"
+       << "    %none = arith.constant -1 : i32\n"
+       << "    %e = tensor.empty(%b, %s) : " << it << "\n"
+       << "    %idx = linalg.fill ins(%none : i32) outs(%e : " << it << ") -> " << it << "\n"
+       << "    scf.yield %o, %idx : " << ot << ", " << it << "\n"
+       << "  } else {\n";
+    select(p.selection, "softmax_prob_max", false, "    ");
+    sparse(p.selection.block, "    ");
+    os << "    scf.yield %o, %idx : " << ot << ", " << it << "\n  }\n";
+  }
+  os << "  return %o, %idx : " << ot << ", " << it << "\n}\n";
+  return os.str();
+}

@@ -152,12 +152,12 @@ KernelConfig randomKernel(Random &r) {
   }
   if (r.chance(0.25))
     k.lengthType = r.pick({rt::DType::I32, rt::DType::I64});
-  // Block-sparse selections, lists per key head or shared (per query head
-  // when that is the same), with duplicates, -1 padding and any order.
+  // Block-sparse selections, lists per key head, per query head or shared,
+  // with duplicates, -1 padding and any order.
   if (r.chance(0.25)) {
     p.blocks = std::make_pair(r.pick<int64_t>({1, 1, 3, 16, 64}),
                               r.pick<int64_t>({5, 16, 16, 64, 100}));
-    k.selectionHeads = r.chance(0.7) ? k.kvHeads : 1;
+    k.selectionHeads = r.pick<int64_t>({k.kvHeads, k.kvHeads, k.kvHeads * k.group, 1});
     k.listLength = r.pick<int64_t>({1, 2, 4, 7});
   }
   k.lse = r.chance(0.4);
