@@ -246,37 +246,75 @@ public:
       });
   }
 
-  /// score[j] += q . mean(k[block j]) (mean_key) or sum_c max(q kmin, q kmax)
-  /// (key_bound) for the eligible blocks, from the keys directly.
-  void scoreKeys(Value q, Value k, Value batch, Value h, Value kvHead, Value i,
-                 Value eligible, Value keys, Value score) {
+  /// Per-block key summaries, once for all queries: mean (mean_key) or
+  /// minimum and maximum (key_bound) over the keys of each block,
+  /// [B, Hkv, blocks, D] in f32.
+  SmallVector<Value> summarize(Value k, Value blocks, Value keys) {
+    auto k4 = cast<MemRefType>(k.getType());
+    int64_t dims = k4.getShape()[3];
+    Value batches = memref::DimOp::create(b, k, 0);
+    auto type = MemRefType::get({ShapedType::kDynamic, k4.getShape()[1],
+                                 ShapedType::kDynamic, dims},
+                                f32);
+    bool bound = s.method == ::attn::rt::ScoreMethod::KeyBound;
+    SmallVector<Value> out;
+    for (int n = 0; n < (bound ? 2 : 1); ++n)
+      out.push_back(memref::AllocOp::create(b, type, ValueRange{batches, blocks},
+                                            b.getI64IntegerAttr(64)));
+    scf::ParallelOp::create(
+        b, ValueRange{idx(0), idx(0), idx(0)},
+        ValueRange{batches, idx(k4.getShape()[1]), blocks},
+        ValueRange{idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
+          Value batch = ivs[0], h = ivs[1], j = ivs[2];
+          Value first = mul(j, idx(s.block));
+          Value end = minI(add(first, idx(s.block)), keys);
+          Value n = arith::SIToFPOp::create(
+              b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(end, first)));
+          loop(idx(0), idx(dims), [&](Value d) {
+            auto kd = [&](Value key) {
+              return castFloat(b, load(k, {batch, h, key, d}), f32);
+            };
+            if (!bound) {
+              Value sum = reduce(first, end, f32c(0), [&](Value key, Value a) {
+                return arith::AddFOp::create(b, a, kd(key));
+              });
+              store(arith::DivFOp::create(b, sum, n), out[0], {batch, h, j, d});
+              return;
+            }
+            store(reduce(first, end, f32c(INFINITY),
+                         [&](Value key, Value a) {
+                           return arith::MinimumFOp::create(b, a, kd(key));
+                         }),
+                  out[0], {batch, h, j, d});
+            store(reduce(first, end, f32c(-INFINITY),
+                         [&](Value key, Value a) {
+                           return arith::MaximumFOp::create(b, a, kd(key));
+                         }),
+                  out[1], {batch, h, j, d});
+          });
+          scf::ReduceOp::create(b);
+        });
+    return out;
+  }
+
+  /// score[j] += q . mean_j (mean_key) or sum_c max(q kmin_j, q kmax_j)
+  /// (key_bound) for the eligible blocks, from the summaries.
+  void scoreKeys(Value q, ArrayRef<Value> summary, Value batch, Value h, Value kvHead,
+                 Value i, Value eligible, Value score) {
     int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
     bool bound = s.method == ::attn::rt::ScoreMethod::KeyBound;
     loop(idx(0), eligible, [&](Value j) {
-      Value first = mul(j, idx(s.block));
-      Value end = minI(add(first, idx(s.block)), keys);
-      Value n = arith::SIToFPOp::create(
-          b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(end, first)));
-      Value x = reduce(idx(0), idx(dims), f32c(0), [&](Value d, Value acc) -> Value {
-        Value qd = castFloat(b, load(q, {batch, h, i, d}), f32);
-        auto kd = [&](Value key) { return castFloat(b, load(k, {batch, kvHead, key, d}), f32); };
-        if (!bound) {
-          Value sum = reduce(first, end, f32c(0), [&](Value key, Value a) {
-            return arith::AddFOp::create(b, a, kd(key));
-          });
-          return math::FmaOp::create(b, qd, arith::DivFOp::create(b, sum, n), acc).getResult();
-        }
-        Value lo = reduce(first, end, f32c(INFINITY), [&](Value key, Value a) {
-          return arith::MinimumFOp::create(b, a, kd(key));
+      Value x;
+      if (!bound) {
+        x = dot(q, {batch, h, i}, summary[0], {batch, kvHead, j}, dims);
+      } else {
+        x = reduce(idx(0), idx(dims), f32c(0), [&](Value d, Value acc) {
+          Value qd = castFloat(b, load(q, {batch, h, i, d}), f32);
+          Value lo = arith::MulFOp::create(b, qd, load(summary[0], {batch, kvHead, j, d}));
+          Value hi = arith::MulFOp::create(b, qd, load(summary[1], {batch, kvHead, j, d}));
+          return arith::AddFOp::create(b, acc, arith::MaximumFOp::create(b, lo, hi));
         });
-        Value hi = reduce(first, end, f32c(-INFINITY), [&](Value key, Value a) {
-          return arith::MaximumFOp::create(b, a, kd(key));
-        });
-        return arith::AddFOp::create(
-            b, acc,
-            arith::MaximumFOp::create(b, arith::MulFOp::create(b, qd, lo),
-                                      arith::MulFOp::create(b, qd, hi)));
-      });
+      }
       store(arith::AddFOp::create(b, load(score, {j}), x), score, {j});
     });
   }
@@ -384,6 +422,9 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
       b.getI64IntegerAttr(64));
   Value blocks = arith::CeilDivSIOp::create(b, keys, g.idx(s.block));
   Value off = g.sub(keys, queries); // bottom-right
+  SmallVector<Value> summary;
+  if (!prob)
+    summary = g.summarize(k, blocks, keys);
 
   scf::ParallelOp::create(
       b, ValueRange{g.idx(0), g.idx(0), g.idx(0)},
@@ -411,11 +452,12 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
           if (prob)
             g.scoreCompressed(q, kc, batch, h, kvHead, i, p, score, head, logits, blocks);
           else
-            g.scoreKeys(q, k, batch, h, kvHead, i, eligible, keys, score);
+            g.scoreKeys(q, summary, batch, h, kvHead, i, eligible, score);
         }
         g.pick(score, chosen, eligible, p, keys, out, {batch, hs, i});
         scf::ReduceOp::create(b);
       });
+  // (The buffer-deallocation pipeline frees the summaries.)
   Value result = bufferization::ToTensorOp::create(b, idxType, out, /*restrict=*/true,
                                                    /*writable=*/true);
   op.getIndices().replaceAllUsesWith(result);

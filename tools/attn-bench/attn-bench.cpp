@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/jit/AttentionFunction.h"
+#include "runtime/reference/OnnxCase.h"
 #include "runtime/jit/HostModule.h"
 #include "tools/Registration.h"
 
@@ -51,6 +52,13 @@ static cl::opt<std::string> tilePlan("tile-plan", cl::desc("pin a tile plan, e.g
                                      cl::cat(category));
 static cl::opt<std::string> measureMemory("measure-memory", cl::Hidden,
     cl::desc("internal: print the peak memory of one run of BENCH/fused|unfused"),
+    cl::cat(category));
+static cl::opt<bool> sparse("sparse",
+    cl::desc("time NSA, MoBA and the InfLLM-V2 switch against dense causal "
+             "attention at 4k-32k keys (prefill and decode) instead"),
+    cl::cat(category));
+static cl::list<int64_t> sparseLengths("lengths", cl::CommaSeparated,
+    cl::desc("key lengths for --sparse (default 4096,8192,16384,32768)"),
     cl::cat(category));
 static cl::opt<double> minTime("min-time", cl::init(0.5), cl::desc("seconds to time each run for"),
                                cl::cat(category));
@@ -175,6 +183,111 @@ rt::Tensor tensorOf(const std::vector<float> &data, std::vector<int64_t> shape) 
   std::memcpy(t.bytes.data(), data.data(), data.size() * sizeof(float));
   return t;
 }
+/// --sparse: one row per (key length, prefill or decode): the fused dense
+/// causal attention and each sparse composite of the same shape, timed in
+/// interleaved rounds; ratios are dense time / sparse time.
+int sparseBenchmarks(MLIRContext &context) {
+  const int64_t hq = 8, hkv = 2, d = 64;
+  std::vector<int64_t> lengths(sparseLengths.begin(), sparseLengths.end());
+  if (lengths.empty())
+    lengths = {4096, 8192, 16384, 32768};
+  std::mt19937 gen(11);
+  llvm::outs() << "| keys | queries | dense causal ms | NSA ms | NSA speed-up | MoBA ms | "
+                  "MoBA speed-up | switch ms | switch side | switch / its side |\n"
+               << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (int64_t skv : lengths)
+    for (int64_t sq : {skv, int64_t(1)}) {
+      if (!filter.empty() && std::to_string(skv).find(filter) == std::string::npos)
+        continue;
+      llvm::errs() << "[attn-bench] sparse: " << skv << " keys, " << sq
+                   << " queries: compiling\n";
+      rt::OnnxCase c;
+      c.q = tensorOf(randomFloats(hq * sq * d, gen), {1, hq, sq, d});
+      c.k = tensorOf(randomFloats(hkv * skv * d, gen), {1, hkv, skv, d});
+      c.v = tensorOf(randomFloats(hkv * skv * d, gen), {1, hkv, skv, d});
+      std::vector<float> g(size_t(hq * sq * 3), 1.0f / 3);
+      rt::Tensor gates = tensorOf(g, {1, hq, sq, 3});
+      auto compile = [&](const std::string &text) {
+        OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+        std::string error;
+        auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
+        if (!host) {
+          llvm::errs() << "attn-bench: " << error << "\n";
+          exit(1);
+        }
+        return host;
+      };
+      struct Run {
+        std::unique_ptr<mlir::attn::HostModule> host;
+        std::vector<rt::Tensor> inputs;
+        std::string name;
+      };
+      std::vector<Run> runs;
+      mlir::attn::AttentionFunction dense;
+      dense.query = c.q.shape, dense.key = dense.value = c.k.shape;
+      dense.params.causal = dense.params.bottomRight = true;
+      runs.push_back({compile(dense.text()), {c.q, c.k, c.v}, dense.name});
+      for (const char *composite : {"NSA", "MoBA", "InfLLMV2"}) {
+        rt::OnnxCase x = c;
+        x.composite = composite;
+        if (x.composite == "NSA")
+          x.gates = gates; // NsaParams defaults: l 32, d 16, l' 64, K 16, w 512
+        x.mobaBlock = 128, x.mobaTopK = 8;
+        x.infLlmV2.selection.compression = {32, 16};
+        x.infLlmV2.selection.block = 64;
+        x.infLlmV2.selection.topK = 64;
+        x.infLlmV2.selection.init = 1;
+        x.infLlmV2.selection.local = 2048 / 64;
+        Run r;
+        r.host = compile(mlir::attn::compositeFunctionText(x, r.inputs));
+        r.name = "attention";
+        runs.push_back(std::move(r));
+      }
+      // The side the switch takes (dense below dense_len = 8192 keys),
+      // compiled on its own.
+      bool denseSide = skv < c.infLlmV2.denseLen;
+      Run sideRun;
+      if (denseSide) {
+        sideRun.host = compile(dense.text());
+        sideRun.inputs = {c.q, c.k, c.v};
+        sideRun.name = dense.name;
+      } else {
+        std::string text = mlir::attn::compositeFunctionText([&] {
+          rt::OnnxCase x = c;
+          x.composite = "InfLLMV2";
+          x.infLlmV2.denseLen = 0; // always sparse: the switch's sparse side
+          x.infLlmV2.selection.compression = {32, 16};
+          x.infLlmV2.selection.block = 64;
+          x.infLlmV2.selection.topK = 64;
+          x.infLlmV2.selection.init = 1;
+          x.infLlmV2.selection.local = 2048 / 64;
+          return x;
+        }(), sideRun.inputs);
+        sideRun.host = compile(text);
+        sideRun.name = "attention";
+      }
+      runs.push_back(std::move(sideRun));
+      std::vector<std::function<void()>> fns;
+      std::vector<std::vector<rt::Tensor>> outs(runs.size());
+      for (size_t i = 0; i < runs.size(); ++i)
+        fns.push_back([&, i] {
+          std::string e = runs[i].host->run(runs[i].name, runs[i].inputs, outs[i]);
+          if (!e.empty())
+            llvm::report_fatal_error(llvm::StringRef(e));
+        });
+      llvm::errs() << "[attn-bench] sparse: " << skv << " keys, " << sq
+                   << " queries: timing\n";
+      std::vector<double> t = timeInterleaved(fns);
+      auto ms = [](double x) { return llvm::format("%.2f", x * 1e3); };
+      llvm::outs() << "| " << skv << " | " << sq << " | " << ms(t[0]) << " | " << ms(t[1])
+                   << " | " << llvm::format("%.2fx", t[0] / t[1]) << " | " << ms(t[2])
+                   << " | " << llvm::format("%.2fx", t[0] / t[2]) << " | " << ms(t[3])
+                   << " | " << (denseSide ? "dense" : "sparse") << " | "
+                   << llvm::format("%.3f", t[3] / t[4]) << " |\n";
+      llvm::outs().flush();
+    }
+  return 0;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -194,6 +307,8 @@ int main(int argc, char **argv) {
   mlir::attn::registerDialects(registry);
   MLIRContext context(registry);
   std::string self = llvm::sys::fs::getMainExecutable(argv[0], (void *)&timeInterleaved);
+  if (sparse)
+    return sparseBenchmarks(context);
 
   std::vector<Bench> benches = {
       {"mha (1,16,2048,64)", 1, 16, 16, 2048, 2048, 64, false},
