@@ -165,13 +165,12 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
   };
   const int64_t hq = c.q.shape[1], hkv = c.k.shape[1], d = c.q.shape[3],
                 dv = c.v.shape[3];
-  const bool moba = c.composite == "MoBA";
-  const int64_t topK = c.composite == "NSA"    ? c.nsa.selection.topK
-                       : moba                  ? c.mobaTopK
-                                               : c.infLlmV2.selection.topK;
+  const rt::Selection selection = rt::compositeSelection(c);
+  const bool perHead = selection.perQueryHead;
+  const int64_t topK = selection.topK;
   const std::string qt = type(hq, d, elt), kt = type(hkv, d, elt),
                     vt = type(hkv, dv, elt), ot = type(hq, dv, elt),
-                    it = type(moba ? hq : hkv, topK, "i32");
+                    it = type(perHead ? hq : hkv, topK, "i32");
   std::string scale = c.params.scale ? "scale = " + hexDouble(*c.params.scale) + " : f64"
                                      : std::string();
   auto attrs = [&](std::string a) {
@@ -221,11 +220,9 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
                 ", window = " + std::to_string(p.window))
        << " : " << qt << ", " << kt << ", " << vt << ", " << type(hq, 3, elt) << " -> "
        << ot << ", " << it << "\n";
-  } else if (moba) {
-    rt::Selection s;
-    s.block = c.mobaBlock, s.topK = c.mobaTopK, s.init = 0, s.local = 1;
-    select(s, "mean_key", true, "  ");
-    sparse(c.mobaBlock, "  ");
+  } else if (c.composite == "MoBA" || c.composite == "Quest") {
+    select(selection, rt::scoreMethodName(selection.method), true, "  ");
+    sparse(selection.block, "  ");
   } else {
     const rt::InfLlmV2Params &p = c.infLlmV2;
     os << "  %c2 = arith.constant 2 : index\n"

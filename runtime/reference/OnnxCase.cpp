@@ -439,12 +439,7 @@ std::string loadCase(const std::string &dir, OnnxCase &c) {
 
 std::string runComposite(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
   Tensor out, idx;
-  std::string e =
-      c.composite == "NSA"
-          ? referenceNsa(c.q, c.k, c.v, *c.gates, c.nsa, out, idx)
-      : c.composite == "MoBA"
-          ? referenceMoba(c.q, c.k, c.v, c.mobaBlock, c.mobaTopK, c.params.scale, out, idx)
-          : referenceInfLlmV2(c.q, c.k, c.v, c.infLlmV2, out, idx);
+  std::string e = runCompositeCase(c, nullptr, out, idx);
   if (!e.empty())
     return c.dir + ": " + e;
   actual.clear();
@@ -489,6 +484,50 @@ std::string runCase(const OnnxCase &c, std::map<std::string, Tensor> &actual) {
 }
 
 } // namespace
+
+Selection compositeSelection(const OnnxCase &c) {
+  Selection s;
+  if (c.composite == "NSA") {
+    s = c.nsa.selection;
+    s.method = ScoreMethod::SoftmaxProb;
+    s.compression = c.nsa.compression;
+    s.scale = c.nsa.scale;
+  } else if (c.composite == "MoBA") {
+    s.method = ScoreMethod::MeanKey;
+    s.block = c.mobaBlock, s.topK = c.mobaTopK, s.init = 0, s.local = 1;
+    s.perQueryHead = true;
+  } else if (c.composite == "Quest") {
+    s = c.quest;
+  } else {
+    s = c.infLlmV2.selection;
+    s.method = ScoreMethod::SoftmaxProbMax;
+    s.scale = c.infLlmV2.scale;
+  }
+  return s;
+}
+
+std::string runCompositeCase(const OnnxCase &c, const Tensor *selection, Tensor &y,
+                             Tensor &idx) {
+  return withoutExceptions(c.dir, [&]() -> std::string {
+    if (c.composite == "NSA")
+      return referenceNsa(c.q, c.k, c.v, *c.gates, c.nsa, y, idx, selection);
+    if (c.composite == "MoBA")
+      return referenceMoba(c.q, c.k, c.v, c.mobaBlock, c.mobaTopK, c.params.scale, y,
+                           idx, selection);
+    if (c.composite == "InfLLMV2")
+      return referenceInfLlmV2(c.q, c.k, c.v, c.infLlmV2, y, idx, selection);
+    if (selection)
+      idx = *selection;
+    else if (std::string e = referenceSelect(c.q, c.k, c.quest, idx); !e.empty())
+      return e;
+    AttentionParams p;
+    p.scale = c.params.scale;
+    p.causal = p.bottomRight = true;
+    p.blocks = std::make_pair(int64_t(1), c.quest.block);
+    Tensor lse;
+    return referenceAttention(c.q, c.k, c.v, nullptr, nullptr, nullptr, &idx, p, y, lse);
+  });
+}
 
 bool isCompositeCaseOp(const std::string &op) {
   return op == "NSA" || op == "MoBA" || op == "InfLLMV2";

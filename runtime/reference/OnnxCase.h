@@ -35,12 +35,14 @@ struct OnnxCase {
   /// Output slot (Y, present_key, present_value, qk_matmul_output) -> the
   /// stored tensor.
   std::map<std::string, Tensor> expected;
-  /// Composite sparse cases ("NSA", "MoBA", "InfLLMV2"; "" otherwise):
-  /// their parameters, and NSA's gates.
+  /// Composite sparse cases ("NSA", "MoBA", "InfLLMV2"; "" otherwise; the
+  /// random tests add "Quest": key_bound pages per query head, the current
+  /// page forced): their parameters, and NSA's gates.
   std::string composite;
   NsaParams nsa;
   int64_t mobaBlock = 0, mobaTopK = 0;
   InfLlmV2Params infLlmV2;
+  Selection quest;
   std::optional<Tensor> gates;
   DType dtype = DType::F32;           // the float type of Q
   Layout outputLayout = Layout::BHSD; // ONNX's layout of Y (Packed for 3-D)
@@ -66,6 +68,13 @@ std::string loadOnnxCase(const std::string &dir, OnnxCase &c);
 /// c.expected, in ONNX's shapes (Y is 3-D for 3-D inputs).
 std::string runOnnxCase(const OnnxCase &c,
                         std::map<std::string, Tensor> &actual);
+
+/// The selection a composite case makes (method, blocks, heads, forced).
+Selection compositeSelection(const OnnxCase &c);
+/// Y (F64) and the selection of a composite case in float64; with
+/// `selection`, that list is used instead of the reference's own.
+std::string runCompositeCase(const OnnxCase &c, const Tensor *selection, Tensor &y,
+                             Tensor &idx);
 
 } // namespace attn::rt
 

@@ -112,20 +112,23 @@ int64_t overlap(const Compression &c, int64_t block, int64_t t, int64_t j) {
   return std::max<int64_t>(0, hi - lo + 1);
 }
 
-/// The list of one query: eligible blocks by score (forced ones +inf),
-/// ties to the lower number, top K ascending, -1 padded.
-void pick(std::vector<double> score, const Selection &s, int64_t p, int64_t L,
-          int32_t *list) {
+/// The scores selection ranks: ineligible blocks -inf, forced ones +inf.
+void rankScores(std::vector<double> &score, const Selection &s, int64_t p, int64_t L) {
+  int64_t c = p >= 0 && L > 0 ? std::min(p, L - 1) / s.block : -1;
+  for (int64_t j = 0; j < int64_t(score.size()); ++j)
+    if (!(p >= 0 && j * s.block <= p && j * s.block < L))
+      score[size_t(j)] = -kInf;
+    else if (j < s.init || (j >= c - s.local + 1 && j <= c))
+      score[size_t(j)] = kInf;
+}
+
+/// The list of one query from its ranked scores: ties to the lower number,
+/// top K ascending, -1 padded.
+void pick(const std::vector<double> &score, const Selection &s, int32_t *list) {
   std::vector<int64_t> eligible;
   for (int64_t j = 0; j < int64_t(score.size()); ++j)
-    if (p >= 0 && j * s.block <= p && j * s.block < L)
+    if (score[size_t(j)] != -kInf)
       eligible.push_back(j);
-  if (!eligible.empty()) {
-    int64_t c = std::min(p, L - 1) / s.block;
-    for (int64_t j : eligible)
-      if (j < s.init || (j >= c - s.local + 1 && j <= c))
-        score[size_t(j)] = kInf;
-  }
   std::stable_sort(eligible.begin(), eligible.end(), [&](int64_t a, int64_t b) {
     return score[size_t(a)] > score[size_t(b)];
   });
@@ -136,7 +139,8 @@ void pick(std::vector<double> score, const Selection &s, int64_t p, int64_t L,
 }
 
 std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
-                   std::vector<int32_t> &idx, int64_t &hsel) {
+                   std::vector<int32_t> &idx, int64_t &hsel,
+                   std::vector<double> *ranked = nullptr) {
   if (std::string e = s.validate(); !e.empty())
     return e;
   const int64_t G = q.H / k.H, L = k.S, off = L - q.S;
@@ -204,7 +208,10 @@ std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
             score[size_t(j)] += x;
           }
         }
-        pick(score, s, p, L, &idx[size_t(((b * hsel + hs) * q.S + i) * s.topK)]);
+        rankScores(score, s, p, L);
+        pick(score, s, &idx[size_t(((b * hsel + hs) * q.S + i) * s.topK)]);
+        if (ranked)
+          ranked->insert(ranked->end(), score.begin(), score.end());
       }
   return "";
 }
@@ -319,9 +326,32 @@ std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s
   });
 }
 
+std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
+                                 Tensor &scores) {
+  return withoutExceptions("select", [&]() -> std::string {
+    Bhsd qq, kk;
+    if (std::string e = load(q, "q", qq); !e.empty())
+      return e;
+    if (std::string e = load(k, "k", kk); !e.empty())
+      return e;
+    if (std::string e = checkHeads(qq, kk, kk); !e.empty())
+      return e;
+    std::vector<int32_t> list;
+    std::vector<double> ranked;
+    int64_t hsel;
+    if (std::string e = select(qq, kk, s, list, hsel, &ranked); !e.empty())
+      return e;
+    int64_t blocks = (kk.S + s.block - 1) / s.block;
+    scores = Tensor::zeros(DType::F64, {qq.B, hsel, qq.S, blocks});
+    for (size_t i = 0; i < ranked.size(); ++i)
+      scores.set(i, ranked[i]);
+    return "";
+  });
+}
+
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
-                         Tensor &idx) {
+                         Tensor &idx, const Tensor *selection) {
   return withoutExceptions("nsa", [&]() -> std::string {
     Bhsd qq, kk, vv;
     std::string e = load(q, "q", qq);
@@ -352,11 +382,15 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     s.compression = c;
     s.method = ScoreMethod::SoftmaxProb;
     s.perQueryHead = false;
-    std::vector<int32_t> list;
-    int64_t hsel;
-    if (std::string e = select(qq, kk, s, list, hsel); !e.empty())
-      return e;
-    idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
+    if (selection) {
+      idx = *selection;
+    } else {
+      std::vector<int32_t> list;
+      int64_t hsel;
+      if (std::string e = select(qq, kk, s, list, hsel); !e.empty())
+        return e;
+      idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
+    }
     Tensor selected, window;
     if (std::string e = attend(q, k, v, p.scale, &idx, s.block, std::nullopt, selected);
         !e.empty())
@@ -387,7 +421,7 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
 
 std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
                           int64_t block, int64_t topK, std::optional<double> scale,
-                          Tensor &out, Tensor &idx) {
+                          Tensor &out, Tensor &idx, const Tensor *selection) {
   Selection s;
   s.method = ScoreMethod::MeanKey;
   s.block = block;
@@ -395,13 +429,16 @@ std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
   s.init = 0;
   s.local = 1;
   s.perQueryHead = true;
-  if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
+  if (selection)
+    idx = *selection;
+  else if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
     return e;
   return attend(q, k, v, scale, &idx, block, std::nullopt, out);
 }
 
 std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
-                              const InfLlmV2Params &p, Tensor &out, Tensor &idx) {
+                              const InfLlmV2Params &p, Tensor &out, Tensor &idx,
+                              const Tensor *selection) {
   if (k.rank() != 4)
     return "k: expected [B, H, S, D], got " + shapeString(k.shape);
   idx = Tensor();
@@ -411,7 +448,9 @@ std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
   s.method = ScoreMethod::SoftmaxProbMax;
   s.perQueryHead = false;
   s.scale = p.scale;
-  if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
+  if (selection)
+    idx = *selection;
+  else if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
     return e;
   return attend(q, k, v, p.scale, &idx, s.block, std::nullopt, out);
 }

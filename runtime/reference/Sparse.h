@@ -56,6 +56,12 @@ struct Selection {
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
                             Tensor &idx);
 
+/// The scores referenceSelect ranks, F64 [B, Hsel, Sq, blocks]: -inf for
+/// ineligible blocks, +inf for forced ones (to check a selection computed in
+/// lower precision, whose near-ties may order differently).
+std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
+                                 Tensor &scores);
+
 /// NSA: out = g_cmp * A(q, kc, vc) + g_slc * BlockSparse(q, k, v, idx)
 ///          + g_win * Window(q, k, v, (w - 1, 0)); all causal, bottom-right.
 struct NsaParams {
@@ -64,15 +70,17 @@ struct NsaParams {
   int64_t window = 512;
   std::optional<double> scale;
 };
+/// (For this and the composites below: a given `selection` is used instead
+/// of computing one, e.g. to check a kernel's output against its own list.)
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
-                         Tensor &idx);
+                         Tensor &idx, const Tensor *selection = nullptr);
 
 /// MoBA: BlockSparse(q, k, v, select(mean_key, Hsel = Hq, init 0, local 1)),
 /// causal, bottom-right.
 std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
                           int64_t block, int64_t topK, std::optional<double> scale,
-                          Tensor &out, Tensor &idx);
+                          Tensor &out, Tensor &idx, const Tensor *selection = nullptr);
 
 /// InfLLM-V2: dense causal attention when the key length is below
 /// `denseLen`, else block-sparse over softmax_prob_max selection
@@ -84,7 +92,8 @@ struct InfLlmV2Params {
   std::optional<double> scale;
 };
 std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
-                              const InfLlmV2Params &p, Tensor &out, Tensor &idx);
+                              const InfLlmV2Params &p, Tensor &out, Tensor &idx,
+                              const Tensor *selection = nullptr);
 
 } // namespace attn::rt
 

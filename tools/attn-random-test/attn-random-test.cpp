@@ -17,6 +17,8 @@
 #include "runtime/Npy.h"
 #include "runtime/jit/AttentionFunction.h"
 #include "runtime/jit/HostModule.h"
+#include "runtime/reference/OnnxCase.h"
+#include "runtime/reference/Sparse.h"
 #include "tools/Registration.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -43,6 +45,11 @@ static cl::opt<unsigned> kernels("kernels", cl::init(50),
 static cl::opt<unsigned> shapes("shapes", cl::init(4),
                                 cl::desc("random shapes per kernel (at least 1)"),
                                 cl::cat(category));
+static cl::opt<unsigned> composites(
+    "composites", cl::init(30),
+    cl::desc("random sparse composites (NSA, MoBA, InfLLM-V2 switch, Quest) to "
+             "run after the kernels"),
+    cl::cat(category));
 static cl::opt<int> only("only", cl::init(-1), cl::desc("run only kernel #K"),
                          cl::cat(category));
 static cl::opt<std::string> dumpDir("dump", cl::desc("write failing cases here"),
@@ -264,6 +271,105 @@ Case randomCase(Random &r, const KernelConfig &k, int64_t &work) {
   return c;
 }
 
+/// A random composite case: shapes that are not multiples of any block,
+/// sequences shorter than one compressed span, decode rows.
+rt::OnnxCase randomComposite(Random &r, std::string &describe) {
+  rt::OnnxCase c;
+  c.composite = r.pick<const char *>({"NSA", "MoBA", "InfLLMV2", "Quest"});
+  int64_t b = r.pick<int64_t>({1, 2}), hkv = r.pick<int64_t>({1, 2}),
+          g = r.pick<int64_t>({1, 2, 3}), d = r.pick<int64_t>({16, 32, 40});
+  int64_t dv = r.chance(0.7) ? d : 48;
+  int64_t skv = r.pick<int64_t>({3, 17, 77, 130, 300});
+  int64_t sq = r.pick<int64_t>({1, 5, skv});
+  c.dtype = r.pick({rt::DType::F32, rt::DType::F32, rt::DType::F16});
+  c.q = randomTensor(r, c.dtype, {b, hkv * g, sq, d}, 1.0);
+  c.k = randomTensor(r, c.dtype, {b, hkv, skv, d}, 1.0);
+  c.v = randomTensor(r, c.dtype, {b, hkv, skv, dv}, 1.0);
+  if (r.chance(0.5))
+    c.params.scale = r.pick({0.1, 0.3});
+  int64_t stride = r.pick<int64_t>({2, 4}), span = stride * r.pick<int64_t>({1, 2});
+  int64_t block = stride * r.pick<int64_t>({2, 4, 8});
+  int64_t init = r.pick<int64_t>({0, 1}), local = r.pick<int64_t>({1, 2});
+  int64_t topK = init + local + r.pick<int64_t>({0, 1, 3});
+  if (c.composite == "NSA") {
+    c.nsa.compression = {span, stride};
+    c.nsa.selection.block = block;
+    c.nsa.selection.topK = topK;
+    c.nsa.selection.init = init;
+    c.nsa.selection.local = local;
+    c.nsa.window = r.pick<int64_t>({1, 8, 33});
+    c.nsa.scale = c.params.scale;
+    rt::Tensor gates = randomTensor(r, c.dtype, {b, hkv * g, sq, 3}, 1.0);
+    c.gates = gates;
+  } else if (c.composite == "MoBA") {
+    c.mobaBlock = block, c.mobaTopK = 1 + r.uniform(0, 3);
+  } else if (c.composite == "Quest") {
+    c.quest.method = rt::ScoreMethod::KeyBound;
+    c.quest.block = block, c.quest.topK = 1 + r.uniform(0, 3);
+    c.quest.init = 0, c.quest.local = 1, c.quest.perQueryHead = true;
+  } else {
+    rt::Selection &sel = c.infLlmV2.selection;
+    sel.compression = {span, stride};
+    sel.block = block, sel.topK = topK, sel.init = init, sel.local = local;
+    c.infLlmV2.denseLen = r.pick<int64_t>({1, 50, 200});
+    c.infLlmV2.scale = c.params.scale;
+  }
+  describe = c.composite + " " + rt::dtypeName(c.dtype) + " B=" + std::to_string(b) +
+             " Hkv=" + std::to_string(hkv) + " G=" + std::to_string(g) +
+             " D=" + std::to_string(d) + " Dv=" + std::to_string(dv) +
+             " Sq=" + std::to_string(sq) + " Skv=" + std::to_string(skv) +
+             " block=" + std::to_string(block) + " span=" + std::to_string(span) +
+             "/" + std::to_string(stride);
+  return c;
+}
+
+/// "" when `idx` is a valid selection for the reference's ranked scores:
+/// ascending, unique, eligible, min(K, eligible) entries then -1, and no
+/// unchosen block scoring above a chosen one beyond rounding (a kernel
+/// scoring in f32 may order near-ties differently from float64).
+std::string checkSelection(const rt::Tensor &idx, const rt::Tensor &scores) {
+  int64_t rows = scores.numel() / scores.shape.back(), blocks = scores.shape.back();
+  int64_t k = idx.shape.back();
+  if (idx.numel() != size_t(rows * k))
+    return "select_idx has shape " + rt::shapeString(idx.shape);
+  for (int64_t row = 0; row < rows; ++row) {
+    std::vector<bool> chosen(size_t(blocks), false);
+    int64_t eligible = 0, count = 0;
+    for (int64_t j = 0; j < blocks; ++j)
+      eligible += scores.get(size_t(row * blocks + j)) != -INFINITY;
+    double worstChosen = INFINITY;
+    for (int64_t n = 0; n < k; ++n) {
+      int64_t e = int64_t(idx.get(size_t(row * k + n)));
+      bool last = n + 1 == k || idx.get(size_t(row * k + n + 1)) < 0;
+      if (e < 0)
+        continue;
+      if (e >= blocks || chosen[size_t(e)] || (!last && idx.get(size_t(row * k + n + 1)) <= e) ||
+          n != count)
+        return "row " + std::to_string(row) + ": list is not ascending, unique and "
+               "padded at the end";
+      double x = scores.get(size_t(row * blocks + e));
+      if (x == -INFINITY)
+        return "row " + std::to_string(row) + ": block " + std::to_string(e) +
+               " is not eligible";
+      chosen[size_t(e)] = true;
+      worstChosen = std::min(worstChosen, x);
+      ++count;
+    }
+    if (count != std::min(k, eligible))
+      return "row " + std::to_string(row) + ": " + std::to_string(count) +
+             " blocks chosen, expected " + std::to_string(std::min(k, eligible));
+    for (int64_t j = 0; j < blocks; ++j) {
+      double x = scores.get(size_t(row * blocks + j));
+      if (!chosen[size_t(j)] && x != -INFINITY &&
+          x > worstChosen + 1e-4 * std::max(1.0, std::abs(x)))
+        return "row " + std::to_string(row) + ": block " + std::to_string(j) +
+               " (score " + std::to_string(x) + ") beats a chosen one (" +
+               std::to_string(worstChosen) + ")";
+    }
+  }
+  return "";
+}
+
 void dump(const std::string &name, const Case &c) {
   llvm::sys::fs::create_directories(dumpDir);
   std::string base = dumpDir + "/" + name;
@@ -345,6 +451,43 @@ int main(int argc, char **argv) {
         dump("kernel" + id, c);
       (problem.empty() ? passed : failed)++;
     }
+  }
+  // Sparse composites: the fused pipeline's Y against the float64 reference
+  // run on the fused selection, and that selection against the reference's
+  // scores.
+  for (unsigned n = 0; n < composites; ++n) {
+    if (only >= 0 && int(n) + int(kernels) != only)
+      continue;
+    Random r(seed * 7919 + n);
+    std::string what;
+    rt::OnnxCase c = randomComposite(r, what);
+    std::vector<rt::Tensor> inputs, fused;
+    std::string text = mlir::attn::compositeFunctionText(c, inputs);
+    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+    std::string problem = module ? "" : "the generated function does not parse";
+    std::unique_ptr<mlir::attn::HostModule> host =
+        module ? mlir::attn::HostModule::compile(*module, problem) : nullptr;
+    if (host)
+      problem = host->run("attention", inputs, fused);
+    rt::Tensor y, idx, scores;
+    bool denseSide = c.composite == "InfLLMV2" && c.k.shape[2] < c.infLlmV2.denseLen;
+    if (problem.empty() && !denseSide)
+      problem = rt::referenceBlockScores(c.q, c.k, rt::compositeSelection(c), scores);
+    if (problem.empty() && !denseSide)
+      problem = checkSelection(fused[1], scores);
+    if (problem.empty())
+      problem = rt::runCompositeCase(c, denseSide ? nullptr : &fused[1], y, idx);
+    if (problem.empty()) {
+      rt::Comparison cmp = rt::compareTensors(fused[0], y, rt::toleranceFor(c.dtype));
+      if (!cmp.problem.empty())
+        problem = "Y: " + cmp.problem;
+    }
+    std::string id = std::to_string(kernels + n);
+    llvm::outs() << (problem.empty() ? "PASS " : "FAIL ") << id << "  " << what << "\n";
+    if (!problem.empty())
+      llvm::outs() << "    " << problem << "\n    rerun: attn-random-test --seed=" << seed
+                   << " --kernels=" << kernels << " --only=" << id << "\n";
+    (problem.empty() ? passed : failed)++;
   }
   llvm::outs() << passed << " passed, " << failed << " failed\n";
   return failed == 0 ? 0 : 1;
