@@ -206,7 +206,8 @@ private:
   void finalize(Value out, Value lse, Value batch, Value kvHead, Value p0,
                 Value rows);
   KeyTileSchedule sparseSchedule(Value blockIdx, Value batch, Value kvHead,
-                                 Value p0, Value pLo, Value pHi, Value kvEnd);
+                                 Value p0, Value count, Value pLo, Value pHi,
+                                 Value kvEnd, Value kvSeq);
 
   const KernelSpec &spec;
   MaskModel masks;
@@ -216,6 +217,9 @@ private:
   int64_t group, positions, rowsPad, keyBlock, headDimPad, valueDimPad;
   // Per-task: the tile's first query head, and buffers.
   Value headBase;
+  // Block-sparse: which key blocks the tile visits (i8 [blocks]) and which
+  // of its positions listed each (i8 [blocks x positions]).
+  Value visit, member;
   Value qt, st, ot, rowMax, rowSum, rowScale, ks, vs;
   // The explicit mask: memref and its head/query strides.
   Value mask, maskHeadStride, maskQueryStride;
@@ -358,6 +362,22 @@ void CpuKernelGen::softmaxUpdate(bool masked, Value nrv, Value nk, Value j0,
       if (masked) {
         Value key = add(j0, j);
         Value vis = masks.visible(b, pos, splatI(i64(key)));
+        if (member) {
+          // Listed for this lane's position? (The tile is one block.)
+          Value base = mul(arith::DivUIOp::create(b, j0, idx(spec.blocks->second)),
+                           idx(positions));
+          Value at = arith::AddIOp::create(
+              b, splatI(i64(base)), arith::SubIOp::create(b, query, splatI(i64(p0))));
+          VectorType bytes = VectorType::get({kLanes}, b.getI8Type());
+          Value listed = vector::GatherOp::create(
+              b, bytes, member, ValueRange{idx(0)}, at, laneValid,
+              arith::ConstantOp::create(b, DenseElementsAttr::get(bytes, b.getI8IntegerAttr(0))));
+          vis = arith::AndIOp::create(
+              b, vis,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ne, listed,
+                                    arith::ConstantOp::create(
+                                        b, DenseElementsAttr::get(bytes, b.getI8IntegerAttr(0)))));
+        }
         if (mask) {
           // Gather mask[b, head, query, key] for the 16 lanes.
           Value offsets = arith::AddIOp::create(
@@ -456,18 +476,64 @@ void CpuKernelGen::finalize(Value out, Value lse, Value batch, Value kvHead,
 }
 
 KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
-                                             Value kvHead, Value p0, Value pLo,
-                                             Value pHi, Value kvEnd) {
+                                             Value kvHead, Value p0, Value count,
+                                             Value pLo, Value pHi, Value kvEnd,
+                                             Value kvSeq) {
+  // The tile's rows may span several query blocks of the selection, each
+  // with its own list: the tile visits the union of their blocks (a bitmap,
+  // so entries are deduplicated and out-of-range ones dropped) and each
+  // position sees only the blocks its own list names (membership bitmap,
+  // tested with the other masks in the partial-tile path).
+  auto [qBlock, kvBlock] = *spec.blocks;
   Value head = spec.blockHeads == ::attn::rt::BlockHeads::Shared      ? idx(0)
                : spec.blockHeads == ::attn::rt::BlockHeads::QueryHead ? headBase
                                                                      : kvHead;
-  Value queryBlock = arith::DivUIOp::create(b, p0, idx(spec.blocks->first));
-  auto entry = [=, this](Value t) -> Value {
-    Value e = memref::LoadOp::create(b, blockIdx, ValueRange{batch, head, queryBlock, t});
-    return arith::IndexCastOp::create(b, b.getIndexType(), e);
+  Value blocks = arith::CeilDivUIOp::create(b, kvSeq, idx(kvBlock));
+  Type i8 = b.getI8Type();
+  auto bytes = [&](Value n) {
+    return memref::AllocaOp::create(b, MemRefType::get({ShapedType::kDynamic}, i8),
+                                    ValueRange{n}, b.getI64IntegerAttr(16));
   };
-  return KeyTileSchedule::indexList(b, masks, pLo, pHi, kvEnd, spec.blocks->second,
-                                    memref::DimOp::create(b, blockIdx, 3), entry);
+  visit = bytes(blocks);
+  member = bytes(mul(blocks, idx(positions)));
+  Value zero = arith::ConstantIntOp::create(b, i8, 0), one = arith::ConstantIntOp::create(b, i8, 1);
+  loop(idx(0), blocks, 1, [&](Value j) { memref::StoreOp::create(b, zero, visit, j); });
+  loop(idx(0), mul(blocks, idx(positions)), 1,
+       [&](Value j) { memref::StoreOp::create(b, zero, member, j); });
+  Value listLength = memref::DimOp::create(b, blockIdx, 3);
+  Value first = arith::DivUIOp::create(b, p0, idx(qBlock));
+  Value last = arith::DivUIOp::create(b, sub(add(p0, count), idx(1)), idx(qBlock));
+  loop(first, add(last, idx(1)), 1, [&](Value qb) {
+    Value posLo = maxI(sub(mul(qb, idx(qBlock)), p0), idx(0));
+    Value posHi = minI(sub(mul(add(qb, idx(1)), idx(qBlock)), p0), count);
+    loop(idx(0), listLength, 1, [&](Value t) {
+      Value e = arith::IndexCastOp::create(
+          b, b.getIndexType(),
+          memref::LoadOp::create(b, blockIdx, ValueRange{batch, head, qb, t}));
+      // Compared as signed: -1 and other negatives fail the first test.
+      Value valid = arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, e, idx(0)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, e, blocks));
+      scf::IfOp::create(b, valid, [&](OpBuilder &, Location) {
+        memref::StoreOp::create(b, one, visit, e);
+        loop(posLo, posHi, 1, [&](Value pos) {
+          memref::StoreOp::create(b, one, member, add(mul(e, idx(positions)), pos));
+        });
+        scf::YieldOp::create(b);
+      });
+    });
+  });
+  // Visit the marked blocks of the dense range, in order.
+  auto [lo, hi] = masks.keyRange(b, pLo, pHi, kvEnd);
+  Value jLo = arith::DivUIOp::create(b, maxI(lo, idx(0)), idx(kvBlock));
+  Value jHi = arith::CeilDivUIOp::create(b, maxI(hi, idx(0)), idx(kvBlock));
+  Value n = maxI(sub(jHi, jLo), idx(0));
+  auto entry = [=, this](Value t) -> Value { return add(jLo, t); };
+  auto keep = [=, this](Value t) -> Value {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                 memref::LoadOp::create(b, visit, add(jLo, t)), zero);
+  };
+  return KeyTileSchedule::indexList(b, masks, pLo, pHi, kvEnd, kvBlock, n, entry, keep);
 }
 
 void CpuKernelGen::emitBody(ValueRange args) {
@@ -531,7 +597,8 @@ void CpuKernelGen::emitBody(ValueRange args) {
         // be full. Block-sparse: the blocks listed for this tile's query
         // block (the tile lies inside one, positionsPerBlock).
         KeyTileSchedule schedule =
-            blockIdx ? sparseSchedule(blockIdx, batch, kvHead, p0, pLo, pHi, kvEnd)
+            blockIdx ? sparseSchedule(blockIdx, batch, kvHead, p0, count, pLo, pHi,
+                                      kvEnd, kvSeq)
                      : KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, keyBlock,
                                               /*wholeTiles=*/false);
 

@@ -34,13 +34,15 @@ KeyTileSchedule KeyTileSchedule::indexList(ImplicitLocOpBuilder &b,
                                            const MaskModel &masks, Value pLo,
                                            Value pHi, Value kvEnd, int64_t size,
                                            Value count,
-                                           std::function<Value(Value)> entry) {
+                                           std::function<Value(Value)> entry,
+                                           std::function<Value(Value)> keep) {
   KeyTileSchedule s;
   s.size = size;
   std::tie(s.lo, s.hi) = masks.keyRange(b, pLo, pHi, kvEnd);
   s.tiles = count;
   s.parts = {{constant(b, count.getType(), 0), count, true}};
   s.entry = std::move(entry);
+  s.keep = std::move(keep);
   return s;
 }
 
@@ -61,6 +63,8 @@ Value KeyTileSchedule::listed(ImplicitLocOpBuilder &b, Value t) const {
       b, arith::CmpIOp::create(b, P::sge, e, constant(b, type, 0)),
       arith::AndIOp::create(b, arith::CmpIOp::create(b, P::slt, first, hi),
                             arith::CmpIOp::create(b, P::sgt, last, lo)));
+  if (keep)
+    return arith::AndIOp::create(b, ok, keep(t));
   // A set: only the first occurrence of a block counts.
   auto seen = scf::ForOp::create(
       b, constant(b, type, 0), t, constant(b, type, 1),

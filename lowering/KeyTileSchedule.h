@@ -39,10 +39,13 @@ public:
 
   /// The key blocks of `size` keys listed by `entry(t)`, t in [0, count)
   /// (block numbers of the position type), restricted to the dense range
-  /// of [pLo, pHi]. Every visited tile is partial.
+  /// of [pLo, pHi]. Every visited tile is partial. Without `keep`, the list
+  /// is a set and repeated entries are skipped; with it, entry t is visited
+  /// only where keep(t) holds (the caller deduplicated, e.g. by a bitmap).
   static KeyTileSchedule indexList(ImplicitLocOpBuilder &b, const MaskModel &masks,
                                    Value pLo, Value pHi, Value kvEnd, int64_t size,
-                                   Value count, std::function<Value(Value)> entry);
+                                   Value count, std::function<Value(Value)> entry,
+                                   std::function<Value(Value)> keep = nullptr);
 
   /// A run of tiles [from, to) that are all partial (`masked`) or all full.
   struct Segment {
@@ -74,7 +77,7 @@ private:
   int64_t size = 0;
   Value lo, hi, tiles;
   SmallVector<Segment, 3> parts;
-  std::function<Value(Value)> entry; // set for index lists
+  std::function<Value(Value)> entry, keep; // set for index lists
 };
 
 } // namespace mlir::attn

@@ -285,11 +285,7 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c) {
 }
 
 int64_t positionsPerBlock(const AttentionConfig &c) {
-  int64_t positions = std::max<int64_t>(1, c.plan.qBlock / c.tileGroup());
-  if (c.blocks) // the largest that divides the selection's q_block
-    while (c.blocks->first % positions)
-      --positions;
-  return positions;
+  return std::max<int64_t>(1, c.plan.qBlock / c.tileGroup());
 }
 
 std::string kernelHeader(const AttentionConfig &c, int64_t sharedBytes) {

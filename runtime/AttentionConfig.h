@@ -176,8 +176,7 @@ struct KernelParam {
 std::vector<KernelParam> kernelParams(const AttentionConfig &c);
 
 /// Query positions one GPU thread block or CPU task covers (the grid's x
-/// granularity). With a block-sparse selection it divides the selection's
-/// q_block, so that one tile's rows share one list.
+/// granularity).
 int64_t positionsPerBlock(const AttentionConfig &c);
 
 /// A C header for a GPU kernel `c` named `name`: its parameter struct, a grid
