@@ -21,7 +21,9 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 
@@ -319,6 +321,120 @@ public:
     });
   }
 
+  /// softmax_prob(_max) scores of 16 consecutive query rows (the lanes)
+  /// from one query head, added into score[blocks][16]: the logits of each
+  /// compressed token as broadcast-FMAs over the head dim, a masked online
+  /// max, exponentials and the spread over the blocks each span meets.
+  void scoreCompressedLanes(Value q, Value kc, Value batch, Value h, Value kvHead,
+                            Value i0, Value count, Value off, Value score, Value head,
+                            Value logits, Value qt, Value tokensSeen, Value blocks) {
+    const ::attn::rt::Compression &c = s.compression;
+    auto vec = VectorType::get({16}, f32);
+    auto ivec = VectorType::get({16}, b.getI64Type());
+    int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
+    double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(dims));
+    Value splat0 = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f));
+    Value splatNegInf = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, -INFINITY));
+    // Q^T * scale, zero for rows past the end.
+    loop(idx(0), idx(16), [&](Value r) {
+      Value valid = cmp(arith::CmpIPredicate::slt, r, count);
+      loop(idx(0), idx(dims), [&](Value d) {
+        Value x = scf::IfOp::create(
+                      b, valid,
+                      [&](OpBuilder &, Location) {
+                        Value v = castFloat(b, load(q, {batch, h, add(i0, r), d}), f32);
+                        scf::YieldOp::create(b, ValueRange{arith::MulFOp::create(b, v, f32c(scale))});
+                      },
+                      [&](OpBuilder &, Location) { scf::YieldOp::create(b, ValueRange{f32c(0)}); })
+                      .getResult(0);
+        store(x, qt, {d, r});
+      });
+    });
+    // Tokens each lane has seen whole: floor((p - l + 1) / d) + 1, clamped.
+    Value lanes = arith::IndexCastOp::create(
+        b, ivec, vector::StepOp::create(b, VectorType::get({16}, b.getIndexType())));
+    auto splatI = [&](Value x) {
+      return vector::BroadcastOp::create(b, ivec, arith::IndexCastOp::create(b, b.getI64Type(), x));
+    };
+    Value pos = arith::AddIOp::create(b, lanes, splatI(add(i0, off)));
+    Value seen = arith::AddIOp::create(
+        b,
+        arith::FloorDivSIOp::create(
+            b, arith::SubIOp::create(b, pos, splatI(idx(c.block - 1))), splatI(idx(c.stride))),
+        splatI(idx(1)));
+    Value tMax = tokensSeen;
+    // Pass 1: logits (masked) and the row max.
+    Value m = scf::ForOp::create(
+                  b, idx(0), tMax, idx(1), ValueRange{splatNegInf},
+                  [&](OpBuilder &, Location, Value t, ValueRange acc) {
+                    Value x = scf::ForOp::create(
+                                  b, idx(0), idx(dims), idx(1), ValueRange{splat0},
+                                  [&](OpBuilder &, Location, Value d, ValueRange a) {
+                                    Value kd = castFloat(b, load(kc, {batch, kvHead, t, d}), f32);
+                                    Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{d, idx(0)});
+                                    scf::YieldOp::create(
+                                        b, ValueRange{vector::FMAOp::create(
+                                               b, vector::BroadcastOp::create(b, vec, kd), qv, a[0])});
+                                  })
+                                  .getResult(0);
+                    Value visible = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, splatI(t), seen);
+                    x = arith::SelectOp::create(b, visible, x, splatNegInf);
+                    vector::StoreOp::create(b, x, logits, ValueRange{t, idx(0)});
+                    scf::YieldOp::create(b, ValueRange{arith::MaximumFOp::create(b, acc[0], x)});
+                  })
+                  .getResult(0);
+    Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, splatNegInf);
+    m = arith::SelectOp::create(b, none, splat0, m);
+    // Pass 2: exponentials and their sum.
+    Value sum = scf::ForOp::create(
+                    b, idx(0), tMax, idx(1), ValueRange{splat0},
+                    [&](OpBuilder &, Location, Value t, ValueRange acc) {
+                      Value x = vector::LoadOp::create(b, vec, logits, ValueRange{t, idx(0)});
+                      Value e = math::ExpOp::create(b, arith::SubFOp::create(b, x, m));
+                      vector::StoreOp::create(b, e, logits, ValueRange{t, idx(0)});
+                      scf::YieldOp::create(b, ValueRange{arith::AddFOp::create(b, acc[0], e)});
+                    })
+                    .getResult(0);
+    Value positive = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, splat0);
+    Value inv = arith::SelectOp::create(
+        b, positive,
+        arith::DivFOp::create(b, arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 1.0f)), sum),
+        splat0);
+    // Pass 3: spread the probabilities over the blocks.
+    bool maxPool = s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
+    Value target = maxPool ? head : score;
+    if (maxPool)
+      loop(idx(0), blocks, [&](Value j) { vector::StoreOp::create(b, splat0, head, ValueRange{j, idx(0)}); });
+    const int64_t per = s.block / c.stride, span = c.block / c.stride;
+    loop(idx(0), tMax, [&](Value t) {
+      Value prob = arith::MulFOp::create(
+          b, vector::LoadOp::create(b, vec, logits, ValueRange{t, idx(0)}), inv);
+      Value j0 = floorDiv(t, per);
+      Value j1 = minI(add(floorDiv(add(t, idx(span - 1)), per), idx(1)), blocks);
+      loop(j0, j1, [&](Value j) {
+        Value old = vector::LoadOp::create(b, vec, target, ValueRange{j, idx(0)});
+        Value next;
+        if (maxPool) {
+          next = arith::MaximumFOp::create(b, old, prob);
+        } else {
+          Value lo = maxI(t, mul(j, idx(per)));
+          Value hi = minI(add(t, idx(span)), mul(add(j, idx(1)), idx(per)));
+          Value w = arith::SIToFPOp::create(
+              b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(hi, lo)));
+          next = vector::FMAOp::create(b, vector::BroadcastOp::create(b, vec, w), prob, old);
+        }
+        vector::StoreOp::create(b, next, target, ValueRange{j, idx(0)});
+      });
+    });
+    if (maxPool)
+      loop(idx(0), blocks, [&](Value j) {
+        Value x = arith::AddFOp::create(
+            b, vector::LoadOp::create(b, vec, score, ValueRange{j, idx(0)}),
+            vector::LoadOp::create(b, vec, head, ValueRange{j, idx(0)}));
+        vector::StoreOp::create(b, x, score, ValueRange{j, idx(0)});
+      });
+  }
+
   /// The list of one query: forced blocks, top k by repeated arg-max, sorted.
   void pick(Value score, Value chosen, Value eligible, Value p, Value keys, Value out,
             ValueRange at) {
@@ -426,6 +542,72 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
   if (!prob)
     summary = g.summarize(k, blocks, keys);
 
+  if (prob) {
+    // 16 query rows per task, along the vector lanes.
+    Value tiles = arith::CeilDivUIOp::create(b, queries, g.idx(16));
+    Value tokens = memref::DimOp::create(b, kc, 2);
+    auto parallel = scf::ParallelOp::create(
+        b, ValueRange{g.idx(0), g.idx(0), g.idx(0)}, ValueRange{batches, g.idx(hsel), tiles},
+        ValueRange{g.idx(1), g.idx(1), g.idx(1)},
+        [&](OpBuilder &, Location, ValueRange ivs) {
+          Value batch = ivs[0], hs = ivs[1];
+          Value i0 = g.mul(ivs[2], g.idx(16));
+          Value count = g.minI(g.idx(16), g.sub(queries, i0));
+          auto rows = [&](Value n) {
+            return memref::AllocaOp::create(
+                b, MemRefType::get({ShapedType::kDynamic, 16}, g.f32), ValueRange{n},
+                b.getI64IntegerAttr(64));
+          };
+          int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
+          Value score = rows(blocks), head = rows(blocks);
+          Value logits = rows(g.maxI(tokens, g.idx(1)));
+          Value qt = memref::AllocaOp::create(b, MemRefType::get({dims, 16}, g.f32),
+                                              ValueRange{}, b.getI64IntegerAttr(64));
+          Value col = memref::AllocaOp::create(
+              b, MemRefType::get({ShapedType::kDynamic}, g.f32), ValueRange{blocks});
+          Value chosen = memref::AllocaOp::create(
+              b, MemRefType::get({ShapedType::kDynamic}, b.getIndexType()),
+              ValueRange{g.idx(s.topK)});
+          auto vec = VectorType::get({16}, g.f32);
+          Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f));
+          g.loop(g.idx(0), blocks, [&](Value j) {
+            vector::StoreOp::create(b, zeros, score, ValueRange{j, g.idx(0)});
+          });
+          // Tokens the last row has seen whole (the most of the tile).
+          Value pLast = g.add(g.add(i0, g.sub(count, g.idx(1))), off);
+          Value seen = g.minI(
+              g.maxI(g.add(g.floorDiv(g.sub(pLast, g.idx(s.compression.block - 1)),
+                                      s.compression.stride),
+                           g.idx(1)),
+                     g.idx(0)),
+              tokens);
+          int64_t heads = s.perQueryHead ? 1 : group;
+          for (int64_t n = 0; n < heads; ++n) {
+            Value h = s.perQueryHead ? hs : g.add(g.mul(hs, g.idx(group)), g.idx(n));
+            Value kvHead =
+                s.perQueryHead ? Value(arith::DivUIOp::create(b, hs, g.idx(group))) : hs;
+            g.scoreCompressedLanes(q, kc, batch, h, kvHead, i0, count, off, score, head,
+                                   logits, qt, seen, blocks);
+          }
+          // Each row's list from its column of scores.
+          g.loop(g.idx(0), count, [&](Value r) {
+            Value i = g.add(i0, r);
+            Value p = g.add(i, off);
+            g.loop(g.idx(0), blocks, [&](Value j) {
+              g.store(g.load(score, {j, r}), col, {j});
+            });
+            Value eligible = g.maxI(
+                g.minI(g.add(g.floorDiv(p, s.block), g.idx(1)), blocks), g.idx(0));
+            g.pick(col, chosen, eligible, p, keys, out, {batch, hs, i});
+          });
+          scf::ReduceOp::create(b);
+        });
+    // Vector exponentials as polynomials, not one libm call per lane.
+    RewritePatternSet patterns(b.getContext());
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) { return name == "exp"; });
+    (void)applyPatternsGreedily(parallel, std::move(patterns));
+  } else
   scf::ParallelOp::create(
       b, ValueRange{g.idx(0), g.idx(0), g.idx(0)},
       ValueRange{batches, g.idx(hsel), queries}, ValueRange{g.idx(1), g.idx(1), g.idx(1)},

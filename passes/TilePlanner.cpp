@@ -24,11 +24,24 @@ static std::optional<::attn::rt::DType> dtypeOfElement(Type t) {
 /// CPU: query rows along 16-lane vectors. A tile holds whole groups (a
 /// multiple of G rows) and whole vectors where that costs little, about 64
 /// rows, so the K/V tile a step reads is shared by 64 query rows.
+///
+/// Block-sparse attention whose lists change every few queries (q_block
+/// below 16): a tile visits the union of its rows' lists, so it holds one
+/// vector of rows, the fewest positions that still fill the lanes (with
+/// unrelated lists, more positions only add blocks that most rows mask).
 static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
   MLIRContext *ctx = op.getContext();
   int64_t lanes = 16;
   int64_t unit = std::lcm(group, lanes);
   int64_t rows = unit <= 128 ? unit * std::max<int64_t>(1, 64 / unit) : group;
+  if (auto blocks = op.getBlockSizes(); blocks && (*blocks)[0] < lanes) {
+    // Per-query-head lists: a tile holds one head, so rows are positions.
+    bool perHead = ::attn::rt::blockHeadsFor(
+                       cast<ShapedType>(op.getBlockIndices().getType()).getDimSize(1),
+                       op.getShape().queryHeads, op.getShape().kvHeads) ==
+                   ::attn::rt::BlockHeads::QueryHead;
+    rows = perHead ? lanes : std::max(group, unit);
+  }
   return TilePlanAttr::get(ctx, Target::CPU, rows, /*kv_block=*/64,
                            /*warps=*/1, /*stages=*/1);
 }
