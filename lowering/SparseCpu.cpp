@@ -195,59 +195,6 @@ public:
     });
   }
 
-  /// Scores of one query head into `score` (added, or max-pooled into
-  /// `head` first for softmax_prob_max).
-  void scoreCompressed(Value q, Value kc, Value batch, Value h, Value kvHead, Value i,
-                       Value p, Value score, Value head, Value logits, Value blocks) {
-    const ::attn::rt::Compression &c = s.compression;
-    Value tokens = memref::DimOp::create(b, kc, 2);
-    // Tokens t <= floor((p - l + 1) / d) have been seen whole.
-    Value seen = minI(maxI(add(floorDiv(sub(p, idx(c.block - 1)), c.stride), idx(1)), idx(0)),
-                      tokens);
-    int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
-    double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(dims));
-    Value m = reduce(idx(0), seen, f32c(-INFINITY), [&](Value t, Value acc) {
-      Value x = arith::MulFOp::create(
-          b, dot(q, {batch, h, i}, kc, {batch, kvHead, t}, dims), f32c(scale));
-      store(x, logits, {t});
-      return arith::MaximumFOp::create(b, acc, x);
-    });
-    Value sum = reduce(idx(0), seen, f32c(0), [&](Value t, Value acc) {
-      Value e = math::ExpOp::create(b, arith::SubFOp::create(b, load(logits, {t}), m));
-      store(e, logits, {t});
-      return arith::AddFOp::create(b, acc, e);
-    });
-    bool maxPool = s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
-    Value target = maxPool ? head : score;
-    if (maxPool)
-      loop(idx(0), blocks, [&](Value j) { store(f32c(0), head, {j}); });
-    const int64_t per = s.block / c.stride, span = c.block / c.stride;
-    loop(idx(0), seen, [&](Value t) {
-      Value prob = arith::DivFOp::create(b, load(logits, {t}), sum);
-      // Blocks j whose sub-blocks [j*per, (j+1)*per) meet [t, t + span).
-      Value j0 = floorDiv(t, per);
-      Value j1 = minI(add(floorDiv(add(t, idx(span - 1)), per), idx(1)), blocks);
-      loop(j0, j1, [&](Value j) {
-        Value lo = maxI(t, mul(j, idx(per)));
-        Value hi = minI(add(t, idx(span)), mul(add(j, idx(1)), idx(per)));
-        Value old = load(target, {j});
-        Value next;
-        if (maxPool) {
-          next = arith::MaximumFOp::create(b, old, prob);
-        } else {
-          Value w = arith::SIToFPOp::create(
-              b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(hi, lo)));
-          next = math::FmaOp::create(b, w, prob, old);
-        }
-        store(next, target, {j});
-      });
-    });
-    if (maxPool)
-      loop(idx(0), blocks, [&](Value j) {
-        store(arith::AddFOp::create(b, load(score, {j}), load(head, {j})), score, {j});
-      });
-  }
-
   /// Per-block key summaries, once for all queries: mean (mean_key) or
   /// minimum and maximum (key_bound) over the keys of each block,
   /// [B, Hkv, blocks, D] in f32.
@@ -607,7 +554,8 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
     populateMathPolynomialApproximationPatterns(
         patterns, [](StringRef name) { return name == "exp"; });
     (void)applyPatternsGreedily(parallel, std::move(patterns));
-  } else
+  } else {
+  // mean_key and key_bound: one query per task, from the block summaries.
   scf::ParallelOp::create(
       b, ValueRange{g.idx(0), g.idx(0), g.idx(0)},
       ValueRange{batches, g.idx(hsel), queries}, ValueRange{g.idx(1), g.idx(1), g.idx(1)},
@@ -620,8 +568,6 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
         };
         Value score = scratch(g.f32, blocks), head = scratch(g.f32, blocks);
         Value chosen = scratch(b.getIndexType(), g.idx(s.topK));
-        Value logits =
-            prob ? scratch(g.f32, g.maxI(memref::DimOp::create(b, kc, 2), g.idx(1))) : Value();
         // Eligible: j*l' <= p and j*l' < L, i.e. j < min(p / l' + 1, blocks).
         Value eligible = g.maxI(
             g.minI(g.add(g.floorDiv(p, s.block), g.idx(1)), blocks), g.idx(0));
@@ -631,14 +577,12 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
           Value h = s.perQueryHead ? hs : g.add(g.mul(hs, g.idx(group)), g.idx(n));
           Value kvHead = s.perQueryHead ? arith::DivUIOp::create(b, hs, g.idx(group))
                                         : hs;
-          if (prob)
-            g.scoreCompressed(q, kc, batch, h, kvHead, i, p, score, head, logits, blocks);
-          else
-            g.scoreKeys(q, summary, batch, h, kvHead, i, eligible, score);
+          g.scoreKeys(q, summary, batch, h, kvHead, i, eligible, score);
         }
         g.pick(score, chosen, eligible, p, keys, out, {batch, hs, i});
         scf::ReduceOp::create(b);
       });
+  }
   // (The buffer-deallocation pipeline frees the summaries.)
   Value result = bufferization::ToTensorOp::create(b, idxType, out, /*restrict=*/true,
                                                    /*writable=*/true);

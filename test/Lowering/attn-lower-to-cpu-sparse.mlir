@@ -1,5 +1,6 @@
-// Block-sparse attention on the CPU: no dense mask is formed. A tile of 16
-// positions x the group's 4 heads (Hsel = Hkv: heads share a list) reads
+// Block-sparse attention on the CPU: no dense mask is formed. A tile of one
+// vector of rows, 4 positions x the group's 4 heads (Hsel = Hkv: heads share
+// a list; the planner keeps tiles small when lists change every query), reads
 // the lists of the query blocks it spans into two bitmaps: the blocks any of
 // its positions lists (deduplicated; -1 padding and out-of-range entries
 // dropped) and, per block, the positions that list it. It visits the marked
@@ -9,7 +10,7 @@
 // RUN: not attn-opt %s --attn-plan-tiles=target=sm_90 2>&1 | FileCheck %s --check-prefix=GPU
 // GPU: error: 'attn.attention' op cannot be planned for sm_90: GPU kernels do not walk block-sparse selections yet; compile this attention for the CPU
 
-// CHECK: call @[[K:attn_cpu_bf16_d64_g4_causal_bottom_sparse1x64kv_q64k64_[0-9a-z]+]](%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : ({{.*}}, memref<?x?x?x?xi32, strided<[?, ?, ?, 1], offset: ?>>, {{.*}}) -> ()
+// CHECK: call @[[K:attn_cpu_bf16_d64_g4_causal_bottom_sparse1x64kv_q16k64_[0-9a-z]+]](%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : ({{.*}}, memref<?x?x?x?xi32, strided<[?, ?, ?, 1], offset: ?>>, {{.*}}) -> ()
 // CHECK: func.func private @[[K]]
 // CHECK: scf.parallel
 // CHECK: %[[VISIT:.*]] = memref.alloca(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
