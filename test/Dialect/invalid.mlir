@@ -445,3 +445,59 @@ func.func @block_sizes_positive(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }
+
+// -----
+
+func.func @compress_stride(%k: tensor<1x2x9x8xf32>) -> tensor<1x2x1x8xf32> {
+  // expected-error @+1 {{compression needs a block l >= 1 and a stride d >= 1 that divides it, got l = 8, d = 3}}
+  %c = attn.compress %k {block = 8, stride = 3, pool = #attn.pool<mean>} : tensor<1x2x9x8xf32> -> tensor<1x2x1x8xf32>
+  return %c : tensor<1x2x1x8xf32>
+}
+
+// -----
+
+func.func @compress_tokens(%k: tensor<1x2x9x8xf32>) -> tensor<1x2x3x8xf32> {
+  // expected-error @+1 {{result 'output': expected shape [1, 2, 1, 8] ([B, H, (S - l) / d + 1 or 0, D]), got [1, 2, 3, 8]}}
+  %c = attn.compress %k {block = 8, stride = 4, pool = #attn.pool<mean>} : tensor<1x2x9x8xf32> -> tensor<1x2x3x8xf32>
+  return %c : tensor<1x2x3x8xf32>
+}
+
+// -----
+
+func.func @select_forced(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>) -> tensor<1x2x7x2xi32> {
+  // expected-error @+1 {{top_k 2 must be at least init + local = 3 (forced blocks count toward it)}}
+  %i = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 4, top_k = 2, init = 1, local = 2} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x2x7x2xi32>
+  return %i : tensor<1x2x7x2xi32>
+}
+
+// -----
+
+func.func @select_needs_compress(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>) -> tensor<1x2x7x3xi32> {
+  // expected-error @+1 {{softmax_prob and softmax_prob_max score through compressed keys: they, and only they, need compress = array<i64: l, d>}}
+  %i = attn.select_blocks %q, %k {method = #attn.score<softmax_prob>, block = 4, top_k = 3, init = 1, local = 2} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x2x7x3xi32>
+  return %i : tensor<1x2x7x3xi32>
+}
+
+// -----
+
+func.func @select_heads(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>) -> tensor<1x2x7x3xi32> {
+  // expected-error @+1 {{result 'indices': expected shape [1, 4, 7, 3] ([B, Hq, Sq, top_k]), got [1, 2, 7, 3]}}
+  %i = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 4, top_k = 3, init = 1, local = 2, per_query_head} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x2x7x3xi32>
+  return %i : tensor<1x2x7x3xi32>
+}
+
+// -----
+
+func.func @nsa_gates(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %g: tensor<1x4x7x2xf32>) -> (tensor<1x4x7x8xf32>, tensor<1x2x7x16xi32>) {
+  // expected-error @+1 {{'gates': expected shape [1, 4, 7, 3] ([B, Hq, Sq, 3]: compressed, selected, window), got [1, 4, 7, 2]}}
+  %o, %i = attn.nsa %q, %k, %v, %g : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32>, tensor<1x4x7x2xf32> -> tensor<1x4x7x8xf32>, tensor<1x2x7x16xi32>
+  return %o, %i : tensor<1x4x7x8xf32>, tensor<1x2x7x16xi32>
+}
+
+// -----
+
+func.func @compressed_bottom_right(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{compressed_keys place queries at original positions}}
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 8, 4>, alignment = #attn.alignment<bottom_right>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
