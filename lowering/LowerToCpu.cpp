@@ -277,6 +277,19 @@ struct LowerToCpu : mlir::attn::impl::AttnLowerToCpuBase<LowerToCpu> {
     module.walk([&](CompressOp op) { compressions.push_back(op); });
     for (CompressOp op : compressions)
       lowerCompress(op);
+    // Unfused graphs run too (e.g. to compare with what attn-raise makes of
+    // them): linalg.softmax into its generic ops.
+    SmallVector<linalg::SoftmaxOp> softmaxes;
+    module.walk([&](linalg::SoftmaxOp op) { softmaxes.push_back(op); });
+    for (linalg::SoftmaxOp op : softmaxes) {
+      OpBuilder b(op);
+      FailureOr<SmallVector<Value>> parts =
+          cast<linalg::AggregatedOpInterface>(op.getOperation()).decomposeOperation(b);
+      if (failed(parts))
+        return signalPassFailure();
+      op->replaceAllUsesWith(*parts);
+      op->erase();
+    }
     SmallVector<AttentionOp> ops;
     module.walk([&](AttentionOp op) { ops.push_back(op); });
     for (AttentionOp op : ops)

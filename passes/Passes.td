@@ -53,4 +53,31 @@ def AttnDecompose : Pass<"attn-decompose"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AttnRaise : Pass<"attn-raise"> {
+  let summary = "raise unfused attention in linalg into attn.attention";
+  let description = [{
+    Finds `P V` products whose `P` is a softmax over the key axis of
+    `Q K^T` and replaces the chain by one `attn.attention`:
+
+    - `linalg.batch_matmul` `[N, Sq, D] x [N, D, Skv]` for the scores, with
+      `K^T` from `linalg.transpose` (permutation `[0, 2, 1]`) of `[N, Skv, D]`;
+    - an optional scale: an element-wise `linalg.generic` multiplying or
+      dividing by a scalar constant;
+    - an optional additive mask `[N, Sq, Skv]`: an element-wise
+      `linalg.generic` adding a second tensor. A constant mask that is exactly
+      causal (0 where `j <= i + Skv - Sq` or `j <= i`, `-inf` or the lowest
+      float elsewhere) becomes `causal` with its alignment and disappears;
+    - `linalg.softmax` over dimension 2;
+    - `linalg.batch_matmul` `P x V`.
+
+    The `N` batch becomes `[N, 1, S, D]` with `tensor.expand_shape`, and the
+    result is collapsed back. A chain that ends in `softmax` then `P V` but
+    fails a step gets a remark naming the step, and is left alone. The
+    rewrite is opt-in, as the fused kernel computes the softmax in fp32
+    online (it is not bit-identical to the unfused graph).
+  }];
+  let dependentDialects = ["::mlir::attn::AttnDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // ATTN_PASSES_TD

@@ -3,11 +3,26 @@
   npy.py OUT DTYPE SHAPE [fill]   write; DTYPE f4|f8|i4|i8|b1; SHAPE like 2,2,5,8
   npy.py --print FILE N           print the first N values (f4 files)
   npy.py --set-int32 FILE I X     set entry I of an int32 file to X
+  npy.py --compare A B TOL        f4 files: ||A - B|| / ||B|| <= TOL, else exit 1
 fill: 'random' (default, a fixed LCG), 'nan-row' (random, the first
 row of every [.., S, D] matrix NaN), 'inf-row' (+inf), 'bytes2' (bool bytes
 cycling 0, 1, 2), or a comma-separated list of values.
 """
 import struct, sys
+
+def read_f4(path):
+    data = open(path, "rb").read()
+    start = 10 + struct.unpack("<H", data[8:10])[0]
+    return struct.unpack("<%df" % ((len(data) - start) // 4), data[start:])
+
+if sys.argv[1] == "--compare":
+    a, b = read_f4(sys.argv[2]), read_f4(sys.argv[3])
+    assert len(a) == len(b), "sizes differ: %d and %d" % (len(a), len(b))
+    diff = sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
+    norm = sum(y * y for y in b) ** 0.5 or 1.0
+    rel = diff / norm
+    print("relative difference %.2e over %d values" % (rel, len(a)))
+    sys.exit(0 if rel <= float(sys.argv[4]) else 1)
 
 if sys.argv[1] == "--set-int32":
     data = bytearray(open(sys.argv[2], "rb").read())

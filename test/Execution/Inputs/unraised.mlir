@@ -1,0 +1,55 @@
+// Unfused attention in linalg, as importers emit it (raise-end-to-end.test).
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @causal(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>) -> tensor<2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<2x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x6x8xf32>) outs(%kt0 : tensor<2x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x4x6xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x6xf32>) outs(%s1 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %c = arith.constant 0.125 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %mask = arith.constant dense<[[[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]> : tensor<2x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<2x4x6xf32>, tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %p0 = tensor.empty() : tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<2x4x6xf32>) outs(%p0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %o1 = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%o1 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+
+func.func @masked(%q: tensor<3x5x16xf32>, %k: tensor<3x7x16xf32>, %v: tensor<3x7x16xf32>, %mask: tensor<3x5x7xf32>) -> tensor<3x5x16xf32> {
+  %kt0 = tensor.empty() : tensor<3x16x7xf32>
+  %kt = linalg.transpose ins(%k : tensor<3x7x16xf32>) outs(%kt0 : tensor<3x16x7xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<3x5x7xf32>
+  %zero = arith.constant 0.0 : f32
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<3x5x16xf32>, tensor<3x16x7xf32>) outs(%sz : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %c = arith.constant 4.0 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<3x5x7xf32>) outs(%s0 : tensor<3x5x7xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.divf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<3x5x7xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<3x5x7xf32>, tensor<3x5x7xf32>) outs(%s0 : tensor<3x5x7xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<3x5x7xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<3x5x7xf32>) outs(%s0 : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %o0 = tensor.empty() : tensor<3x5x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<3x5x16xf32>) -> tensor<3x5x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<3x5x7xf32>, tensor<3x7x16xf32>) outs(%oz : tensor<3x5x16xf32>) -> tensor<3x5x16xf32>
+  return %o : tensor<3x5x16xf32>
+}
+

@@ -1,0 +1,149 @@
+// attn-raise: unfused attention in linalg becomes attn.attention; near
+// misses stay and get a remark naming the step that failed.
+// RUN: attn-opt %s --attn-raise --canonicalize --split-input-file --verify-diagnostics | FileCheck %s
+
+// Scale by multiplication and a constant causal mask aligned bottom-right
+// (4 queries, 6 keys): the mask disappears.
+// CHECK-LABEL: func @scaled_causal
+// CHECK: %[[Q:.*]] = tensor.expand_shape %arg0 {{\[\[}}0, 1], [2], [3]] output_shape [2, 1, 4, 8]
+// CHECK: %[[O:.*]] = attn.attention %[[Q]], %{{.*}}, %{{.*}} {alignment = #attn.alignment<bottom_right>, causal, scale = 0.353553{{[0-9]*}} : f64}
+// CHECK: %[[R:.*]] = tensor.collapse_shape %[[O]] {{\[\[}}0, 1], [2], [3]]
+// CHECK-NOT: linalg.softmax
+// CHECK: return %[[R]]
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @scaled_causal(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>) -> tensor<2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<2x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x6x8xf32>) outs(%kt0 : tensor<2x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x4x6xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x6xf32>) outs(%s1 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %c = arith.constant 0.35355339 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %mask = arith.constant dense<[[[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]> : tensor<2x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<2x4x6xf32>, tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %p0 = tensor.empty() : tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<2x4x6xf32>) outs(%p0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %o1 = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%o1 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+// -----
+
+// Division by sqrt(d), a data-dependent mask (stays an explicit mask).
+// CHECK-LABEL: func @divided_masked
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} mask(%{{.*}} : tensor<3x1x5x7xf32>) {scale = 2.500000e-01 : f64}
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @divided_masked(%q: tensor<3x5x16xf32>, %k: tensor<3x7x16xf32>, %v: tensor<3x7x16xf32>, %mask: tensor<3x5x7xf32>) -> tensor<3x5x16xf32> {
+  %kt0 = tensor.empty() : tensor<3x16x7xf32>
+  %kt = linalg.transpose ins(%k : tensor<3x7x16xf32>) outs(%kt0 : tensor<3x16x7xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<3x5x7xf32>
+  %zero = arith.constant 0.0 : f32
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<3x5x16xf32>, tensor<3x16x7xf32>) outs(%sz : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %c = arith.constant 4.0 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<3x5x7xf32>) outs(%s0 : tensor<3x5x7xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.divf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<3x5x7xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<3x5x7xf32>, tensor<3x5x7xf32>) outs(%s0 : tensor<3x5x7xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<3x5x7xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<3x5x7xf32>) outs(%s0 : tensor<3x5x7xf32>) -> tensor<3x5x7xf32>
+  %o0 = tensor.empty() : tensor<3x5x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<3x5x16xf32>) -> tensor<3x5x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<3x5x7xf32>, tensor<3x7x16xf32>) outs(%oz : tensor<3x5x16xf32>) -> tensor<3x5x16xf32>
+  return %o : tensor<3x5x16xf32>
+}
+
+// -----
+
+// Near miss: softmax over the query axis.
+// CHECK-LABEL: func @wrong_axis
+// CHECK: linalg.softmax dimension(1)
+// CHECK-NOT: attn.attention
+func.func @wrong_axis(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<2x8x4xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x4x8xf32>) outs(%kt0 : tensor<2x8x4xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<2x4x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%sz : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(1) ins(%s : tensor<2x4x4xf32>) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  // expected-remark @+1 {{attn-raise: not raised: softmax is over axis 1, not the key axis 2}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%oz : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+// -----
+
+// Near miss: the probabilities are scaled after the softmax.
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @scale_after_softmax(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<2x8x4xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x4x8xf32>) outs(%kt0 : tensor<2x8x4xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<2x4x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%sz : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x4xf32>) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %c = arith.constant 0.5 : f32
+  %ps = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<2x4x4xf32>) outs(%s0 : tensor<2x4x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x4xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  // expected-remark @+1 {{attn-raise: not raised: the probabilities pass through a linalg.generic after the softmax}}
+  %o = linalg.batch_matmul ins(%ps, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%oz : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+// -----
+
+// Near miss: the key is not transposed (Q K instead of Q K^T).
+func.func @no_transpose(%q: tensor<2x4x8xf32>, %kt: tensor<2x8x4xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %s0 = tensor.empty() : tensor<2x4x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%sz : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x4xf32>) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  // expected-remark @+1 {{attn-raise: not raised: K^T is not a linalg.transpose of K with permutation [0, 2, 1]}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%oz : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+// -----
+
+// Near miss: Q K^T accumulates into uninitialised memory.
+func.func @no_zero_fill(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<2x8x4xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x4x8xf32>) outs(%kt0 : tensor<2x8x4xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x4xf32>) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x4xf32>) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  // expected-remark @+1 {{attn-raise: not raised: Q K^T accumulates into a tensor that is not zero-filled}}
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%oz : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
