@@ -18,12 +18,35 @@ namespace mlir::attn {
 #include "passes/Passes.h.inc"
 
 namespace {
-/// What the chain below one softmax holds.
+/// What the chain below one softmax holds. With expanded K/V heads
+/// (grouped-query attention written as a copy), `key4`/`value4` are the
+/// [B, Hkv, S, D] tensors before the copy and `group` the copies per head.
 struct Chain {
   Value query, key, value, mask;
   std::optional<double> scale;
   bool causal = false, bottomRight = false;
+  Value key4, value4;
+  int64_t group = 0;
 };
+
+/// x3 = collapse_shape(broadcast(x4 [B, Hkv, S, D] -> [B, Hkv, G, S, D]))
+/// to [B*Hkv*G, S, D]: returns x4 and G (else null).
+Value unexpandHeads(Value x3, int64_t &group) {
+  auto collapse = x3.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse)
+    return Value();
+  SmallVector<ReassociationIndices, 4> groups = collapse.getReassociationIndices();
+  if (groups.size() != 3 || groups[0] != ReassociationIndices{0, 1, 2})
+    return Value();
+  auto broadcast = collapse.getSrc().getDefiningOp<linalg::BroadcastOp>();
+  if (!broadcast || broadcast.getDimensions() != ArrayRef<int64_t>{2})
+    return Value();
+  auto shape = cast<RankedTensorType>(broadcast.getInit().getType()).getShape();
+  if (ShapedType::isDynamic(shape[2]))
+    return Value();
+  group = shape[2];
+  return broadcast.getInput();
+}
 
 /// An element-wise linalg.generic over rank-3 tensors with identity maps.
 bool isElementwise(linalg::GenericOp g, unsigned inputs) {
@@ -140,6 +163,20 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
     return "K^T is not a linalg.transpose of K with permutation [0, 2, 1]";
   chain.query = qk.getDpsInputs()[0];
   chain.key = transpose.getInput();
+  // Grouped-query attention written as copies of the K/V heads: attend to
+  // the heads themselves.
+  int64_t gk = 0, gv = 0;
+  Value k4 = unexpandHeads(chain.key, gk), v4 = unexpandHeads(chain.value, gv);
+  if (bool(k4) != bool(v4) || gk != gv)
+    return "keys and values are expanded to different head counts";
+  if (k4) {
+    auto q = cast<RankedTensorType>(chain.query.getType());
+    auto k = cast<RankedTensorType>(k4.getType()).getShape();
+    if (!q.hasStaticShape() || ShapedType::isDynamic(k[0]) || ShapedType::isDynamic(k[1]) ||
+        q.getDimSize(0) != k[0] * k[1] * gk)
+      return "the query batch does not match the expanded key heads";
+    chain.key4 = k4, chain.value4 = v4, chain.group = gk;
+  }
   if (chain.mask) {
     if (std::optional<bool> bottomRight = causalAlignment(chain.mask)) {
       chain.causal = true;
@@ -159,14 +196,30 @@ Value addHeadDim(ImplicitLocOpBuilder &b, Value x) {
   return tensor::ExpandShapeOp::create(b, to, x, groups);
 }
 
+/// [B*H, S, D] -> [B, H, S, D].
+Value splitHeads(ImplicitLocOpBuilder &b, Value x, int64_t batch, int64_t heads) {
+  auto t = cast<RankedTensorType>(x.getType());
+  auto shape = t.getShape();
+  auto to = RankedTensorType::get({batch, heads, shape[1], shape[2]}, t.getElementType());
+  SmallVector<ReassociationIndices> groups = {{0, 1}, {2}, {3}};
+  return tensor::ExpandShapeOp::create(b, to, x, groups);
+}
+
 void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
   ImplicitLocOpBuilder b(pv.getLoc(), pv);
-  Value q = addHeadDim(b, chain.query), k = addHeadDim(b, chain.key),
-        v = addHeadDim(b, chain.value);
-  Value mask = chain.mask ? addHeadDim(b, chain.mask) : Value();
+  // [N, S, D] as [N, 1, S, D], or [B, Hq, S, D] over the K/V heads (GQA).
+  int64_t batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0), heads = 1;
+  if (chain.group) {
+    auto k = cast<RankedTensorType>(chain.key4.getType()).getShape();
+    batch = k[0], heads = k[1] * chain.group;
+  }
+  Value q = splitHeads(b, chain.query, batch, heads);
+  Value k = chain.group ? chain.key4 : addHeadDim(b, chain.key);
+  Value v = chain.group ? chain.value4 : addHeadDim(b, chain.value);
+  Value mask = chain.mask ? splitHeads(b, chain.mask, batch, heads) : Value();
   auto resultType = cast<RankedTensorType>(pv.getResult(0).getType());
   auto shape = resultType.getShape();
-  auto outType = RankedTensorType::get({shape[0], 1, shape[1], shape[2]},
+  auto outType = RankedTensorType::get({batch, heads, shape[1], shape[2]},
                                        resultType.getElementType());
   FloatAttr scale = chain.scale ? b.getF64FloatAttr(*chain.scale) : FloatAttr();
   auto op = AttentionOp::create(

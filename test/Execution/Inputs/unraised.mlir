@@ -53,3 +53,22 @@ func.func @masked(%q: tensor<3x5x16xf32>, %k: tensor<3x7x16xf32>, %v: tensor<3x7
   return %o : tensor<3x5x16xf32>
 }
 
+
+func.func @gqa(%q: tensor<6x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: tensor<1x2x6x8xf32>) -> tensor<6x4x8xf32> {
+  %e0 = tensor.empty() : tensor<1x2x3x6x8xf32>
+  %kb = linalg.broadcast ins(%k : tensor<1x2x6x8xf32>) outs(%e0 : tensor<1x2x3x6x8xf32>) dimensions = [2]
+  %vb = linalg.broadcast ins(%v : tensor<1x2x6x8xf32>) outs(%e0 : tensor<1x2x3x6x8xf32>) dimensions = [2]
+  %k3 = tensor.collapse_shape %kb [[0, 1, 2], [3], [4]] : tensor<1x2x3x6x8xf32> into tensor<6x6x8xf32>
+  %v3 = tensor.collapse_shape %vb [[0, 1, 2], [3], [4]] : tensor<1x2x3x6x8xf32> into tensor<6x6x8xf32>
+  %kt0 = tensor.empty() : tensor<6x8x6xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<6x6x8xf32>) outs(%kt0 : tensor<6x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<6x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<6x4x8xf32>, tensor<6x8x6xf32>) outs(%sz : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %o0 = tensor.empty() : tensor<6x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  return %o : tensor<6x4x8xf32>
+}
