@@ -60,18 +60,26 @@ def AttnRaise : Pass<"attn-raise"> {
     `Q K^T` and replaces the chain by one `attn.attention`:
 
     - `linalg.batch_matmul` `[N, Sq, D] x [N, D, Skv]` for the scores, with
-      `K^T` from `linalg.transpose` (permutation `[0, 2, 1]`) of `[N, Skv, D]`;
+      `K^T` from `linalg.transpose` (permutation `[0, 2, 1]`) of `[N, Skv, D]`,
+      accumulating into a zero fill;
     - an optional scale: an element-wise `linalg.generic` multiplying or
       dividing by a scalar constant;
     - an optional additive mask `[N, Sq, Skv]`: an element-wise
-      `linalg.generic` adding a second tensor. A constant mask that is exactly
-      causal (0 where `j <= i + Skv - Sq` or `j <= i`, `-inf` or the lowest
-      float elsewhere) becomes `causal` with its alignment and disappears;
-    - `linalg.softmax` over dimension 2;
-    - `linalg.batch_matmul` `P x V`.
+      `linalg.generic` adding a second tensor. A causal mask, either a
+      constant (0 where `j <= i + Skv - Sq` or `j <= i`, `-inf` or the lowest
+      float elsewhere) or built from `linalg.index` arithmetic (`select(j <=
+      i + c, 0, -inf)` and its variants), becomes `causal` with its
+      alignment (or `query_offset = c`) and disappears; any other mask stays
+      an explicit mask;
+    - `linalg.softmax` over dimension 2, or the softmax written out (max,
+      `exp(x - max)` in one or two generics, sum, divide);
+    - `linalg.batch_matmul` `P x V`, into a zero fill.
 
     The `N` batch becomes `[N, 1, S, D]` with `tensor.expand_shape`, and the
-    result is collapsed back. A chain that ends in `softmax` then `P V` but
+    result is collapsed back. K and V copied per query head (a
+    `linalg.broadcast` of `[B, Hkv, S, D]` along a new group axis, collapsed
+    to `B*Hq`) become native grouped-query attention on the original
+    heads: the query splits into `[B, Hq, S, D]` and nothing is copied. A chain that ends in `softmax` then `P V` but
     fails a step gets a remark naming the step, and is left alone. The
     rewrite is opt-in, as the fused kernel computes the softmax in fp32
     online (it is not bit-identical to the unfused graph).

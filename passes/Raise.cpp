@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
@@ -25,6 +26,7 @@ struct Chain {
   Value query, key, value, mask;
   std::optional<double> scale;
   bool causal = false, bottomRight = false;
+  std::optional<int64_t> queryOffset; // causal with j <= i + offset
   Value key4, value4;
   int64_t group = 0;
 };
@@ -108,6 +110,73 @@ std::optional<bool> causalAlignment(Value mask) {
   return std::nullopt;
 }
 
+/// The op a linalg.generic's body yields, when it is the body's only
+/// computation on its block arguments (nested ops allowed for `depth`).
+Operation *yielded(linalg::GenericOp g) {
+  if (!g)
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(g.getRegion().front().getTerminator());
+  return yield.getNumOperands() == 1 ? yield.getOperand(0).getDefiningOp() : nullptr;
+}
+
+bool isArg(linalg::GenericOp g, Value v, unsigned n) {
+  return v == g.getRegion().front().getArgument(n);
+}
+
+/// Rank-3 generic: all parallel, or parallel x2 + a reduction over the last
+/// axis into [N, S] (`reduce`).
+bool shaped(linalg::GenericOp g, bool reduce) {
+  if (!g || g.getNumLoops() != 3 || g.getNumDpsInits() != 1)
+    return false;
+  auto iters = g.getIteratorTypesArray();
+  for (int i = 0; i < 3; ++i)
+    if ((iters[i] == utils::IteratorType::reduction) != (reduce && i == 2))
+      return false;
+  return true;
+}
+
+/// softmax over the last axis written out, as torch-mlir and ONNX importers
+/// decompose it: m = max_j x; e = exp(x - m) (one generic or two);
+/// s = sum_j e; p = e / s. Returns x, or null.
+Value decomposedSoftmax(Value p) {
+  auto div = p.getDefiningOp<linalg::GenericOp>();
+  Operation *d = yielded(div);
+  if (!shaped(div, false) || !d || !isa<arith::DivFOp>(d) || div.getNumDpsInputs() != 2 ||
+      !isArg(div, d->getOperand(0), 0) || !isArg(div, d->getOperand(1), 1))
+    return Value();
+  Value e = div.getDpsInputs()[0];
+  auto sum = div.getDpsInputs()[1].getDefiningOp<linalg::GenericOp>();
+  Operation *add = yielded(sum);
+  if (!shaped(sum, true) || !add || !isa<arith::AddFOp>(add) || sum.getDpsInputs()[0] != e)
+    return Value();
+  // e = exp(x - m): exp(sub) in one generic, or exp of a sub generic.
+  auto expG = e.getDefiningOp<linalg::GenericOp>();
+  Operation *exp = yielded(expG);
+  if (!shaped(expG, false) || !exp || !isa<math::ExpOp>(exp))
+    return Value();
+  Value x, m;
+  if (auto fused = exp->getOperand(0).getDefiningOp<arith::SubFOp>()) {
+    if (expG.getNumDpsInputs() != 2 || !isArg(expG, fused.getLhs(), 0) ||
+        !isArg(expG, fused.getRhs(), 1))
+      return Value();
+    x = expG.getDpsInputs()[0], m = expG.getDpsInputs()[1];
+  } else {
+    auto subG = expG.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    Operation *sub = yielded(subG);
+    if (!isArg(expG, exp->getOperand(0), 0) || !shaped(subG, false) || !sub ||
+        !isa<arith::SubFOp>(sub) || subG.getNumDpsInputs() != 2 ||
+        !isArg(subG, sub->getOperand(0), 0) || !isArg(subG, sub->getOperand(1), 1))
+      return Value();
+    x = subG.getDpsInputs()[0], m = subG.getDpsInputs()[1];
+  }
+  auto max = m.getDefiningOp<linalg::GenericOp>();
+  Operation *mx = yielded(max);
+  if (!shaped(max, true) || !mx || !isa<arith::MaximumFOp, arith::MaxNumFOp>(mx) ||
+      max.getDpsInputs()[0] != x)
+    return Value();
+  return x;
+}
+
 /// linalg.batch_matmul accumulates into its init: it must be zero-filled.
 bool zeroInit(linalg::BatchMatmulOp mm) {
   auto fill = mm.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
@@ -116,13 +185,97 @@ bool zeroInit(linalg::BatchMatmulOp mm) {
          zero.getValue().isZero();
 }
 
+/// A mask built from index arithmetic: a linalg.generic without inputs
+/// whose body selects 0 or -inf (or the lowest float) from a comparison of
+/// j = linalg.index 2 with i = linalg.index 1 (plus a constant). Returns c
+/// for "visible iff j <= i + c", or nothing.
+std::optional<int64_t> indexCausalOffset(Value mask) {
+  auto g = mask.getDefiningOp<linalg::GenericOp>();
+  if (!shaped(g, false) || g.getNumDpsInputs() != 0)
+    return std::nullopt;
+  auto select = dyn_cast_or_null<arith::SelectOp>(yielded(g));
+  auto cmp = select ? select.getCondition().getDefiningOp<arith::CmpIOp>() : nullptr;
+  if (!cmp)
+    return std::nullopt;
+  auto value = [](Value v) -> std::optional<double> {
+    FloatAttr f;
+    if (!matchPattern(v, m_Constant(&f)))
+      return std::nullopt;
+    return f.getValueAsDouble();
+  };
+  std::optional<double> t = value(select.getTrueValue()), f = value(select.getFalseValue());
+  if (!t || !f)
+    return std::nullopt;
+  // i + c or i, as (dim, c).
+  auto indexPlus = [](Value v) -> std::optional<std::pair<int64_t, int64_t>> {
+    int64_t c = 0;
+    if (auto add = v.getDefiningOp<arith::AddIOp>()) {
+      IntegerAttr k;
+      if (!matchPattern(add.getRhs(), m_Constant(&k)))
+        return std::nullopt;
+      c = k.getInt();
+      v = add.getLhs();
+    }
+    auto index = v.getDefiningOp<linalg::IndexOp>();
+    if (!index)
+      return std::nullopt;
+    return std::make_pair(int64_t(index.getDim()), c);
+  };
+  auto lhs = indexPlus(cmp.getLhs()), rhs = indexPlus(cmp.getRhs());
+  if (!lhs || !rhs)
+    return std::nullopt;
+  // Normalise to "j <pred> i + c" (j the key index, dim 2).
+  using P = arith::CmpIPredicate;
+  P pred = cmp.getPredicate();
+  if (lhs->first == 1 && rhs->first == 2) {
+    std::swap(lhs, rhs);
+    // a < b  <=>  b > a: swap the operands' roles.
+    switch (pred) {
+    case P::slt: pred = P::sgt; break;
+    case P::sle: pred = P::sge; break;
+    case P::sgt: pred = P::slt; break;
+    case P::sge: pred = P::sle; break;
+    case P::ult: pred = P::ugt; break;
+    case P::ule: pred = P::uge; break;
+    case P::ugt: pred = P::ult; break;
+    case P::uge: pred = P::ule; break;
+    default: break;
+    }
+  }
+  if (lhs->first != 2 || rhs->first != 1 || lhs->second != 0)
+    return std::nullopt;
+  int64_t c = rhs->second;
+  bool visibleWhenTrue = *t == 0.0 && *f <= -1e30;
+  bool visibleWhenFalse = *f == 0.0 && *t <= -1e30;
+  switch (pred) {
+  case P::sle: case P::ule: // j <= i + c
+    return visibleWhenTrue ? std::optional<int64_t>(c) : std::nullopt;
+  case P::slt: case P::ult: // j < i + c
+    return visibleWhenTrue ? std::optional<int64_t>(c - 1) : std::nullopt;
+  case P::sgt: case P::ugt: // masked when j > i + c
+    return visibleWhenFalse ? std::optional<int64_t>(c) : std::nullopt;
+  case P::sge: case P::uge:
+    return visibleWhenFalse ? std::optional<int64_t>(c - 1) : std::nullopt;
+  default:
+    return std::nullopt;
+  }
+}
+
 /// Matches softmax(...) . V ending in `pv`; on a near-miss returns the
 /// step that failed (for a remark), else "" with `chain` filled.
 std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
   if (pv.hasUserDefinedMaps())
     return "P V uses transposed operands";
   auto softmax = pv.getDpsInputs()[0].getDefiningOp<linalg::SoftmaxOp>();
-  if (!softmax) {
+  Value scores;
+  if (softmax) {
+    if (softmax.getDimension() != 2)
+      return "softmax is over axis " + std::to_string(softmax.getDimension()) +
+             ", not the key axis 2";
+    scores = softmax.getInput();
+  } else if (Value x = decomposedSoftmax(pv.getDpsInputs()[0])) {
+    scores = x;
+  } else {
     auto g = pv.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
     if (g && llvm::any_of(g.getDpsInputs(), [](Value x) {
           return x.getDefiningOp<linalg::SoftmaxOp>();
@@ -130,13 +283,9 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
       return "the probabilities pass through a linalg.generic after the softmax";
     return "not-attention";
   }
-  if (softmax.getDimension() != 2)
-    return "softmax is over axis " + std::to_string(softmax.getDimension()) +
-           ", not the key axis 2";
   if (!zeroInit(pv))
     return "P V accumulates into a tensor that is not zero-filled";
   chain.value = pv.getDpsInputs()[1];
-  Value scores = softmax.getInput();
   // Optional additive mask, then optional scale, in either order of
   // appearance the graph uses: s -> (scale) -> (+ mask) -> softmax.
   if (auto add = scores.getDefiningOp<linalg::GenericOp>();
@@ -178,9 +327,17 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
     chain.key4 = k4, chain.value4 = v4, chain.group = gk;
   }
   if (chain.mask) {
+    auto type = cast<RankedTensorType>(chain.mask.getType());
     if (std::optional<bool> bottomRight = causalAlignment(chain.mask)) {
       chain.causal = true;
       chain.bottomRight = *bottomRight;
+      chain.mask = Value();
+    } else if (std::optional<int64_t> c = indexCausalOffset(chain.mask)) {
+      chain.causal = true;
+      if (type.hasStaticShape() && *c == type.getDimSize(2) - type.getDimSize(1))
+        chain.bottomRight = true;
+      else if (*c != 0)
+        chain.queryOffset = *c;
       chain.mask = Value();
     }
   }
@@ -227,8 +384,9 @@ void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
       chain.causal ? b.getUnitAttr() : UnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
       chain.bottomRight ? AlignmentAttr::get(b.getContext(), Alignment::BottomRight)
                         : AlignmentAttr(),
-      IntegerAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(), LayoutAttr(),
-      DenseI64ArrayAttr(), TilePlanAttr());
+      chain.queryOffset ? b.getI64IntegerAttr(*chain.queryOffset) : IntegerAttr(),
+      DenseI64ArrayAttr(), DenseI64ArrayAttr(), LayoutAttr(), DenseI64ArrayAttr(),
+      TilePlanAttr());
   if (!chain.scale) // batch_matmul has no scale: the op's default would add one
     op.setScaleAttr(b.getF64FloatAttr(1.0));
   SmallVector<ReassociationIndices> groups = {{0, 1}, {2}, {3}};
