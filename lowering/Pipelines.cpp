@@ -43,6 +43,7 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
   // Lowers the alloca scopes of the OpenMP loop bodies while they still hold
   // one block each (before scf-to-cf splits them).
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createAttnSplitLoopBlocks());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
