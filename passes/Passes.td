@@ -88,4 +88,41 @@ def AttnRaise : Pass<"attn-raise"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def AttnSparsify : Pass<"attn-sparsify"> {
+  let summary = "rewrite dense causal attention into block-sparse attention by policy";
+  let description = [{
+    Opt-in (it changes the numbers): every `attn.attention` that is causal,
+    aligned bottom-right, in the `bhsd` layout and without an explicit mask,
+    valid lengths, offsets or a selection becomes `attn.select_blocks` plus
+    a block-sparse `attn.attention` over the selection:
+
+    - `policy=moba`: `mean_key` scores per query head, the query's own block
+      forced (MoBA), `top-k` blocks of `block` keys;
+    - `policy=quest`: `key_bound` scores per query head over pages of
+      `block` keys, the current page forced (Quest; meant for decode);
+    - `policy=infllm-v2`: `softmax_prob_max` over mean-pooled compressed
+      keys (`compress-block`, `compress-stride`), one list per key head,
+      `init` initial blocks and `window / block` local blocks forced, inside
+      an `scf.if` on the key length: below `dense-len` keys the original
+      dense attention runs, so one compiled function serves both sides.
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"infllm-v2\"",
+           "moba, quest or infllm-v2">,
+    Option<"block", "block", "int64_t", /*default=*/"64", "keys per block">,
+    Option<"topK", "top-k", "int64_t", /*default=*/"16", "blocks per query">,
+    Option<"init", "init", "int64_t", /*default=*/"1", "forced initial blocks (infllm-v2)">,
+    Option<"window", "window", "int64_t", /*default=*/"512",
+           "keys of forced local blocks (infllm-v2; a multiple of block)">,
+    Option<"compressBlock", "compress-block", "int64_t", /*default=*/"32",
+           "compressed span l (infllm-v2)">,
+    Option<"compressStride", "compress-stride", "int64_t", /*default=*/"16",
+           "compressed stride d (infllm-v2)">,
+    Option<"denseLen", "dense-len", "int64_t", /*default=*/"8192",
+           "below this many keys stay dense (infllm-v2)">,
+  ];
+  let dependentDialects = ["::mlir::attn::AttnDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
 #endif // ATTN_PASSES_TD
