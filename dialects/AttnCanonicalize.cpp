@@ -34,12 +34,14 @@ AttentionOp rebuild(PatternRewriter &rewriter, AttentionOp op, Value query,
   Value offsets = keepQueryOffsets ? op.getQueryOffsets() : Value();
   if (offsets)
     state.addOperands(offsets);
+  if (op.getBlockIndices())
+    state.addOperands(op.getBlockIndices());
   state.addTypes(op.getOutput().getType());
   if (keepLse && op.getLse())
     state.addTypes(op.getLse().getType());
   AttentionOp::Properties props = op.getProperties();
-  props.operandSegmentSizes = {1, 1, 1, mask ? 1 : 0,
-                               op.getKvLengths() ? 1 : 0, offsets ? 1 : 0};
+  props.operandSegmentSizes = {1, 1, 1, mask ? 1 : 0, op.getKvLengths() ? 1 : 0,
+                               offsets ? 1 : 0, op.getBlockIndices() ? 1 : 0};
   state.useProperties(props);
   for (NamedAttribute attr : op->getDiscardableAttrs())
     state.addAttribute(attr.getName(), attr.getValue());

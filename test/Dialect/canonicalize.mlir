@@ -267,3 +267,13 @@ func.func @merge_single_narrowing(%o0: tensor<1x2x3x4xf32>, %l0: tensor<1x2x3xf3
   %o, %l = attn.merge %o0 lse %l0 : (tensor<1x2x3x4xf32>), (tensor<1x2x3xf32>) -> tensor<1x2x3x4xf16>, tensor<1x2x3xf32>
   return %o, %l : tensor<1x2x3x4xf16>, tensor<1x2x3xf32>
 }
+
+// Rewrites keep a block-sparse selection (it was dropped before).
+// CHECK-LABEL: func @scale_fold_keeps_blocks
+// CHECK: attn.attention %arg0, %arg1, %arg2 blocks(%arg3 : tensor<1x2x4x3xi32>) {block_sizes = array<i64: 1, 4>, causal, scale = 2.500000e-01 : f64}
+func.func @scale_fold_keeps_blocks(%q: tensor<1x4x4x16xf32>, %k: tensor<1x2x9x16xf32>, %v: tensor<1x2x9x16xf32>, %idx: tensor<1x2x4x3xi32>) -> tensor<1x4x4x16xf32> {
+  %c = arith.constant dense<0.5> : tensor<1x4x4x16xf32>
+  %qs = arith.mulf %q, %c : tensor<1x4x4x16xf32>
+  %o = attn.attention %qs, %k, %v blocks(%idx : tensor<1x2x4x3xi32>) {block_sizes = array<i64: 1, 4>, causal, scale = 0.5 : f64} : tensor<1x4x4x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x4x4x16xf32>
+  return %o : tensor<1x4x4x16xf32>
+}
