@@ -2,13 +2,15 @@
 //
 // Rewrites that users expect from a graph-level attention op: constant
 // scales folded into the `scale` attribute, masks that mask nothing dropped,
-// windows that cover the whole sequence dropped, and an unused log-sum-exp
-// result removed.
+// windows that cover the whole sequence dropped, transposes of [B, S, H, D]
+// operands folded into the layout, and an unused log-sum-exp result removed.
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -208,6 +210,54 @@ struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// q, k and v all transposed from [B, S, H, D] to [B, H, S, D] (as importers
+/// write multi-head attention): read the [B, S, H, D] tensors in place with
+/// layout bshd. The output comes back in the query's layout, [B, S, H, Dv],
+/// and is transposed for the users (which cancels against a transpose back
+/// to [B, S, H, D], the usual next op).
+struct FoldLayoutTransposes : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getEffectiveLayout() != Layout::BHSD)
+      return rewriter.notifyMatchFailure(op, "not in the canonical layout");
+    const int64_t swap[] = {0, 2, 1, 3};
+    SmallVector<Value> sources;
+    for (Value x : {op.getQuery(), op.getKey(), op.getValue()}) {
+      auto t = x.getDefiningOp<linalg::TransposeOp>();
+      if (!t || t.getPermutation() != ArrayRef<int64_t>(swap))
+        return rewriter.notifyMatchFailure(op, "operands are not [B, S, H, D] transposed");
+      sources.push_back(t.getInput());
+    }
+    auto outType = op.getOutput().getType();
+    auto shape = outType.getShape();
+    auto bshd = RankedTensorType::get({shape[0], shape[2], shape[1], shape[3]},
+                                      outType.getElementType());
+    auto folded = cast<AttentionOp>(rewriter.clone(*op.getOperation()));
+    rewriter.modifyOpInPlace(folded, [&] {
+      folded.getQueryMutable().assign(sources[0]);
+      folded.getKeyMutable().assign(sources[1]);
+      folded.getValueMutable().assign(sources[2]);
+      folded.getOutput().setType(bshd);
+      folded.setLayout(Layout::BSHD);
+    });
+    Location loc = op.getLoc();
+    SmallVector<Value> dynamic;
+    for (int64_t i = 0; i < 4; ++i)
+      if (outType.isDynamicDim(i))
+        dynamic.push_back(tensor::DimOp::create(rewriter, loc, folded.getOutput(), swap[i]));
+    Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                         outType.getElementType(), dynamic);
+    auto back = linalg::TransposeOp::create(rewriter, loc, folded.getOutput(), init,
+                                            ArrayRef<int64_t>(swap));
+    SmallVector<Value> results = {back->getResult(0)};
+    if (op.getLse())
+      results.push_back(folded.getLse());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 struct RemoveUnusedLse : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -225,5 +275,6 @@ struct RemoveUnusedLse : OpRewritePattern<AttentionOp> {
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                               MLIRContext *context) {
   patterns.add<FoldConstantScale, DropNeutralMask, SimplifyStructuredMask,
+               FoldLayoutTransposes,
                RemoveUnusedLse>(context);
 }

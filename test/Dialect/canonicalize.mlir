@@ -277,3 +277,26 @@ func.func @scale_fold_keeps_blocks(%q: tensor<1x4x4x16xf32>, %k: tensor<1x2x9x16
   %o = attn.attention %qs, %k, %v blocks(%idx : tensor<1x2x4x3xi32>) {block_sizes = array<i64: 1, 4>, causal, scale = 0.5 : f64} : tensor<1x4x4x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x4x4x16xf32>
   return %o : tensor<1x4x4x16xf32>
 }
+
+// -----
+
+// [B, S, H, D] operands transposed to [B, H, S, D] and the result transposed
+// back: the op reads them in place (layout bshd) and no transpose remains.
+// CHECK-LABEL: func @fold_layout_transposes
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[O:.*]] = attn.attention %arg0, %arg1, %arg2 {causal, layout = #attn.layout<bshd>} : tensor<?x7x4x16xf32>, tensor<?x9x2x16xf32>, tensor<?x9x2x16xf32> -> tensor<?x7x4x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: return %[[O]]
+func.func @fold_layout_transposes(%q: tensor<?x7x4x16xf32>, %k: tensor<?x9x2x16xf32>, %v: tensor<?x9x2x16xf32>) -> tensor<?x7x4x16xf32> {
+  %c0 = arith.constant 0 : index
+  %b = tensor.dim %q, %c0 : tensor<?x7x4x16xf32>
+  %eq = tensor.empty(%b) : tensor<?x4x7x16xf32>
+  %ek = tensor.empty(%b) : tensor<?x2x9x16xf32>
+  %qt = linalg.transpose ins(%q : tensor<?x7x4x16xf32>) outs(%eq : tensor<?x4x7x16xf32>) permutation = [0, 2, 1, 3]
+  %kt = linalg.transpose ins(%k : tensor<?x9x2x16xf32>) outs(%ek : tensor<?x2x9x16xf32>) permutation = [0, 2, 1, 3]
+  %vt = linalg.transpose ins(%v : tensor<?x9x2x16xf32>) outs(%ek : tensor<?x2x9x16xf32>) permutation = [0, 2, 1, 3]
+  %o = attn.attention %qt, %kt, %vt {causal} : tensor<?x4x7x16xf32>, tensor<?x2x9x16xf32>, tensor<?x2x9x16xf32> -> tensor<?x4x7x16xf32>
+  %eo = tensor.empty(%b) : tensor<?x7x4x16xf32>
+  %ot = linalg.transpose ins(%o : tensor<?x4x7x16xf32>) outs(%eo : tensor<?x7x4x16xf32>) permutation = [0, 2, 1, 3]
+  return %ot : tensor<?x7x4x16xf32>
+}
