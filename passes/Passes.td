@@ -105,6 +105,10 @@ def AttnSparsify : Pass<"attn-sparsify"> {
       `init` initial blocks and `window / block` local blocks forced, inside
       an `scf.if` on the key length: below `dense-len` keys the original
       dense attention runs, so one compiled function serves both sides.
+
+    With `reuse=N`, only every N-th attention computes a selection; the
+    others use the most recent one (moba and quest; InfLLM-V2's switch keeps
+    its own).
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"infllm-v2\"",
@@ -120,6 +124,10 @@ def AttnSparsify : Pass<"attn-sparsify"> {
            "compressed stride d (infllm-v2)">,
     Option<"denseLen", "dense-len", "int64_t", /*default=*/"8192",
            "below this many keys stay dense (infllm-v2)">,
+    Option<"reuse", "reuse", "int64_t", /*default=*/"1",
+           "compute the selection at every reuse-th attention (in program "
+           "order) and reuse it for the ones in between when their queries "
+           "and keys have the same shapes (DELTA, LessIsMore); 1: every one">,
   ];
   let dependentDialects = ["::mlir::attn::AttnDialect", "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];

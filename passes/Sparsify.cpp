@@ -62,18 +62,28 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
       getOperation()->emitError() << "attn-sparsify: " << e;
       return signalPassFailure();
     }
+    if (reuse < 1) {
+      getOperation()->emitError() << "attn-sparsify: reuse must be at least 1";
+      return signalPassFailure();
+    }
     SmallVector<AttentionOp> ops;
     getOperation()->walk([&](AttentionOp op) { ops.push_back(op); });
+    int64_t n = 0;
     for (AttentionOp op : ops) {
       if (std::string why = skipReason(op); !why.empty()) {
         op.emitRemark() << "attn-sparsify: left dense: " << why;
         continue;
       }
-      rewrite(op, s);
+      rewrite(op, s, n++ % reuse != 0);
     }
   }
 
-  void rewrite(AttentionOp op, const ::attn::rt::Selection &s) {
+  /// The most recent selection (DELTA / LessIsMore reuse) and the shapes it
+  /// was computed for.
+  Value lastSelection;
+  Type lastQuery, lastKey;
+
+  void rewrite(AttentionOp op, const ::attn::rt::Selection &s, bool reuseLast) {
     ImplicitLocOpBuilder b(op.getLoc(), op);
     AttentionShape shape = op.getShape();
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
@@ -87,13 +97,25 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
           s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax
               ? r.getDenseI64ArrayAttr({s.compression.block, s.compression.stride})
               : DenseI64ArrayAttr();
-      auto select = SelectBlocksOp::create(
-          r, idxType, op.getQuery(), op.getKey(),
-          static_cast<ScoreMethod>(s.method), s.block, s.topK, s.init, s.local,
-          s.perQueryHead, compress, scale);
+      // Reuse the previous selection when its shapes match and it is
+      // visible here (same block, computed earlier; not inside a switch).
+      Value indices;
+      if (reuseLast && lastSelection && policy != "infllm-v2" &&
+          lastQuery == op.getQuery().getType() && lastKey == op.getKey().getType() &&
+          lastSelection.getParentBlock() == op->getBlock())
+        indices = lastSelection;
+      if (!indices) {
+        indices = SelectBlocksOp::create(r, idxType, op.getQuery(), op.getKey(),
+                                         static_cast<ScoreMethod>(s.method), s.block,
+                                         s.topK, s.init, s.local, s.perQueryHead,
+                                         compress, scale)
+                      .getIndices();
+        lastSelection = indices;
+        lastQuery = op.getQuery().getType(), lastKey = op.getKey().getType();
+      }
       Operation *clone = r.clone(*op.getOperation());
       auto attention = cast<AttentionOp>(clone);
-      attention.getBlockIndicesMutable().assign(select.getIndices());
+      attention.getBlockIndicesMutable().assign(indices);
       attention.setBlockSizesAttr(r.getDenseI64ArrayAttr({1, s.block}));
       attention.setScaleAttr(scale);
       return SmallVector<Value>(attention->getResults());
