@@ -66,9 +66,37 @@ Operation *bodyOp(linalg::GenericOp g) {
   return &body.front();
 }
 
-/// Scale: s * c or s / c with a scalar constant c defined outside.
+/// The op a linalg.generic's body yields, when it is the body's only
+/// computation on its block arguments (nested ops allowed for `depth`).
+Operation *yielded(linalg::GenericOp g) {
+  if (!g)
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(g.getRegion().front().getTerminator());
+  return yield.getNumOperands() == 1 ? yield.getOperand(0).getDefiningOp() : nullptr;
+}
+
+bool isArg(linalg::GenericOp g, Value v, unsigned n) {
+  return v == g.getRegion().front().getArgument(n);
+}
+
+/// Rank-3 generic: all parallel, or parallel x2 + a reduction over the last
+/// axis into [N, S] (`reduce`).
+bool shaped(linalg::GenericOp g, bool reduce) {
+  if (!g || g.getNumLoops() != 3 || g.getNumDpsInits() != 1)
+    return false;
+  auto iters = g.getIteratorTypesArray();
+  for (int i = 0; i < 3; ++i)
+    if ((iters[i] == utils::IteratorType::reduction) != (reduce && i == 2))
+      return false;
+  return true;
+}
+
+/// Scale: s * c or s / c with a scalar constant c defined outside, or a
+/// second input that is a constant splat tensor (TOSA's [1, 1, 1] constant).
 std::optional<double> matchScale(linalg::GenericOp g, Value &input) {
-  if (!isElementwise(g, 1))
+  if (!g || g.getNumDpsInits() != 1 || g.getNumLoops() != 3 ||
+      g.getNumParallelLoops() != 3 || g.getNumDpsInputs() > 2 ||
+      !g.getIndexingMapsArray()[0].isIdentity())
     return std::nullopt;
   Operation *op = bodyOp(g);
   if (!op || !isa<arith::MulFOp, arith::DivFOp>(op))
@@ -78,8 +106,15 @@ std::optional<double> matchScale(linalg::GenericOp g, Value &input) {
   if (isa<arith::DivFOp>(op) && op->getOperand(0) != arg)
     return std::nullopt; // c / s is not a scale
   FloatAttr c;
-  if (!matchPattern(other, m_Constant(&c)))
+  DenseElementsAttr splat;
+  if (g.getNumDpsInputs() == 2) {
+    if (!isArg(g, other, 1) || !matchPattern(g.getDpsInputs()[1], m_Constant(&splat)) ||
+        !splat.isSplat() || !isa<FloatType>(splat.getElementType()))
+      return std::nullopt;
+    c = FloatAttr::get(splat.getElementType(), splat.getSplatValue<APFloat>());
+  } else if (!matchPattern(other, m_Constant(&c))) {
     return std::nullopt;
+  }
   input = g.getDpsInputs()[0];
   double x = c.getValueAsDouble();
   return isa<arith::DivFOp>(op) ? 1.0 / x : x;
@@ -110,44 +145,52 @@ std::optional<bool> causalAlignment(Value mask) {
   return std::nullopt;
 }
 
-/// The op a linalg.generic's body yields, when it is the body's only
-/// computation on its block arguments (nested ops allowed for `depth`).
-Operation *yielded(linalg::GenericOp g) {
-  if (!g)
-    return nullptr;
-  auto yield = cast<linalg::YieldOp>(g.getRegion().front().getTerminator());
-  return yield.getNumOperands() == 1 ? yield.getOperand(0).getDefiningOp() : nullptr;
+/// The input of a reduction over the last axis whose body is `Kind`: a
+/// linalg.generic into [N, S], or a linalg.reduce (dimensions [2]), either
+/// one possibly expanded back to [N, S, 1] (TOSA's keep-dims form).
+template <typename... Kind>
+Value reducedFrom(Value v) {
+  if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>())
+    if (expand.getReassociationIndices().size() == 2)
+      v = expand.getSrc();
+  if (auto reduce = v.getDefiningOp<linalg::ReduceOp>()) {
+    auto yield = cast<linalg::YieldOp>(reduce.getCombiner().front().getTerminator());
+    Operation *body = yield.getNumOperands() == 1 ? yield.getOperand(0).getDefiningOp() : nullptr;
+    if (reduce.getDimensions() == ArrayRef<int64_t>{2} && reduce.getInputs().size() == 1 &&
+        body && isa<Kind...>(body))
+      return reduce.getInputs()[0];
+    return Value();
+  }
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  Operation *body = yielded(g);
+  if (shaped(g, true) && body && isa<Kind...>(body) && g.getNumDpsInputs() == 1)
+    return g.getDpsInputs()[0];
+  return Value();
 }
 
-bool isArg(linalg::GenericOp g, Value v, unsigned n) {
-  return v == g.getRegion().front().getArgument(n);
-}
-
-/// Rank-3 generic: all parallel, or parallel x2 + a reduction over the last
-/// axis into [N, S] (`reduce`).
-bool shaped(linalg::GenericOp g, bool reduce) {
-  if (!g || g.getNumLoops() != 3 || g.getNumDpsInits() != 1)
-    return false;
-  auto iters = g.getIteratorTypesArray();
-  for (int i = 0; i < 3; ++i)
-    if ((iters[i] == utils::IteratorType::reduction) != (reduce && i == 2))
-      return false;
-  return true;
-}
-
-/// softmax over the last axis written out, as torch-mlir and ONNX importers
-/// decompose it: m = max_j x; e = exp(x - m) (one generic or two);
-/// s = sum_j e; p = e / s. Returns x, or null.
+/// softmax over the last axis written out, as torch-mlir, ONNX importers and
+/// tosa-to-linalg decompose it: m = max_j x; e = exp(x - m) (one generic or
+/// two); s = sum_j e; p = e / s or e * (1 / s). Returns x, or null.
 Value decomposedSoftmax(Value p) {
   auto div = p.getDefiningOp<linalg::GenericOp>();
   Operation *d = yielded(div);
-  if (!shaped(div, false) || !d || !isa<arith::DivFOp>(d) || div.getNumDpsInputs() != 2 ||
+  if (!shaped(div, false) || !d || div.getNumDpsInputs() != 2 ||
       !isArg(div, d->getOperand(0), 0) || !isArg(div, d->getOperand(1), 1))
     return Value();
-  Value e = div.getDpsInputs()[0];
-  auto sum = div.getDpsInputs()[1].getDefiningOp<linalg::GenericOp>();
-  Operation *add = yielded(sum);
-  if (!shaped(sum, true) || !add || !isa<arith::AddFOp>(add) || sum.getDpsInputs()[0] != e)
+  Value e = div.getDpsInputs()[0], sum = div.getDpsInputs()[1];
+  if (isa<arith::MulFOp>(d)) { // e * reciprocal(s)
+    auto rcp = sum.getDefiningOp<linalg::GenericOp>();
+    Operation *r = yielded(rcp);
+    FloatAttr one;
+    if (!rcp || !r || !isa<arith::DivFOp>(r) || rcp.getNumDpsInputs() != 1 ||
+        !matchPattern(r->getOperand(0), m_Constant(&one)) ||
+        one.getValueAsDouble() != 1.0 || !isArg(rcp, r->getOperand(1), 0))
+      return Value();
+    sum = rcp.getDpsInputs()[0];
+  } else if (!isa<arith::DivFOp>(d)) {
+    return Value();
+  }
+  if (reducedFrom<arith::AddFOp>(sum) != e)
     return Value();
   // e = exp(x - m): exp(sub) in one generic, or exp of a sub generic.
   auto expG = e.getDefiningOp<linalg::GenericOp>();
@@ -169,10 +212,7 @@ Value decomposedSoftmax(Value p) {
       return Value();
     x = subG.getDpsInputs()[0], m = subG.getDpsInputs()[1];
   }
-  auto max = m.getDefiningOp<linalg::GenericOp>();
-  Operation *mx = yielded(max);
-  if (!shaped(max, true) || !mx || !isa<arith::MaximumFOp, arith::MaxNumFOp>(mx) ||
-      max.getDpsInputs()[0] != x)
+  if (reducedFrom<arith::MaximumFOp, arith::MaxNumFOp>(m) != x)
     return Value();
   return x;
 }
