@@ -24,7 +24,7 @@ namespace {
 /// [B, Hkv, S, D] tensors before the copy and `group` the copies per head.
 struct Chain {
   Value query, key, value, mask;
-  std::optional<double> scale;
+  std::optional<double> scale, softcap;
   bool causal = false, bottomRight = false;
   std::optional<int64_t> queryOffset; // causal with j <= i + offset
   Value key4, value4;
@@ -217,6 +217,39 @@ Value decomposedSoftmax(Value p) {
   return x;
 }
 
+/// Softcap: c * tanh(s / c) (or s * (1 / c)) in one element-wise generic.
+std::optional<double> matchSoftcap(linalg::GenericOp g, Value &input) {
+  if (!isElementwise(g, 1))
+    return std::nullopt;
+  auto outer = dyn_cast_or_null<arith::MulFOp>(yielded(g));
+  if (!outer)
+    return std::nullopt;
+  auto constant = [](Value v) -> std::optional<double> {
+    FloatAttr f;
+    if (!matchPattern(v, m_Constant(&f)))
+      return std::nullopt;
+    return f.getValueAsDouble();
+  };
+  auto tanh = outer.getLhs().getDefiningOp<math::TanhOp>();
+  std::optional<double> c = constant(outer.getRhs());
+  if (!tanh) {
+    tanh = outer.getRhs().getDefiningOp<math::TanhOp>();
+    c = constant(outer.getLhs());
+  }
+  if (!tanh || !c || !(*c > 0))
+    return std::nullopt;
+  Operation *inner = tanh.getOperand().getDefiningOp();
+  if (!inner || !isArg(g, inner->getOperand(0), 0))
+    return std::nullopt;
+  std::optional<double> k = constant(inner->getOperand(1));
+  bool ok = k && ((isa<arith::DivFOp>(inner) && *k == *c) ||
+                  (isa<arith::MulFOp>(inner) && std::abs(*k * *c - 1.0) < 1e-6));
+  if (!ok)
+    return std::nullopt;
+  input = g.getDpsInputs()[0];
+  return c;
+}
+
 /// linalg.batch_matmul accumulates into its init: it must be zero-filled.
 bool zeroInit(linalg::BatchMatmulOp mm) {
   auto fill = mm.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
@@ -333,12 +366,20 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
     chain.mask = add.getDpsInputs()[1];
     scores = add.getDpsInputs()[0];
   }
+  // Softcap (before any mask, after the scale).
+  if (auto cap = scores.getDefiningOp<linalg::GenericOp>()) {
+    Value input;
+    if (std::optional<double> c = matchSoftcap(cap, input)) {
+      chain.softcap = c;
+      scores = input;
+    }
+  }
   if (auto mul = scores.getDefiningOp<linalg::GenericOp>()) {
     Value input;
     std::optional<double> scale = matchScale(mul, input);
     if (!scale)
       return "the scores pass through a linalg.generic that is neither a scale "
-             "by a constant nor an additive mask";
+             "by a constant, a softcap nor an additive mask";
     chain.scale = scale;
     scores = input;
   }
@@ -419,8 +460,9 @@ void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
   auto outType = RankedTensorType::get({batch, heads, shape[1], shape[2]},
                                        resultType.getElementType());
   FloatAttr scale = chain.scale ? b.getF64FloatAttr(*chain.scale) : FloatAttr();
+  FloatAttr softcap = chain.softcap ? b.getF64FloatAttr(*chain.softcap) : FloatAttr();
   auto op = AttentionOp::create(
-      b, outType, Type(), q, k, v, mask, Value(), Value(), Value(), scale, FloatAttr(),
+      b, outType, Type(), q, k, v, mask, Value(), Value(), Value(), scale, softcap,
       chain.causal ? b.getUnitAttr() : UnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
       chain.bottomRight ? AlignmentAttr::get(b.getContext(), Alignment::BottomRight)
                         : AlignmentAttr(),

@@ -256,3 +256,37 @@ func.func @torch_sdpa(%q: tensor<6x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: tensor
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
   return %o : tensor<6x4x8xf32>
 }
+
+// -----
+
+// Gemma-style: scale, then softcap 50 * tanh(s / 50), then softmax.
+// CHECK-LABEL: func @softcapped
+// CHECK: attn.attention {{.*}} {scale = 2.500000e-01 : f64, softcap = 5.000000e+01 : f64}
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @softcapped(%q: tensor<2x4x16xf32>, %k: tensor<2x6x16xf32>, %v: tensor<2x6x16xf32>) -> tensor<2x4x16xf32> {
+  %kt0 = tensor.empty() : tensor<2x16x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x6x16xf32>) outs(%kt0 : tensor<2x16x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x16xf32>, tensor<2x16x6xf32>) outs(%sz : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %c = arith.constant 0.25 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %cap = arith.constant 50.0 : f32
+  %capped = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %a = arith.divf %x, %cap : f32
+    %t = math.tanh %a : f32
+    %y = arith.mulf %t, %cap : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%capped : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %o0 = tensor.empty() : tensor<2x4x16xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x16xf32>) outs(%oz : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
+  return %o : tensor<2x4x16xf32>
+}
