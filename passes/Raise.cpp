@@ -27,6 +27,7 @@ struct Chain {
   std::optional<double> scale, softcap;
   bool causal = false, bottomRight = false;
   std::optional<int64_t> queryOffset; // causal with j <= i + offset
+  std::optional<int64_t> windowLeft;  // and j >= i + offset - left
   Value key4, value4;
   int64_t group = 0;
 };
@@ -259,16 +260,23 @@ bool zeroInit(linalg::BatchMatmulOp mm) {
 }
 
 /// A mask built from index arithmetic: a linalg.generic without inputs
-/// whose body selects 0 or -inf (or the lowest float) from a comparison of
-/// j = linalg.index 2 with i = linalg.index 1 (plus a constant). Returns c
-/// for "visible iff j <= i + c", or nothing.
-std::optional<int64_t> indexCausalOffset(Value mask) {
+/// whose body selects 0 or -inf (or the lowest float) from comparisons of
+/// j = linalg.index 2 with i = linalg.index 1 plus a constant: one, or two
+/// joined by `and` (visible when true) or `or` (masked when true). Returns
+/// the bounds of "visible iff i + lo <= j <= i + hi" (hi required: causal;
+/// lo: a sliding window).
+struct IndexBounds {
+  int64_t hi;
+  std::optional<int64_t> lo;
+};
+
+std::optional<IndexBounds> indexMaskBounds(Value mask) {
+  using P = arith::CmpIPredicate;
   auto g = mask.getDefiningOp<linalg::GenericOp>();
   if (!shaped(g, false) || g.getNumDpsInputs() != 0)
     return std::nullopt;
   auto select = dyn_cast_or_null<arith::SelectOp>(yielded(g));
-  auto cmp = select ? select.getCondition().getDefiningOp<arith::CmpIOp>() : nullptr;
-  if (!cmp)
+  if (!select)
     return std::nullopt;
   auto value = [](Value v) -> std::optional<double> {
     FloatAttr f;
@@ -279,7 +287,21 @@ std::optional<int64_t> indexCausalOffset(Value mask) {
   std::optional<double> t = value(select.getTrueValue()), f = value(select.getFalseValue());
   if (!t || !f)
     return std::nullopt;
-  // i + c or i, as (dim, c).
+  bool visibleWhenTrue = *t == 0.0 && *f <= -1e30;
+  bool maskedWhenTrue = *f == 0.0 && *t <= -1e30;
+  if (!visibleWhenTrue && !maskedWhenTrue)
+    return std::nullopt;
+  // The comparisons: `and` of visibility tests, or `or` of masking tests.
+  SmallVector<arith::CmpIOp, 2> tests;
+  Value cond = select.getCondition();
+  Operation *join = cond.getDefiningOp();
+  if (join && ((visibleWhenTrue && isa<arith::AndIOp>(join)) ||
+               (maskedWhenTrue && isa<arith::OrIOp>(join)))) {
+    for (Value x : join->getOperands())
+      tests.push_back(x.getDefiningOp<arith::CmpIOp>());
+  } else {
+    tests.push_back(cond.getDefiningOp<arith::CmpIOp>());
+  }
   auto indexPlus = [](Value v) -> std::optional<std::pair<int64_t, int64_t>> {
     int64_t c = 0;
     if (auto add = v.getDefiningOp<arith::AddIOp>()) {
@@ -288,50 +310,56 @@ std::optional<int64_t> indexCausalOffset(Value mask) {
         return std::nullopt;
       c = k.getInt();
       v = add.getLhs();
+    } else if (auto sub = v.getDefiningOp<arith::SubIOp>()) {
+      IntegerAttr k;
+      if (!matchPattern(sub.getRhs(), m_Constant(&k)))
+        return std::nullopt;
+      c = -k.getInt();
+      v = sub.getLhs();
     }
     auto index = v.getDefiningOp<linalg::IndexOp>();
     if (!index)
       return std::nullopt;
     return std::make_pair(int64_t(index.getDim()), c);
   };
-  auto lhs = indexPlus(cmp.getLhs()), rhs = indexPlus(cmp.getRhs());
-  if (!lhs || !rhs)
-    return std::nullopt;
-  // Normalise to "j <pred> i + c" (j the key index, dim 2).
-  using P = arith::CmpIPredicate;
-  P pred = cmp.getPredicate();
-  if (lhs->first == 1 && rhs->first == 2) {
-    std::swap(lhs, rhs);
-    // a < b  <=>  b > a: swap the operands' roles.
+  std::optional<int64_t> hi, lo;
+  for (arith::CmpIOp cmp : tests) {
+    if (!cmp)
+      return std::nullopt;
+    auto lhs = indexPlus(cmp.getLhs()), rhs = indexPlus(cmp.getRhs());
+    if (!lhs || !rhs)
+      return std::nullopt;
+    P pred = cmp.getPredicate();
+    if (lhs->first == 1 && rhs->first == 2) { // i + c ? j  ->  j ?' i + c
+      std::swap(lhs, rhs);
+      switch (cmp.getPredicate()) {
+      case P::slt: pred = P::sgt; break;
+      case P::sle: pred = P::sge; break;
+      case P::sgt: pred = P::slt; break;
+      case P::sge: pred = P::sle; break;
+      case P::ult: pred = P::ugt; break;
+      case P::ule: pred = P::uge; break;
+      case P::ugt: pred = P::ult; break;
+      case P::uge: pred = P::ule; break;
+      default: break;
+      }
+    }
+    if (lhs->first != 2 || rhs->first != 1 || lhs->second != 0)
+      return std::nullopt;
+    if (maskedWhenTrue) // masked when the test holds: visible when it fails
+      pred = arith::invertPredicate(pred);
+    int64_t c = rhs->second;
     switch (pred) {
-    case P::slt: pred = P::sgt; break;
-    case P::sle: pred = P::sge; break;
-    case P::sgt: pred = P::slt; break;
-    case P::sge: pred = P::sle; break;
-    case P::ult: pred = P::ugt; break;
-    case P::ule: pred = P::uge; break;
-    case P::ugt: pred = P::ult; break;
-    case P::uge: pred = P::ule; break;
-    default: break;
+    case P::sle: case P::ule: hi = c; break;     // j <= i + c
+    case P::slt: case P::ult: hi = c - 1; break; // j < i + c
+    case P::sge: case P::uge: lo = c; break;     // j >= i + c
+    case P::sgt: case P::ugt: lo = c + 1; break; // j > i + c
+    default: return std::nullopt;
     }
   }
-  if (lhs->first != 2 || rhs->first != 1 || lhs->second != 0)
+  if (!hi || (lo && *lo > *hi))
     return std::nullopt;
-  int64_t c = rhs->second;
-  bool visibleWhenTrue = *t == 0.0 && *f <= -1e30;
-  bool visibleWhenFalse = *f == 0.0 && *t <= -1e30;
-  switch (pred) {
-  case P::sle: case P::ule: // j <= i + c
-    return visibleWhenTrue ? std::optional<int64_t>(c) : std::nullopt;
-  case P::slt: case P::ult: // j < i + c
-    return visibleWhenTrue ? std::optional<int64_t>(c - 1) : std::nullopt;
-  case P::sgt: case P::ugt: // masked when j > i + c
-    return visibleWhenFalse ? std::optional<int64_t>(c) : std::nullopt;
-  case P::sge: case P::uge:
-    return visibleWhenFalse ? std::optional<int64_t>(c - 1) : std::nullopt;
-  default:
-    return std::nullopt;
-  }
+  return IndexBounds{*hi, lo};
 }
 
 /// Matches softmax(...) . V ending in `pv`; on a near-miss returns the
@@ -413,12 +441,15 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
       chain.causal = true;
       chain.bottomRight = *bottomRight;
       chain.mask = Value();
-    } else if (std::optional<int64_t> c = indexCausalOffset(chain.mask)) {
+    } else if (std::optional<IndexBounds> bounds = indexMaskBounds(chain.mask)) {
+      int64_t c = bounds->hi;
       chain.causal = true;
-      if (type.hasStaticShape() && *c == type.getDimSize(2) - type.getDimSize(1))
+      if (bounds->lo)
+        chain.windowLeft = c - *bounds->lo;
+      if (type.hasStaticShape() && c == type.getDimSize(2) - type.getDimSize(1))
         chain.bottomRight = true;
-      else if (*c != 0)
-        chain.queryOffset = *c;
+      else if (c != 0)
+        chain.queryOffset = c;
       chain.mask = Value();
     }
   }
@@ -463,7 +494,9 @@ void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
   FloatAttr softcap = chain.softcap ? b.getF64FloatAttr(*chain.softcap) : FloatAttr();
   auto op = AttentionOp::create(
       b, outType, Type(), q, k, v, mask, Value(), Value(), Value(), scale, softcap,
-      chain.causal ? b.getUnitAttr() : UnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
+      chain.causal ? b.getUnitAttr() : UnitAttr(),
+      chain.windowLeft ? b.getDenseI64ArrayAttr({*chain.windowLeft, 0}) : DenseI64ArrayAttr(),
+      DenseI64ArrayAttr(),
       chain.bottomRight ? AlignmentAttr::get(b.getContext(), Alignment::BottomRight)
                         : AlignmentAttr(),
       chain.queryOffset ? b.getI64IntegerAttr(*chain.queryOffset) : IntegerAttr(),

@@ -290,3 +290,83 @@ func.func @softcapped(%q: tensor<2x4x16xf32>, %k: tensor<2x6x16xf32>, %v: tensor
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x16xf32>) outs(%oz : tensor<2x4x16xf32>) -> tensor<2x4x16xf32>
   return %o : tensor<2x4x16xf32>
 }
+
+// -----
+
+// A sliding-window mask built from indices: causal with a left window of 3
+// keys (aligned bottom-right), the tensor gone.
+// CHECK-LABEL: func @sliding_window
+// CHECK: attn.attention {{.*}} {alignment = #attn.alignment<bottom_right>, causal, scale = 0.353553{{[0-9]*}} : f64, window = array<i64: 3, -1>}
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @sliding_window(%q: tensor<6x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: tensor<1x2x6x8xf32>) -> tensor<6x4x8xf32> {
+  %e0 = tensor.empty() : tensor<1x2x3x6x8xf32>
+  %kb = linalg.broadcast ins(%k : tensor<1x2x6x8xf32>) outs(%e0 : tensor<1x2x3x6x8xf32>) dimensions = [2]
+  %vb = linalg.broadcast ins(%v : tensor<1x2x6x8xf32>) outs(%e0 : tensor<1x2x3x6x8xf32>) dimensions = [2]
+  %k3 = tensor.collapse_shape %kb [[0, 1, 2], [3], [4]] : tensor<1x2x3x6x8xf32> into tensor<6x6x8xf32>
+  %v3 = tensor.collapse_shape %vb [[0, 1, 2], [3], [4]] : tensor<1x2x3x6x8xf32> into tensor<6x6x8xf32>
+  %kt0 = tensor.empty() : tensor<6x8x6xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<6x6x8xf32>) outs(%kt0 : tensor<6x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %s0 = tensor.empty() : tensor<6x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<6x4x8xf32>, tensor<6x8x6xf32>) outs(%sz : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %c = arith.constant 0.35355339 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  // A sliding window of 4 keys ending at the query's own, from indices:
+  // visible when i - 1 <= j <= i + (Skv - Sq).
+  %mask = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel", "parallel"]} outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %c2 = arith.constant 2 : index
+    %c1 = arith.constant 1 : index
+    %limit = arith.addi %i, %c2 : index
+    %first = arith.subi %i, %c1 : index
+    %upto = arith.cmpi sle, %j, %limit : index
+    %from = arith.cmpi sge, %j, %first : index
+    %ok = arith.andi %upto, %from : i1
+    %r = arith.select %ok, %zero, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<6x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<6x4x6xf32>, tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  // softmax, decomposed.
+  %r0 = tensor.empty() : tensor<6x4xf32>
+  %mxf = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %mx = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "parallel", "reduction"]} ins(%masked : tensor<6x4x6xf32>) outs(%mxf : tensor<6x4xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %m = arith.maximumf %acc, %x : f32
+    linalg.yield %m : f32
+  } -> tensor<6x4xf32>
+  %e = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%masked, %mx : tensor<6x4x6xf32>, tensor<6x4xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %d = arith.subf %x, %m : f32
+    %y = math.exp %d : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  %smf = linalg.fill ins(%zero : f32) outs(%r0 : tensor<6x4xf32>) -> tensor<6x4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "parallel", "reduction"]} ins(%e : tensor<6x4x6xf32>) outs(%smf : tensor<6x4xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %a = arith.addf %acc, %x : f32
+    linalg.yield %a : f32
+  } -> tensor<6x4xf32>
+  %p = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%e, %sum : tensor<6x4x6xf32>, tensor<6x4xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %t: f32, %o: f32):
+    %y = arith.divf %x, %t : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  %o0 = tensor.empty() : tensor<6x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  return %o : tensor<6x4x8xf32>
+}
+
