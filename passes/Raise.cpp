@@ -251,6 +251,18 @@ std::optional<double> matchSoftcap(linalg::GenericOp g, Value &input) {
   return c;
 }
 
+/// A float cast (extf or truncf) as an element-wise generic: its input
+/// (the fused op computes the softmax in f32 whatever the element type, so
+/// casts around it are redundant), else `v`.
+Value peelCast(Value v) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  Operation *op = yielded(g);
+  if (isElementwise(g, 1) && op && isa<arith::ExtFOp, arith::TruncFOp>(op) &&
+      isArg(g, op->getOperand(0), 0))
+    return g.getDpsInputs()[0];
+  return v;
+}
+
 /// linalg.batch_matmul accumulates into its init: it must be zero-filled.
 bool zeroInit(linalg::BatchMatmulOp mm) {
   auto fill = mm.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
@@ -367,14 +379,15 @@ std::optional<IndexBounds> indexMaskBounds(Value mask) {
 std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
   if (pv.hasUserDefinedMaps())
     return "P V uses transposed operands";
-  auto softmax = pv.getDpsInputs()[0].getDefiningOp<linalg::SoftmaxOp>();
+  Value probs = peelCast(pv.getDpsInputs()[0]);
+  auto softmax = probs.getDefiningOp<linalg::SoftmaxOp>();
   Value scores;
   if (softmax) {
     if (softmax.getDimension() != 2)
       return "softmax is over axis " + std::to_string(softmax.getDimension()) +
              ", not the key axis 2";
     scores = softmax.getInput();
-  } else if (Value x = decomposedSoftmax(pv.getDpsInputs()[0])) {
+  } else if (Value x = decomposedSoftmax(probs)) {
     scores = x;
   } else {
     auto g = pv.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
@@ -411,6 +424,7 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
     chain.scale = scale;
     scores = input;
   }
+  scores = peelCast(scores);
   auto qk = scores.getDefiningOp<linalg::BatchMatmulOp>();
   if (!qk || qk.hasUserDefinedMaps())
     return "the softmax input is not Q K^T (a plain linalg.batch_matmul)";

@@ -1,9 +1,9 @@
 """Small .npy files without NumPy, for the bad-input tests.
 
-  npy.py OUT DTYPE SHAPE [fill]   write; DTYPE f4|f8|i4|i8|b1; SHAPE like 2,2,5,8
+  npy.py OUT DTYPE SHAPE [fill]   write; DTYPE f2|f4|f8|i4|i8|b1; SHAPE like 2,2,5,8
   npy.py --print FILE N           print the first N values (f4 files)
   npy.py --set-int32 FILE I X     set entry I of an int32 file to X
-  npy.py --compare A B TOL        f4 files: ||A - B|| / ||B|| <= TOL, else exit 1
+  npy.py --compare A B TOL        f4/f2 files: ||A - B|| / ||B|| <= TOL, else exit 1
 fill: 'random' (default, a fixed LCG), 'nan-row' (random, the first
 row of every [.., S, D] matrix NaN), 'inf-row' (+inf), 'bytes2' (bool bytes
 cycling 0, 1, 2), or a comma-separated list of values.
@@ -11,9 +11,11 @@ cycling 0, 1, 2), or a comma-separated list of values.
 import struct, sys
 
 def read_f4(path):
+    """The values of an f4 (or f2) file."""
     data = open(path, "rb").read()
     start = 10 + struct.unpack("<H", data[8:10])[0]
-    return struct.unpack("<%df" % ((len(data) - start) // 4), data[start:])
+    size, code = (2, "e") if b"'<f2'" in data[:start] else (4, "f")
+    return struct.unpack("<%d%s" % ((len(data) - start) // size, code), data[start:])
 
 if sys.argv[1] == "--compare":
     a, b = read_f4(sys.argv[2]), read_f4(sys.argv[3])
@@ -60,9 +62,9 @@ elif fill == "bytes2":
 else:
     values = [float(x) for x in fill.split(",")]
     assert len(values) == n, "need %d values" % n
-code = {"f4": "<f", "f8": "<d", "i4": "<i", "i8": "<q", "b1": "B"}[dtype]
+code = {"f2": "<e", "f4": "<f", "f8": "<d", "i4": "<i", "i8": "<q", "b1": "B"}[dtype]
 body = b"".join(struct.pack(code, int(v) if dtype in ("i4", "i8", "b1") else v) for v in values)
-descr = {"f4": "<f4", "f8": "<f8", "i4": "<i4", "i8": "<i8", "b1": "|b1"}[dtype]
+descr = {"f2": "<f2", "f4": "<f4", "f8": "<f8", "i4": "<i4", "i8": "<i8", "b1": "|b1"}[dtype]
 dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
 header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, dims)
 header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"

@@ -240,3 +240,34 @@ func.func @sliding_window(%q: tensor<6x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: te
   return %o : tensor<6x4x8xf32>
 }
 
+
+func.func @half_casts(%q: tensor<2x4x16xf16>, %k: tensor<2x6x16xf16>, %v: tensor<2x6x16xf16>) -> tensor<2x4x16xf16> {
+  %kt0 = tensor.empty() : tensor<2x16x6xf16>
+  %kt = linalg.transpose ins(%k : tensor<2x6x16xf16>) outs(%kt0 : tensor<2x16x6xf16>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f16
+  %s0 = tensor.empty() : tensor<2x4x6xf16>
+  %sz = linalg.fill ins(%zero : f16) outs(%s0 : tensor<2x4x6xf16>) -> tensor<2x4x6xf16>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x16xf16>, tensor<2x16x6xf16>) outs(%sz : tensor<2x4x6xf16>) -> tensor<2x4x6xf16>
+  %f0 = tensor.empty() : tensor<2x4x6xf32>
+  %wide = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x4x6xf16>) outs(%f0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f16, %o: f32):
+    %y = arith.extf %x : f16 to f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %c = arith.constant 0.25 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%wide : tensor<2x4x6xf32>) outs(%f0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%scaled : tensor<2x4x6xf32>) outs(%f0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %narrow = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf16>) {
+  ^bb0(%x: f32, %o: f16):
+    %y = arith.truncf %x : f32 to f16
+    linalg.yield %y : f16
+  } -> tensor<2x4x6xf16>
+  %o0 = tensor.empty() : tensor<2x4x16xf16>
+  %oz = linalg.fill ins(%zero : f16) outs(%o0 : tensor<2x4x16xf16>) -> tensor<2x4x16xf16>
+  %o = linalg.batch_matmul ins(%narrow, %v : tensor<2x4x6xf16>, tensor<2x6x16xf16>) outs(%oz : tensor<2x4x16xf16>) -> tensor<2x4x16xf16>
+  return %o : tensor<2x4x16xf16>
+}
