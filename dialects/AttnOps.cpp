@@ -525,3 +525,35 @@ LogicalResult NsaOp::verify() {
                               "one element type";
   return success();
 }
+
+::attn::rt::Selection MobaOp::getSelection() {
+  ::attn::rt::Selection s;
+  s.method = ::attn::rt::ScoreMethod::MeanKey;
+  s.block = getBlock();
+  s.topK = getTopK();
+  s.init = 0;
+  s.local = 1;
+  s.perQueryHead = true;
+  return s;
+}
+
+LogicalResult MobaOp::verify() {
+  if (std::string e = getSelection().validate(); !e.empty())
+    return emitOpError() << e;
+  if (failed(checkRank4(*this, {{"query", getQuery()}, {"key", getKey()}, {"value", getValue()}})) ||
+      failed(checkQueryKey(*this, getQuery(), getKey())))
+    return failure();
+  auto q = shapeOf(getQuery()), k = shapeOf(getKey()), v = shapeOf(getValue());
+  if (failed(checkShape(*this, "'value'", v, {k[0], k[1], k[2], v[3]},
+                        "[B, Hkv, Skv, Dv] like 'key'")) ||
+      failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
+                        {q[0], q[1], q[2], v[3]}, "[B, Hq, Sq, Dv]")) ||
+      failed(checkShape(*this, "result 'indices'", shapeOf(getIndices()),
+                        {q[0], q[1], q[2], getTopK()}, "[B, Hq, Sq, top_k]")))
+    return failure();
+  for (Value x : {getKey(), getValue(), getOutput()})
+    if (cast<RankedTensorType>(x.getType()).getElementType() !=
+        getQuery().getType().getElementType())
+      return emitOpError() << "query, key, value and output must share one element type";
+  return success();
+}

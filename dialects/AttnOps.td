@@ -246,4 +246,35 @@ def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
   }];
 }
 
+def Attn_MobaOp : Attn_Op<"moba", [Pure]> {
+  let summary = "mixture of block attention (MoBA)";
+  let description = [{
+    Section 5 of `attention-semantics.md`: block-sparse attention over the
+    `top_k` blocks of `block` keys whose mean key scores highest for each
+    query head (`mean_key`, lists per query head), the query's own block
+    forced, with causal masking aligned bottom-right. The second result is
+    the selection `[B, Hq, Sq, top_k]`. `attn-decompose` rewrites it into
+    `attn.select_blocks` and a block-sparse `attn.attention`.
+
+    ```mlir
+    %o, %idx = attn.moba %q, %k, %v {block = 512, top_k = 3}
+        : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16>
+        -> tensor<?x32x?x128xbf16>, tensor<?x32x?x3xi32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Attn_FloatTensor:$value, I64Attr:$block, I64Attr:$top_k,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs Attn_FloatTensor:$output, RankedTensorOf<[I32]>:$indices);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,`
+    type($value) `->` type($output) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The selection MoBA makes (mean_key, per query head, local 1).
+    ::attn::rt::Selection getSelection();
+  }];
+}
+
 #endif // ATTN_OPS_TD

@@ -115,9 +115,31 @@ void decompose(NsaOp op) {
   op.erase();
 }
 
+/// MoBA: mean_key selection per query head, then block-sparse attention.
+void decompose(MobaOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  ::attn::rt::Selection s = op.getSelection();
+  FloatAttr scale = op.getScaleAttr();
+  auto select = SelectBlocksOp::create(b, op.getIndices().getType(), op.getQuery(),
+                                       op.getKey(), ScoreMethod::MeanKey, s.block, s.topK,
+                                       s.init, s.local, /*per_query_head=*/true,
+                                       DenseI64ArrayAttr(), scale);
+  auto attention = AttentionOp::create(
+      b, op.getOutput().getType(), Type(), op.getQuery(), op.getKey(), op.getValue(),
+      Value(), Value(), Value(), select.getIndices(), scale, FloatAttr(), b.getUnitAttr(),
+      DenseI64ArrayAttr(), DenseI64ArrayAttr(),
+      AlignmentAttr::get(b.getContext(), Alignment::BottomRight), IntegerAttr(),
+      b.getDenseI64ArrayAttr({1, s.block}), DenseI64ArrayAttr(), LayoutAttr(),
+      DenseI64ArrayAttr(), TilePlanAttr());
+  op.getOutput().replaceAllUsesWith(attention.getOutput());
+  op.getIndices().replaceAllUsesWith(select.getIndices());
+  op.erase();
+}
+
 struct Decompose : impl::AttnDecomposeBase<Decompose> {
   void runOnOperation() override {
     getOperation()->walk([](NsaOp op) { decompose(op); });
+    getOperation()->walk([](MobaOp op) { decompose(op); });
   }
 };
 } // namespace

@@ -220,7 +220,12 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
                 ", window = " + std::to_string(p.window))
        << " : " << qt << ", " << kt << ", " << vt << ", " << type(hq, 3, elt) << " -> "
        << ot << ", " << it << "\n";
-  } else if (c.composite == "MoBA" || c.composite == "Quest") {
+  } else if (c.composite == "MoBA") {
+    os << "  %o, %idx = attn.moba %q, %k, %v "
+       << attrs("block = " + std::to_string(c.mobaBlock) +
+                ", top_k = " + std::to_string(c.mobaTopK))
+       << " : " << qt << ", " << kt << ", " << vt << " -> " << ot << ", " << it << "\n";
+  } else if (c.composite == "Quest") {
     select(selection, rt::scoreMethodName(selection.method), true, "  ");
     sparse(selection.block, "  ");
   } else {

@@ -209,6 +209,18 @@ std::string mlir::attn::interpret(func::FuncOp func,
         env[nsa.getOutput()] = rt::cast(out, dtypeOf(nsa.getOutput().getType()));
         env[nsa.getIndices()] = std::move(idx);
       }
+    } else if (auto moba = dyn_cast<MobaOp>(op)) {
+      rt::Tensor out, idx;
+      std::optional<double> scale;
+      if (auto x = moba.getScale())
+        scale = x->convertToDouble();
+      error = rt::referenceMoba(*get(moba.getQuery()), *get(moba.getKey()),
+                                *get(moba.getValue()), moba.getBlock(), moba.getTopK(),
+                                scale, out, idx);
+      if (error.empty()) {
+        env[moba.getOutput()] = rt::cast(out, dtypeOf(moba.getOutput().getType()));
+        env[moba.getIndices()] = std::move(idx);
+      }
     } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
       env[cast.getResult()] = *get(cast.getSource()); // checkInputs: shapes agree
     } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {

@@ -501,3 +501,11 @@ func.func @compressed_bottom_right(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf
   %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 8, 4>, alignment = #attn.alignment<bottom_right>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
   return %o : tensor<1x4x7x8xf32>
 }
+
+// -----
+
+func.func @moba_indices(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> (tensor<1x4x7x8xf32>, tensor<1x2x7x3xi32>) {
+  // expected-error @+1 {{result 'indices': expected shape [1, 4, 7, 3] ([B, Hq, Sq, top_k]), got [1, 2, 7, 3]}}
+  %o, %i = attn.moba %q, %k, %v {block = 4, top_k = 3} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>, tensor<1x2x7x3xi32>
+  return %o, %i : tensor<1x4x7x8xf32>, tensor<1x2x7x3xi32>
+}

@@ -19,3 +19,14 @@ func.func @nsa(%q: tensor<?x6x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x
   %o, %idx = attn.nsa %q, %k, %v, %g {compress_block = 8, compress_stride = 4, select_block = 16, top_k = 4, init_blocks = 1, local_blocks = 2, window = 24, scale = 0.125 : f64} : tensor<?x6x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x48xf32>, tensor<?x6x?x3xf32> -> tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
   return %o, %idx : tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
 }
+
+// MoBA: mean_key selection per query head, the query's own block forced,
+// then block-sparse causal attention.
+// CHECK-LABEL: func @moba
+// CHECK: %[[IDX:.*]] = attn.select_blocks %arg0, %arg1 {block = 32 : i64, init = 0 : i64, local = 1 : i64, method = #attn.score<mean_key>, per_query_head, top_k = 3 : i64} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x3xi32>
+// CHECK: %[[O:.*]] = attn.attention %arg0, %arg1, %arg2 blocks(%[[IDX]] : tensor<?x4x?x3xi32>) {alignment = #attn.alignment<bottom_right>, block_sizes = array<i64: 1, 32>, causal}
+// CHECK: return %[[O]], %[[IDX]]
+func.func @moba(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>) -> (tensor<?x4x?x32xf32>, tensor<?x4x?x3xi32>) {
+  %o, %idx = attn.moba %q, %k, %v {block = 32, top_k = 3} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>, tensor<?x4x?x3xi32>
+  return %o, %idx : tensor<?x4x?x32xf32>, tensor<?x4x?x3xi32>
+}
