@@ -557,3 +557,21 @@ LogicalResult MobaOp::verify() {
       return emitOpError() << "query, key, value and output must share one element type";
   return success();
 }
+
+LogicalResult SwitchOp::verify() {
+  if (shapeOf(getKey()).size() != 4)
+    return emitOpError() << "'key' must be [B, H, S, D], got " << str(shapeOf(getKey()));
+  if (getDenseLen() < 0)
+    return emitOpError() << "dense_len must be >= 0, got " << getDenseLen();
+  for (auto [name, region] : {std::pair<StringRef, Region *>{"dense", &getDense()},
+                              {"sparse", &getSparse()}}) {
+    auto yield = dyn_cast<YieldOp>(region->front().getTerminator());
+    if (!yield)
+      return emitOpError() << "the " << name << " region must end in attn.yield";
+    if (yield.getValues().getTypes() != getResultTypes())
+      return emitOpError() << "the " << name << " region yields "
+                           << yield.getValues().size()
+                           << " values whose types differ from the results";
+  }
+  return success();
+}

@@ -5,6 +5,7 @@
 include "dialects/AttnDialect.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 def Attn_MaskTensor : RankedTensorOf<[I1, F16, BF16, F32, F64]>;
@@ -275,6 +276,43 @@ def Attn_MobaOp : Attn_Op<"moba", [Pure]> {
     /// The selection MoBA makes (mean_key, per query head, local 1).
     ::attn::rt::Selection getSelection();
   }];
+}
+
+def Attn_SwitchOp : Attn_Op<"switch", [RecursiveMemoryEffects, NoRegionArguments]> {
+  let summary = "dense or sparse attention, chosen at run time by the key length";
+  let description = [{
+    The switchable attention of section 5 (InfLLM-V2 is one instance): the
+    `dense` region runs when `key` has fewer than `dense_len` keys, the
+    `sparse` region otherwise. Both regions end in `attn.yield` of values of
+    the result types. One compiled function serves both sides:
+    `attn-decompose` lowers it to an `scf.if` on `tensor.dim %key, 2`.
+
+    ```mlir
+    %o = attn.switch %k dense_len(8192) : tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16> {
+      %d = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : ...
+      attn.yield %d : tensor<?x32x?x128xbf16>
+    } else {
+      %idx = attn.select_blocks %q, %k {...} : ...
+      %s = attn.attention %q, %k, %v blocks(%idx : ...) {...} : ...
+      attn.yield %s : tensor<?x32x?x128xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$key, I64Attr:$dense_len);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$dense, SizedRegion<1>:$sparse);
+  let assemblyFormat = [{
+    $key `dense_len` `(` $dense_len `)` attr-dict `:` type($key) `->` type($results)
+    $dense `else` $sparse
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator, ReturnLike,
+                                     HasParent<"SwitchOp">]> {
+  let summary = "the values a side of attn.switch produces";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
 #endif // ATTN_OPS_TD

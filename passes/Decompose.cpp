@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -136,10 +137,33 @@ void decompose(MobaOp op) {
   op.erase();
 }
 
+/// The switch: an scf.if on the key length, each side's block moved in.
+void decompose(SwitchOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Value keys = tensor::DimOp::create(b, op.getKey(), 2);
+  Value dense = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys,
+                                      arith::ConstantIndexOp::create(b, op.getDenseLen()));
+  auto branch = scf::IfOp::create(b, op.getResultTypes(), dense, /*withElseRegion=*/true);
+  for (auto [from, to] : {std::pair<Region *, Region *>{&op.getDense(), &branch.getThenRegion()},
+                          {&op.getSparse(), &branch.getElseRegion()}}) {
+    to->takeBody(*from);
+    auto yield = cast<YieldOp>(to->front().getTerminator());
+    OpBuilder y(yield);
+    scf::YieldOp::create(y, yield.getLoc(), yield.getValues());
+    yield.erase();
+  }
+  op.replaceAllUsesWith(branch.getResults());
+  op.erase();
+}
+
 struct Decompose : impl::AttnDecomposeBase<Decompose> {
   void runOnOperation() override {
     getOperation()->walk([](NsaOp op) { decompose(op); });
     getOperation()->walk([](MobaOp op) { decompose(op); });
+    SmallVector<SwitchOp> switches;
+    getOperation()->walk([&](SwitchOp op) { switches.push_back(op); });
+    for (SwitchOp op : switches)
+      decompose(op);
   }
 };
 } // namespace

@@ -46,11 +46,15 @@ def AttnDecompose : Pass<"attn-decompose"> {
     per key head), a block-sparse `attn.attention` over the selection, a
     sliding-window `attn.attention`, and the gated sum as a
     `linalg.generic`. Every attention keeps the composite's scale.
+    `attn.moba` becomes `mean_key` selection per query head plus a
+    block-sparse attention; `attn.switch` becomes an `scf.if` on the key
+    length with its two regions as the branches.
   }];
   let dependentDialects = ["::mlir::attn::AttnDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def AttnRaise : Pass<"attn-raise"> {
@@ -103,8 +107,9 @@ def AttnSparsify : Pass<"attn-sparsify"> {
     - `policy=infllm-v2`: `softmax_prob_max` over mean-pooled compressed
       keys (`compress-block`, `compress-stride`), one list per key head,
       `init` initial blocks and `window / block` local blocks forced, inside
-      an `scf.if` on the key length: below `dense-len` keys the original
-      dense attention runs, so one compiled function serves both sides.
+      an `attn.switch` on the key length: below `dense-len` keys the
+      original dense attention runs, so one compiled function serves both
+      sides.
 
     With `reuse=N`, only every N-th attention computes a selection; the
     others use the most recent one (moba and quest; InfLLM-V2's switch keeps

@@ -123,19 +123,19 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
     SmallVector<Value> results;
     if (policy == "infllm-v2") {
       // The switch: dense below dense-len keys, sparse from there.
-      Value keys = tensor::DimOp::create(b, op.getKey(), 2);
-      Value dense = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys,
-                                          arith::ConstantIndexOp::create(b, denseLen));
-      auto branch = scf::IfOp::create(
-          b, dense,
-          [&](OpBuilder &nb, Location loc) {
-            Operation *clone = nb.clone(*op.getOperation());
-            scf::YieldOp::create(nb, loc, clone->getResults());
-          },
-          [&](OpBuilder &nb, Location loc) {
-            scf::YieldOp::create(nb, loc, sparse(nb, loc));
-          });
-      results.assign(branch.getResults().begin(), branch.getResults().end());
+      auto choice = SwitchOp::create(b, op->getResultTypes(), op.getKey(),
+                                     b.getI64IntegerAttr(denseLen));
+      for (Region *region : {&choice.getDense(), &choice.getSparse()}) {
+        Block *block = new Block();
+        region->push_back(block);
+        OpBuilder nb = OpBuilder::atBlockEnd(block);
+        SmallVector<Value> values =
+            region == &choice.getDense()
+                ? SmallVector<Value>(nb.clone(*op.getOperation())->getResults())
+                : sparse(nb, op.getLoc());
+        YieldOp::create(nb, op.getLoc(), values);
+      }
+      results.assign(choice.getResults().begin(), choice.getResults().end());
     } else {
       results = sparse(b, b.getLoc());
     }

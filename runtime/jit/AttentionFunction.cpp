@@ -230,25 +230,23 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
     sparse(selection.block, "  ");
   } else {
     const rt::InfLlmV2Params &p = c.infLlmV2;
-    os << "  %c2 = arith.constant 2 : index\n"
-       << "  %keys = tensor.dim %k, %c2 : " << kt << "\n"
-       << "  %limit = arith.constant " << p.denseLen << " : index\n"
-       << "  %dense = arith.cmpi slt, %keys, %limit : index\n"
-       << "  %o, %idx = scf.if %dense -> (" << ot << ", " << it << ") {\n"
+    os << "  %o, %idx = attn.switch %k dense_len(" << p.denseLen << ") : " << kt
+       << " -> " << ot << ", " << it << " {\n"
        << "    %o = attn.attention %q, %k, %v "
        << attrs("causal, alignment = #attn.alignment<bottom_right>") << " : " << qt << ", "
        << kt << ", " << vt << " -> " << ot << "\n"
        << "    %c0 = arith.constant 0 : index\n"
+       << "    %c2 = arith.constant 2 : index\n"
        << "    %b = tensor.dim %q, %c0 : " << qt << "\n"
        << "    %s = tensor.dim %q, %c2 : " << qt << "\n"
        << "    %none = arith.constant -1 : i32\n"
        << "    %e = tensor.empty(%b, %s) : " << it << "\n"
        << "    %idx = linalg.fill ins(%none : i32) outs(%e : " << it << ") -> " << it << "\n"
-       << "    scf.yield %o, %idx : " << ot << ", " << it << "\n"
+       << "    attn.yield %o, %idx : " << ot << ", " << it << "\n"
        << "  } else {\n";
     select(p.selection, "softmax_prob_max", false, "    ");
     sparse(p.selection.block, "    ");
-    os << "    scf.yield %o, %idx : " << ot << ", " << it << "\n  }\n";
+    os << "    attn.yield %o, %idx : " << ot << ", " << it << "\n  }\n";
   }
   os << "  return %o, %idx : " << ot << ", " << it << "\n}\n";
   return os.str();

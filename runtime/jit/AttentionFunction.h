@@ -52,7 +52,7 @@ void functionForCase(const ::attn::rt::OnnxCase &c, AttentionFunction &f,
 /// The composite case `c` (NSA, MoBA, InfLLM-V2) as a function
 /// @attention(q, k, v[, gates]) -> (Y, select_idx): attn.nsa; MoBA as
 /// mean_key selection per query head and a block-sparse attention;
-/// InfLLM-V2 as a run-time switch (scf.if) on the key length between dense
+/// InfLLM-V2 as an attn.switch on the key length between dense
 /// causal attention and softmax_prob_max selection plus block-sparse
 /// attention (the dense side returns a selection of -1). Batch and sequence
 /// sizes are dynamic. `inputs` receives the operands in order.

@@ -9,6 +9,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::attn;
 namespace rt = ::attn::rt;
@@ -137,7 +139,11 @@ std::string mlir::attn::interpret(func::FuncOp func,
     auto it = env.find(v);
     return it == env.end() ? nullptr : &it->second;
   };
-  for (Operation &op : func.getBody().front()) {
+  // Evaluates a block up to its terminator (func.return or attn.yield),
+  // whose operands become `results`.
+  std::function<std::string(Block &, std::vector<rt::Tensor> &)> run =
+      [&](Block &block, std::vector<rt::Tensor> &results) -> std::string {
+  for (Operation &op : block) {
     std::string error;
     if (auto attention = dyn_cast<AttentionOp>(op)) {
       rt::Tensor out, lse;
@@ -223,11 +229,18 @@ std::string mlir::attn::interpret(func::FuncOp func,
       }
     } else if (auto cast = dyn_cast<tensor::CastOp>(op)) {
       env[cast.getResult()] = *get(cast.getSource()); // checkInputs: shapes agree
-    } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      outputs.clear();
-      for (Value v : ret.getOperands())
-        outputs.push_back(*get(v));
+    } else if (isa<func::ReturnOp, YieldOp>(op)) {
+      results.clear();
+      for (Value v : op.getOperands())
+        results.push_back(*get(v));
       return "";
+    } else if (auto choice = dyn_cast<SwitchOp>(op)) {
+      // The side the key length picks, as the compiled scf.if does.
+      bool dense = get(choice.getKey())->shape[2] < choice.getDenseLen();
+      std::vector<rt::Tensor> values;
+      error = run((dense ? choice.getDense() : choice.getSparse()).front(), values);
+      for (auto [result, t] : llvm::zip(choice.getResults(), values))
+        env[result] = t;
     } else {
       error = "the float64 reference does not evaluate '" +
               op.getName().getStringRef().str() +
@@ -236,5 +249,7 @@ std::string mlir::attn::interpret(func::FuncOp func,
     if (!error.empty())
       return op.getName().getStringRef().str() + ": " + error;
   }
-  return "@" + func.getName().str() + " has no return";
+  return "a block of @" + func.getName().str() + " has no terminator";
+  };
+  return run(func.getBody().front(), outputs);
 }

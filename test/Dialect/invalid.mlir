@@ -509,3 +509,16 @@ func.func @moba_indices(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: te
   %o, %i = attn.moba %q, %k, %v {block = 4, top_k = 3} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>, tensor<1x2x7x3xi32>
   return %o, %i : tensor<1x4x7x8xf32>, tensor<1x2x7x3xi32>
 }
+
+// -----
+
+func.func @switch_yield(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{the sparse region yields 0 values whose types differ from the results}}
+  %o = attn.switch %k dense_len(4) : tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> {
+    %d = attn.attention %q, %k, %v {causal} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+    attn.yield %d : tensor<1x4x7x8xf32>
+  } else {
+    attn.yield
+  }
+  return %o : tensor<1x4x7x8xf32>
+}

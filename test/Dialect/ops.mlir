@@ -168,3 +168,19 @@ func.func @compress_select_nsa(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf
   %mo, %midx = attn.moba %q, %k, %v {block = 512, top_k = 3} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16>, tensor<?x8x?x3xi32>
   return %kc, %kw, %pages, %o, %idx : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
 }
+
+// CHECK-LABEL: func @switch
+// CHECK: attn.switch %arg1 dense_len(8192) : tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32> {
+// CHECK: attn.yield %{{.*}} : tensor<?x8x?x64xf32>
+// CHECK: } else {
+func.func @switch(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %o = attn.switch %k dense_len(8192) : tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32> {
+    %d = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+    attn.yield %d : tensor<?x8x?x64xf32>
+  } else {
+    %idx = attn.select_blocks %q, %k {method = #attn.score<softmax_prob_max>, block = 64, top_k = 16, init = 1, local = 4, compress = array<i64: 32, 16>} : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x2x?x16xi32>
+    %s = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x16xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+    attn.yield %s : tensor<?x8x?x64xf32>
+  }
+  return %o : tensor<?x8x?x64xf32>
+}

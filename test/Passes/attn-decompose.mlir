@@ -30,3 +30,24 @@ func.func @moba(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?
   %o, %idx = attn.moba %q, %k, %v {block = 32, top_k = 3} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>, tensor<?x4x?x3xi32>
   return %o, %idx : tensor<?x4x?x32xf32>, tensor<?x4x?x3xi32>
 }
+
+// The switch: an scf.if on the key length, the regions as its branches.
+// CHECK-LABEL: func @switch
+// CHECK: %[[KEYS:.*]] = tensor.dim %arg1, %c2
+// CHECK: %[[DENSE:.*]] = arith.cmpi slt, %[[KEYS]], %c100
+// CHECK: scf.if %[[DENSE]] -> (tensor<?x4x?x32xf32>) {
+// CHECK: attn.attention %arg0, %arg1, %arg2 {causal}
+// CHECK: scf.yield
+// CHECK: } else {
+// CHECK: attn.attention %arg0, %arg1, %arg2 {alignment = #attn.alignment<bottom_right>, causal}
+// CHECK-NOT: attn.switch
+func.func @switch(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>) -> tensor<?x4x?x32xf32> {
+  %o = attn.switch %k dense_len(100) : tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32> {
+    %d = attn.attention %q, %k, %v {causal} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>
+    attn.yield %d : tensor<?x4x?x32xf32>
+  } else {
+    %s = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>
+    attn.yield %s : tensor<?x4x?x32xf32>
+  }
+  return %o : tensor<?x4x?x32xf32>
+}

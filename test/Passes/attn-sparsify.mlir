@@ -7,15 +7,13 @@
 // POLICY: attn-sparsify: unknown policy 'dense' (use moba, quest or infllm-v2)
 
 // INFLLM-LABEL: func @llama_layer
-// INFLLM: %[[KEYS:.*]] = tensor.dim %arg1, %c2
-// INFLLM: %[[DENSE:.*]] = arith.cmpi slt, %[[KEYS]], %c4096
-// INFLLM: scf.if %[[DENSE]] -> (tensor<?x32x?x128xbf16>) {
+// INFLLM: attn.switch %arg1 dense_len(4096) : tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16> {
 // INFLLM: attn.attention %arg0, %arg1, %arg2 {alignment = #attn.alignment<bottom_right>, causal}
 // INFLLM: } else {
 // INFLLM: %[[IDX:.*]] = attn.select_blocks %arg0, %arg1 {block = 64 : i64, compress = array<i64: 32, 16>, init = 1 : i64, local = 4 : i64, method = #attn.score<softmax_prob_max>, scale = 0.088388{{[0-9]*}} : f64, top_k = 16 : i64} : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x8x?x16xi32>
 // INFLLM: attn.attention %arg0, %arg1, %arg2 blocks(%[[IDX]] : tensor<?x8x?x16xi32>) {alignment = #attn.alignment<bottom_right>, block_sizes = array<i64: 1, 64>, causal, scale = 0.088388{{[0-9]*}} : f64}
 // MOBA-LABEL: func @llama_layer
-// MOBA-NOT: scf.if
+// MOBA-NOT: attn.switch
 // MOBA: %[[IDX:.*]] = attn.select_blocks %arg0, %arg1 {block = 128 : i64, init = 0 : i64, local = 1 : i64, method = #attn.score<mean_key>, per_query_head, scale = {{.*}}, top_k = 4 : i64} : {{.*}} -> tensor<?x32x?x4xi32>
 // MOBA: attn.attention %arg0, %arg1, %arg2 blocks(%[[IDX]] : tensor<?x32x?x4xi32>) {{.*}}block_sizes = array<i64: 1, 128>
 // QUEST-LABEL: func @llama_layer
