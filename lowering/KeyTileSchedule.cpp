@@ -63,19 +63,7 @@ Value KeyTileSchedule::listed(ImplicitLocOpBuilder &b, Value t) const {
       b, arith::CmpIOp::create(b, P::sge, e, constant(b, type, 0)),
       arith::AndIOp::create(b, arith::CmpIOp::create(b, P::slt, first, hi),
                             arith::CmpIOp::create(b, P::sgt, last, lo)));
-  if (keep)
-    return arith::AndIOp::create(b, ok, keep(t));
-  // A set: only the first occurrence of a block counts.
-  auto seen = scf::ForOp::create(
-      b, constant(b, type, 0), t, constant(b, type, 1),
-      ValueRange{arith::ConstantIntOp::create(b, b.getI1Type(), 0)},
-      [&](OpBuilder &, Location, Value u, ValueRange found) {
-        Value same = arith::CmpIOp::create(b, P::eq, entry(u), e);
-        scf::YieldOp::create(b, ValueRange{arith::OrIOp::create(b, found[0], same)});
-      });
-  Value fresh = arith::XOrIOp::create(
-      b, seen.getResult(0), arith::ConstantIntOp::create(b, b.getI1Type(), 1));
-  return arith::AndIOp::create(b, ok, fresh);
+  return arith::AndIOp::create(b, ok, keep(t));
 }
 
 SmallVector<Value> KeyTileSchedule::visit(

@@ -7,10 +7,9 @@
 // the per-element test. Dense attention visits a contiguous key range (the
 // mask model's bounds, so fully masked tiles are never visited), split into
 // partial / full / partial segments (full tiles carry no masking code).
-// Block-sparse attention visits the key blocks its selection lists, in list
-// order, each once: entries that pad (-1), repeat an earlier entry, lie
-// outside the keys or miss the dense range are skipped, so a bad list can
-// never make a kernel read out of bounds.
+// Block-sparse attention visits the key blocks its selection lists, each
+// once: entries that pad (-1), lie outside the keys or miss the dense range
+// are skipped, so a bad list can never make a kernel read out of bounds.
 //
 // Values are of the position type the generator uses (index on CPUs, i32 on
 // GPUs).
@@ -39,13 +38,13 @@ public:
 
   /// The key blocks of `size` keys listed by `entry(t)`, t in [0, count)
   /// (block numbers of the position type), restricted to the dense range
-  /// of [pLo, pHi]. Every visited tile is partial. Without `keep`, the list
-  /// is a set and repeated entries are skipped; with it, entry t is visited
-  /// only where keep(t) holds (the caller deduplicated, e.g. by a bitmap).
+  /// of [pLo, pHi]. Every visited tile is partial. Entry t is visited only
+  /// where keep(t) holds: the caller makes the list a set (the CPU kernel
+  /// marks the blocks its rows list in a bitmap and walks the bitmap).
   static KeyTileSchedule indexList(ImplicitLocOpBuilder &b, const MaskModel &masks,
                                    Value pLo, Value pHi, Value kvEnd, int64_t size,
                                    Value count, std::function<Value(Value)> entry,
-                                   std::function<Value(Value)> keep = nullptr);
+                                   std::function<Value(Value)> keep);
 
   /// A run of tiles [from, to) that are all partial (`masked`) or all full.
   struct Segment {

@@ -439,6 +439,24 @@ public:
     });
   }
 
+  /// The (query head, key head) pairs whose scores the list of selection
+  /// head hs sums: one query head for per-query-head lists, else the group
+  /// of key head hs.
+  SmallVector<std::pair<Value, Value>> headsOf(Value hs, int64_t group) {
+    if (s.perQueryHead)
+      return {{hs, arith::DivUIOp::create(b, hs, idx(group))}};
+    SmallVector<std::pair<Value, Value>> out;
+    for (int64_t n = 0; n < group; ++n)
+      out.push_back({add(mul(hs, idx(group)), idx(n)), hs});
+    return out;
+  }
+
+  /// Blocks a query at position p may select: j*l' <= p and j*l' < L,
+  /// i.e. j < min(p / l' + 1, blocks).
+  Value eligibleBlocks(Value p, Value blocks) {
+    return maxI(minI(add(floorDiv(p, s.block), idx(1)), blocks), idx(0));
+  }
+
   const ::attn::rt::Selection s;
   ImplicitLocOpBuilder &b;
   Type f32;
@@ -528,14 +546,9 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
                            g.idx(1)),
                      g.idx(0)),
               tokens);
-          int64_t heads = s.perQueryHead ? 1 : group;
-          for (int64_t n = 0; n < heads; ++n) {
-            Value h = s.perQueryHead ? hs : g.add(g.mul(hs, g.idx(group)), g.idx(n));
-            Value kvHead =
-                s.perQueryHead ? Value(arith::DivUIOp::create(b, hs, g.idx(group))) : hs;
+          for (auto [h, kvHead] : g.headsOf(hs, group))
             g.scoreCompressedLanes(q, kc, batch, h, kvHead, i0, count, off, score, head,
                                    logits, qt, seen, blocks);
-          }
           // Each row's list from its column of scores.
           g.loop(g.idx(0), count, [&](Value r) {
             Value i = g.add(i0, r);
@@ -543,9 +556,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
             g.loop(g.idx(0), blocks, [&](Value j) {
               g.store(g.load(score, {j, r}), col, {j});
             });
-            Value eligible = g.maxI(
-                g.minI(g.add(g.floorDiv(p, s.block), g.idx(1)), blocks), g.idx(0));
-            g.pick(col, chosen, eligible, p, keys, out, {batch, hs, i});
+            g.pick(col, chosen, g.eligibleBlocks(p, blocks), p, keys, out, {batch, hs, i});
           });
           scf::ReduceOp::create(b);
         });
@@ -566,19 +577,12 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
           return memref::AllocaOp::create(b, MemRefType::get({ShapedType::kDynamic}, t),
                                           ValueRange{n});
         };
-        Value score = scratch(g.f32, blocks), head = scratch(g.f32, blocks);
+        Value score = scratch(g.f32, blocks);
         Value chosen = scratch(b.getIndexType(), g.idx(s.topK));
-        // Eligible: j*l' <= p and j*l' < L, i.e. j < min(p / l' + 1, blocks).
-        Value eligible = g.maxI(
-            g.minI(g.add(g.floorDiv(p, s.block), g.idx(1)), blocks), g.idx(0));
+        Value eligible = g.eligibleBlocks(p, blocks);
         g.loop(g.idx(0), blocks, [&](Value j) { g.store(g.f32c(0), score, {j}); });
-        int64_t heads = s.perQueryHead ? 1 : group;
-        for (int64_t n = 0; n < heads; ++n) {
-          Value h = s.perQueryHead ? hs : g.add(g.mul(hs, g.idx(group)), g.idx(n));
-          Value kvHead = s.perQueryHead ? arith::DivUIOp::create(b, hs, g.idx(group))
-                                        : hs;
+        for (auto [h, kvHead] : g.headsOf(hs, group))
           g.scoreKeys(q, summary, batch, h, kvHead, i, eligible, score);
-        }
         g.pick(score, chosen, eligible, p, keys, out, {batch, hs, i});
         scf::ReduceOp::create(b);
       });

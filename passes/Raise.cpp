@@ -67,8 +67,7 @@ Operation *bodyOp(linalg::GenericOp g) {
   return &body.front();
 }
 
-/// The op a linalg.generic's body yields, when it is the body's only
-/// computation on its block arguments (nested ops allowed for `depth`).
+/// The op defining the one value a linalg.generic's body yields.
 Operation *yielded(linalg::GenericOp g) {
   if (!g)
     return nullptr;
@@ -78,6 +77,14 @@ Operation *yielded(linalg::GenericOp g) {
 
 bool isArg(linalg::GenericOp g, Value v, unsigned n) {
   return v == g.getRegion().front().getArgument(n);
+}
+
+/// The value of a scalar float constant.
+std::optional<double> floatConstant(Value v) {
+  FloatAttr f;
+  if (!matchPattern(v, m_Constant(&f)))
+    return std::nullopt;
+  return f.getValueAsDouble();
 }
 
 /// Rank-3 generic: all parallel, or parallel x2 + a reduction over the last
@@ -182,10 +189,8 @@ Value decomposedSoftmax(Value p) {
   if (isa<arith::MulFOp>(d)) { // e * reciprocal(s)
     auto rcp = sum.getDefiningOp<linalg::GenericOp>();
     Operation *r = yielded(rcp);
-    FloatAttr one;
     if (!rcp || !r || !isa<arith::DivFOp>(r) || rcp.getNumDpsInputs() != 1 ||
-        !matchPattern(r->getOperand(0), m_Constant(&one)) ||
-        one.getValueAsDouble() != 1.0 || !isArg(rcp, r->getOperand(1), 0))
+        floatConstant(r->getOperand(0)) != 1.0 || !isArg(rcp, r->getOperand(1), 0))
       return Value();
     sum = rcp.getDpsInputs()[0];
   } else if (!isa<arith::DivFOp>(d)) {
@@ -225,24 +230,18 @@ std::optional<double> matchSoftcap(linalg::GenericOp g, Value &input) {
   auto outer = dyn_cast_or_null<arith::MulFOp>(yielded(g));
   if (!outer)
     return std::nullopt;
-  auto constant = [](Value v) -> std::optional<double> {
-    FloatAttr f;
-    if (!matchPattern(v, m_Constant(&f)))
-      return std::nullopt;
-    return f.getValueAsDouble();
-  };
   auto tanh = outer.getLhs().getDefiningOp<math::TanhOp>();
-  std::optional<double> c = constant(outer.getRhs());
+  std::optional<double> c = floatConstant(outer.getRhs());
   if (!tanh) {
     tanh = outer.getRhs().getDefiningOp<math::TanhOp>();
-    c = constant(outer.getLhs());
+    c = floatConstant(outer.getLhs());
   }
   if (!tanh || !c || !(*c > 0))
     return std::nullopt;
   Operation *inner = tanh.getOperand().getDefiningOp();
   if (!inner || !isArg(g, inner->getOperand(0), 0))
     return std::nullopt;
-  std::optional<double> k = constant(inner->getOperand(1));
+  std::optional<double> k = floatConstant(inner->getOperand(1));
   bool ok = k && ((isa<arith::DivFOp>(inner) && *k == *c) ||
                   (isa<arith::MulFOp>(inner) && std::abs(*k * *c - 1.0) < 1e-6));
   if (!ok)
@@ -266,9 +265,7 @@ Value peelCast(Value v) {
 /// linalg.batch_matmul accumulates into its init: it must be zero-filled.
 bool zeroInit(linalg::BatchMatmulOp mm) {
   auto fill = mm.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
-  FloatAttr zero;
-  return fill && matchPattern(fill.getInputs()[0], m_Constant(&zero)) &&
-         zero.getValue().isZero();
+  return fill && floatConstant(fill.getInputs()[0]) == 0.0;
 }
 
 /// A mask built from index arithmetic: a linalg.generic without inputs
@@ -290,13 +287,8 @@ std::optional<IndexBounds> indexMaskBounds(Value mask) {
   auto select = dyn_cast_or_null<arith::SelectOp>(yielded(g));
   if (!select)
     return std::nullopt;
-  auto value = [](Value v) -> std::optional<double> {
-    FloatAttr f;
-    if (!matchPattern(v, m_Constant(&f)))
-      return std::nullopt;
-    return f.getValueAsDouble();
-  };
-  std::optional<double> t = value(select.getTrueValue()), f = value(select.getFalseValue());
+  std::optional<double> t = floatConstant(select.getTrueValue()),
+                        f = floatConstant(select.getFalseValue());
   if (!t || !f)
     return std::nullopt;
   bool visibleWhenTrue = *t == 0.0 && *f <= -1e30;

@@ -181,7 +181,7 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
   std::ostringstream os;
   inputs = {c.q, c.k, c.v};
   os << "func.func @attention(%q: " << qt << ", %k: " << kt << ", %v: " << vt;
-  if (c.gates) {
+  if (c.composite == "NSA") { // the gates: loadOnnxCase requires them for NSA
     os << ", %g: " << type(hq, 3, elt);
     inputs.push_back(*c.gates);
   }

@@ -125,6 +125,25 @@ const std::vector<std::string> kSparseInputSlots = {"Q", "K", "V", "select_idx",
                                                     "gates"};
 const std::vector<std::string> kSparseOutputSlots = {"Y", "select_idx"};
 
+// The input and output lists of a case, with Q, K, V and Y required.
+std::string loadSlots(const Json &spec, const std::string &dir,
+                      const std::vector<std::string> &inputSlots,
+                      const std::vector<std::string> &outputSlots,
+                      std::map<std::string, Tensor> &inputs,
+                      std::map<std::string, Tensor> &expected) {
+  if (std::string e = loadTensors(spec, "inputs", inputSlots, dir, inputs); !e.empty())
+    return e;
+  if (std::string e = loadTensors(spec, "outputs", outputSlots, dir, expected);
+      !e.empty())
+    return e;
+  for (const char *slot : {"Q", "K", "V"})
+    if (!inputs.count(slot))
+      return dir + ": input '" + slot + "' is missing";
+  if (!expected.count("Y"))
+    return dir + ": output 'Y' is missing";
+  return "";
+}
+
 // BlockSparseAttention and ParallelBranchesAttention cases: 4-D [B, H, S, D]
 // inputs, causal masks aligned bottom-right (the sparse README).
 std::string loadSparseCase(const Json &spec, const std::string &op,
@@ -132,18 +151,10 @@ std::string loadSparseCase(const Json &spec, const std::string &op,
   auto fail = [&](const std::string &what) { return dir + ": " + what; };
   const bool blockSparse = op == "BlockSparseAttention";
   std::map<std::string, Tensor> inputs;
-  if (std::string e = loadTensors(spec, "inputs", kSparseInputSlots, dir, inputs);
+  if (std::string e = loadSlots(spec, dir, kSparseInputSlots, kSparseOutputSlots,
+                                inputs, c.expected);
       !e.empty())
     return e;
-  if (std::string e =
-          loadTensors(spec, "outputs", kSparseOutputSlots, dir, c.expected);
-      !e.empty())
-    return e;
-  for (const char *slot : {"Q", "K", "V"})
-    if (!inputs.count(slot))
-      return fail(std::string("input '") + slot + "' is missing");
-  if (!c.expected.count("Y"))
-    return fail("output 'Y' is missing");
   const bool composite = isCompositeCaseOp(op);
   if (!composite && blockSparse != bool(inputs.count("select_idx")))
     return fail(blockSparse ? "input 'select_idx' is missing"
@@ -308,18 +319,10 @@ std::string loadCase(const std::string &dir, OnnxCase &c) {
   }
 
   std::map<std::string, Tensor> inputs;
-  if (std::string e = loadTensors(spec, "inputs", kInputSlots, dir, inputs);
-      !e.empty())
-    return e;
   if (std::string e =
-          loadTensors(spec, "outputs", kOutputSlots, dir, c.expected);
+          loadSlots(spec, dir, kInputSlots, kOutputSlots, inputs, c.expected);
       !e.empty())
     return e;
-  for (const char *slot : {"Q", "K", "V"})
-    if (!inputs.count(slot))
-      return fail(std::string("input '") + slot + "' is missing");
-  if (!c.expected.count("Y"))
-    return fail("output 'Y' is missing");
 
   // Attributes: an absent one takes the ONNX default.
   std::map<std::string, double> attrs;

@@ -307,27 +307,11 @@ std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out
   });
 }
 
-std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
-                            Tensor &idx) {
-  return withoutExceptions("select", [&]() -> std::string {
-    Bhsd qq, kk;
-    if (std::string e = load(q, "q", qq); !e.empty())
-      return e;
-    if (std::string e = load(k, "k", kk); !e.empty())
-      return e;
-    if (std::string e = checkHeads(qq, kk, kk); !e.empty())
-      return e;
-    std::vector<int32_t> list;
-    int64_t hsel;
-    if (std::string e = select(qq, kk, s, list, hsel); !e.empty())
-      return e;
-    idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
-    return "";
-  });
-}
-
-std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
-                                 Tensor &scores) {
+namespace {
+/// Loads q and k and selects: the lists into `idx` and, when asked, the
+/// ranked scores [B, Hsel, Sq, blocks] into `scores`.
+std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
+                          Tensor &idx, Tensor *scores) {
   return withoutExceptions("select", [&]() -> std::string {
     Bhsd qq, kk;
     if (std::string e = load(q, "q", qq); !e.empty())
@@ -339,14 +323,30 @@ std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selecti
     std::vector<int32_t> list;
     std::vector<double> ranked;
     int64_t hsel;
-    if (std::string e = select(qq, kk, s, list, hsel, &ranked); !e.empty())
+    if (std::string e = select(qq, kk, s, list, hsel, scores ? &ranked : nullptr);
+        !e.empty())
       return e;
-    int64_t blocks = (kk.S + s.block - 1) / s.block;
-    scores = Tensor::zeros(DType::F64, {qq.B, hsel, qq.S, blocks});
-    for (size_t i = 0; i < ranked.size(); ++i)
-      scores.set(i, ranked[i]);
+    idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
+    if (scores) {
+      int64_t blocks = (kk.S + s.block - 1) / s.block;
+      *scores = Tensor::zeros(DType::F64, {qq.B, hsel, qq.S, blocks});
+      for (size_t i = 0; i < ranked.size(); ++i)
+        scores->set(i, ranked[i]);
+    }
     return "";
   });
+}
+} // namespace
+
+std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
+                            Tensor &idx) {
+  return selectTensors(q, k, s, idx, nullptr);
+}
+
+std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
+                                 Tensor &scores) {
+  Tensor idx;
+  return selectTensors(q, k, s, idx, &scores);
 }
 
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,

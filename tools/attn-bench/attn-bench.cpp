@@ -206,7 +206,11 @@ int sparseBenchmarks(MLIRContext &context) {
       c.k = tensorOf(randomFloats(hkv * skv * d, gen), {1, hkv, skv, d});
       c.v = tensorOf(randomFloats(hkv * skv * d, gen), {1, hkv, skv, d});
       std::vector<float> g(size_t(hq * sq * 3), 1.0f / 3);
-      rt::Tensor gates = tensorOf(g, {1, hq, sq, 3});
+      c.gates = tensorOf(g, {1, hq, sq, 3}); // NSA: the contract's defaults
+      c.mobaBlock = 128, c.mobaTopK = 8;
+      rt::Selection &infllm = c.infLlmV2.selection; // dense_len 8192
+      infllm.compression = {32, 16};
+      infllm.block = 64, infllm.topK = 64, infllm.init = 1, infllm.local = 2048 / 64;
       auto compile = [&](const std::string &text) {
         OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
         std::string error;
@@ -227,46 +231,22 @@ int sparseBenchmarks(MLIRContext &context) {
       dense.query = c.q.shape, dense.key = dense.value = c.k.shape;
       dense.params.causal = dense.params.bottomRight = true;
       runs.push_back({compile(dense.text()), {c.q, c.k, c.v}, dense.name});
-      for (const char *composite : {"NSA", "MoBA", "InfLLMV2"}) {
+      auto composite = [&](const char *name, int64_t denseLen) {
         rt::OnnxCase x = c;
-        x.composite = composite;
-        if (x.composite == "NSA")
-          x.gates = gates; // NsaParams defaults: l 32, d 16, l' 64, K 16, w 512
-        x.mobaBlock = 128, x.mobaTopK = 8;
-        x.infLlmV2.selection.compression = {32, 16};
-        x.infLlmV2.selection.block = 64;
-        x.infLlmV2.selection.topK = 64;
-        x.infLlmV2.selection.init = 1;
-        x.infLlmV2.selection.local = 2048 / 64;
+        x.composite = name;
+        x.infLlmV2.denseLen = denseLen;
         Run r;
         r.host = compile(mlir::attn::compositeFunctionText(x, r.inputs));
         r.name = "attention";
         runs.push_back(std::move(r));
-      }
-      // The side the switch takes (dense below dense_len = 8192 keys),
-      // compiled on its own.
+      };
+      for (const char *name : {"NSA", "MoBA", "InfLLMV2"})
+        composite(name, c.infLlmV2.denseLen);
+      // The side the switch takes: the dense function above below dense_len
+      // keys, else the sparse side compiled on its own (dense_len 0).
       bool denseSide = skv < c.infLlmV2.denseLen;
-      Run sideRun;
-      if (denseSide) {
-        sideRun.host = compile(dense.text());
-        sideRun.inputs = {c.q, c.k, c.v};
-        sideRun.name = dense.name;
-      } else {
-        std::string text = mlir::attn::compositeFunctionText([&] {
-          rt::OnnxCase x = c;
-          x.composite = "InfLLMV2";
-          x.infLlmV2.denseLen = 0; // always sparse: the switch's sparse side
-          x.infLlmV2.selection.compression = {32, 16};
-          x.infLlmV2.selection.block = 64;
-          x.infLlmV2.selection.topK = 64;
-          x.infLlmV2.selection.init = 1;
-          x.infLlmV2.selection.local = 2048 / 64;
-          return x;
-        }(), sideRun.inputs);
-        sideRun.host = compile(text);
-        sideRun.name = "attention";
-      }
-      runs.push_back(std::move(sideRun));
+      if (!denseSide)
+        composite("InfLLMV2", 0);
       std::vector<std::function<void()>> fns;
       std::vector<std::vector<rt::Tensor>> outs(runs.size());
       for (size_t i = 0; i < runs.size(); ++i)
@@ -283,7 +263,7 @@ int sparseBenchmarks(MLIRContext &context) {
                    << " | " << llvm::format("%.2fx", t[0] / t[1]) << " | " << ms(t[2])
                    << " | " << llvm::format("%.2fx", t[0] / t[2]) << " | " << ms(t[3])
                    << " | " << (denseSide ? "dense" : "sparse") << " | "
-                   << llvm::format("%.3f", t[3] / t[4]) << " |\n";
+                   << llvm::format("%.3f", t[3] / t[denseSide ? 0 : 4]) << " |\n";
       llvm::outs().flush();
     }
   return 0;

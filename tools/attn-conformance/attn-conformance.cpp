@@ -61,10 +61,8 @@ public:
     if (std::string e = rt::runOnnxCase(c, actual); !e.empty())
       return e;
     std::string text = f.text();
-    auto &module = modules[text];
-    if (!module)
-      module = parseSourceString<ModuleOp>(text, &context);
-    auto func = module ? module->lookupSymbol<func::FuncOp>(f.name) : nullptr;
+    ModuleOp module = parsed(text);
+    auto func = module ? module.lookupSymbol<func::FuncOp>(f.name) : nullptr;
     if (!func)
       return "the generated function does not parse";
     if (std::string e = mlir::attn::checkInputs(func, inputs); !e.empty())
@@ -72,12 +70,8 @@ public:
     std::string problem;
     if (pipeline == mlir::attn::Pipeline::Reference) {
       problem = mlir::attn::interpret(func, inputs, results);
-    } else {
-      auto &host = compiled[text];
-      if (!host)
-        host = mlir::attn::HostModule::compile(*module, problem);
-      if (host)
-        problem = host->run(f.name, inputs, results);
+    } else if (auto *host = compiledFor(text, module, problem)) {
+      problem = host->run(f.name, inputs, results);
     }
     if (problem.empty() && c.outputLayout != c.params.layout) {
       rt::Tensor y;
@@ -95,16 +89,11 @@ public:
                            std::map<std::string, rt::Tensor> &actual) {
     std::vector<rt::Tensor> inputs, results;
     std::string text = mlir::attn::compositeFunctionText(c, inputs);
-    auto &module = modules[text];
-    if (!module)
-      module = parseSourceString<ModuleOp>(text, &context);
+    ModuleOp module = parsed(text);
     if (!module)
       return "the generated function does not parse";
     std::string problem;
-    auto &host = compiled[text];
-    if (!host)
-      host = mlir::attn::HostModule::compile(*module, problem);
-    if (host)
+    if (auto *host = compiledFor(text, module, problem))
       problem = host->run("attention", inputs, results);
     if (!problem.empty())
       return problem;
@@ -115,6 +104,23 @@ public:
   }
 
 private:
+  /// The module of a function's text, parsed once (null if it does not parse).
+  ModuleOp parsed(const std::string &text) {
+    auto &module = modules[text];
+    if (!module)
+      module = parseSourceString<ModuleOp>(text, &context);
+    return module ? *module : ModuleOp();
+  }
+  /// The JIT-compiled module of `text`, compiled once; null with `problem` set
+  /// when compilation fails.
+  mlir::attn::HostModule *compiledFor(const std::string &text, ModuleOp module,
+                                      std::string &problem) {
+    auto &host = compiled[text];
+    if (!host)
+      host = mlir::attn::HostModule::compile(module, problem);
+    return host.get();
+  }
+
   MLIRContext &context;
   llvm::StringMap<std::unique_ptr<mlir::attn::HostModule>> compiled;
   llvm::StringMap<OwningOpRef<ModuleOp>> modules;
