@@ -87,6 +87,7 @@ public:
     keyBlock = lay.keyBlock;
     headDimPad = lay.headDimPad;
     valueDimPad = lay.valueDimPad;
+    keyLanes = spec.blocks && positions == 1 && group < kLanes;
   }
 
   void emitBody(ValueRange args);
@@ -209,6 +210,13 @@ private:
                                  Value p0, Value count, Value pLo, Value pHi,
                                  Value kvEnd, Value kvSeq);
 
+  // Key-lane form (see emitBody): one position, keys along the lanes.
+  void transposeListedKeys(Value k, Value blockIdx, Value batches, Value kvSeq);
+  void keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v, Value out,
+                   Value lse, Value batch, Value kvHead, Value query, Value pos);
+  Value keyLaneMask(Value s, bool masked, Value key0, Value keyEnd, Value batch,
+                    Value head, Value query, Value pos);
+
   const KernelSpec &spec;
   MaskModel masks;
   ImplicitLocOpBuilder &b;
@@ -221,6 +229,10 @@ private:
   // of its positions listed each (i8 [blocks x positions]).
   Value visit, member;
   Value qt, st, ot, rowMax, rowSum, rowScale, ks, vs;
+  // Key-lane form: K transposed to f32 [B, Hkv, blocks, Dqk, kv_block]
+  // (listed blocks only), and whether this kernel takes that form.
+  Value kt;
+  bool keyLanes = false;
   // The explicit mask: memref and its head/query strides.
   Value mask, maskHeadStride, maskQueryStride;
 };
@@ -494,12 +506,15 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
     return memref::AllocaOp::create(b, MemRefType::get({ShapedType::kDynamic}, i8),
                                     ValueRange{n}, b.getI64IntegerAttr(16));
   };
-  visit = bytes(blocks);
-  member = bytes(mul(blocks, idx(positions)));
   Value zero = arith::ConstantIntOp::create(b, i8, 0), one = arith::ConstantIntOp::create(b, i8, 1);
+  visit = bytes(blocks);
   loop(idx(0), blocks, 1, [&](Value j) { memref::StoreOp::create(b, zero, visit, j); });
-  loop(idx(0), mul(blocks, idx(positions)), 1,
-       [&](Value j) { memref::StoreOp::create(b, zero, member, j); });
+  // A one-position tile sees exactly the blocks it visits.
+  if (positions > 1) {
+    member = bytes(mul(blocks, idx(positions)));
+    loop(idx(0), mul(blocks, idx(positions)), 1,
+         [&](Value j) { memref::StoreOp::create(b, zero, member, j); });
+  }
   Value listLength = memref::DimOp::create(b, blockIdx, 3);
   Value first = arith::DivUIOp::create(b, p0, idx(qBlock));
   Value last = arith::DivUIOp::create(b, sub(add(p0, count), idx(1)), idx(qBlock));
@@ -516,9 +531,10 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
           arith::CmpIOp::create(b, arith::CmpIPredicate::slt, e, blocks));
       scf::IfOp::create(b, valid, [&](OpBuilder &, Location) {
         memref::StoreOp::create(b, one, visit, e);
-        loop(posLo, posHi, 1, [&](Value pos) {
-          memref::StoreOp::create(b, one, member, add(mul(e, idx(positions)), pos));
-        });
+        if (member)
+          loop(posLo, posHi, 1, [&](Value pos) {
+            memref::StoreOp::create(b, one, member, add(mul(e, idx(positions)), pos));
+          });
         scf::YieldOp::create(b);
       });
     });
@@ -534,6 +550,293 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
                                  memref::LoadOp::create(b, visit, add(jLo, t)), zero);
   };
   return KeyTileSchedule::indexList(b, masks, pLo, pHi, kvEnd, kvBlock, n, entry, keep);
+}
+
+/// The largest divisor of n that is at most cap (register-block sizes).
+static int64_t divisorAtMost(int64_t n, int64_t cap) {
+  for (int64_t x = std::min(n, cap); x > 1; --x)
+    if (n % x == 0)
+      return x;
+  return 1;
+}
+
+void CpuKernelGen::transposeListedKeys(Value k, Value blockIdx, Value batches,
+                                       Value kvSeq) {
+  // Blocks any list of (batch, key head) names, marked in parallel over
+  // (batch, key head), then transposed in parallel over (batch, key head,
+  // block) into Kt[b, hk, block, d, key], one block contiguous (only the
+  // listed blocks' pages are touched; keys past the block's end are 0).
+  constexpr int64_t dyn = ShapedType::kDynamic;
+  int64_t kvBlock = spec.blocks->second;
+  Value kvHeads = memref::DimOp::create(b, k, 1);
+  Value blocks = arith::CeilDivUIOp::create(b, kvSeq, idx(kvBlock));
+  kt = memref::AllocOp::create(
+      b, MemRefType::get({dyn, dyn, dyn, spec.headDim, keyBlock}, f32),
+      ValueRange{batches, kvHeads, blocks}, b.getI64IntegerAttr(64));
+  Type i8 = b.getI8Type();
+  Value flags = memref::AllocOp::create(b, MemRefType::get({dyn, dyn, dyn}, i8),
+                                        ValueRange{batches, kvHeads, blocks});
+  Value zero = arith::ConstantIntOp::create(b, i8, 0);
+  Value one = arith::ConstantIntOp::create(b, i8, 1);
+  scf::ParallelOp::create(
+      b, ValueRange{idx(0), idx(0)}, ValueRange{batches, kvHeads}, ValueRange{idx(1), idx(1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        Value batch = ivs[0], hk = ivs[1];
+        loop(idx(0), blocks, 1, [&](Value e) {
+          memref::StoreOp::create(b, zero, flags, ValueRange{batch, hk, e});
+        });
+        // The lists this key head reads: the shared one, its own, or its
+        // query heads'.
+        Value h0 = spec.blockHeads == ::attn::rt::BlockHeads::Shared ? idx(0)
+                   : spec.blockHeads == ::attn::rt::BlockHeads::QueryHead
+                       ? mul(hk, idx(spec.group))
+                       : hk;
+        int64_t listHeads =
+            spec.blockHeads == ::attn::rt::BlockHeads::QueryHead ? spec.group : 1;
+        Value qBlocks = memref::DimOp::create(b, blockIdx, 2);
+        Value length = memref::DimOp::create(b, blockIdx, 3);
+        loop(h0, add(h0, idx(listHeads)), 1, [&](Value h) {
+          loop(idx(0), qBlocks, 1, [&](Value qb) {
+            loop(idx(0), length, 1, [&](Value t) {
+              Value e = arith::IndexCastOp::create(
+                  b, b.getIndexType(),
+                  memref::LoadOp::create(b, blockIdx, ValueRange{batch, h, qb, t}));
+              Value valid = arith::AndIOp::create(
+                  b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, e, idx(0)),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, e, blocks));
+              scf::IfOp::create(b, valid, [&](OpBuilder &, Location) {
+                memref::StoreOp::create(b, one, flags, ValueRange{batch, hk, e});
+                scf::YieldOp::create(b);
+              });
+            });
+          });
+        });
+        scf::ReduceOp::create(b);
+      });
+  scf::ParallelOp::create(
+      b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, kvHeads, blocks},
+      ValueRange{idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
+        Value batch = ivs[0], hk = ivs[1], e = ivs[2];
+        Value listed = arith::CmpIOp::create(
+            b, arith::CmpIPredicate::ne,
+            memref::LoadOp::create(b, flags, ValueRange{batch, hk, e}), zero);
+        scf::IfOp::create(b, listed, [&](OpBuilder &, Location) {
+          Value j0 = mul(e, idx(kvBlock));
+          Value n = minI(idx(kvBlock), sub(kvSeq, j0));
+          loop(idx(0), n, 1, [&](Value j) {
+            loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
+              Value x = memref::LoadOp::create(b, k, ValueRange{batch, hk, add(j0, j), d});
+              memref::StoreOp::create(b, toF32(x), kt, ValueRange{batch, hk, e, d, j});
+            });
+          });
+          loop(n, idx(keyBlock), 1, [&](Value j) {
+            loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
+              memref::StoreOp::create(b, f32c(0.0), kt, ValueRange{batch, hk, e, d, j});
+            });
+          });
+          scf::YieldOp::create(b);
+        });
+        scf::ReduceOp::create(b);
+      });
+}
+
+Value CpuKernelGen::keyLaneMask(Value s, bool masked, Value key0, Value keyEnd,
+                                Value batch, Value head, Value query, Value pos) {
+  // Lanes are keys key0 + [0, 16) of one (position, head).
+  if (spec.softcap != 0.0)
+    s = arith::MulFOp::create(b, splat(spec.softcap * kLog2e), math::TanhOp::create(b, s));
+  Value step = arith::IndexCastOp::create(
+      b, ivec, vector::StepOp::create(b, VectorType::get({kLanes}, b.getIndexType())));
+  Value key = arith::AddIOp::create(b, step, splatI(i64(key0)));
+  Value vis = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key, splatI(i64(keyEnd)));
+  if (masked)
+    vis = arith::AndIOp::create(b, vis, masks.visible(b, splatI(i64(pos)), key));
+  if (mask) {
+    Value offsets = arith::AddIOp::create(
+        b, splatI(i64(add(mul(head, maskHeadStride), mul(query, maskQueryStride)))), key);
+    Type mt = spec.maskType;
+    VectorType mvec = VectorType::get({kLanes}, mt);
+    Value zero =
+        arith::ConstantOp::create(b, DenseElementsAttr::get(mvec, b.getZeroAttr(mt)));
+    // Only visible lanes are read: they lie inside the mask's key range.
+    Value m = vector::GatherOp::create(b, mvec, mask,
+                                       ValueRange{batch, idx(0), idx(0), idx(0)},
+                                       offsets, vis, zero);
+    if (mt.isInteger(1))
+      vis = arith::AndIOp::create(b, vis, m);
+    else
+      s = math::FmaOp::create(b, toF32(m), splat(kLog2e), s);
+  }
+  return arith::SelectOp::create(b, vis, s, splat(-INFINITY));
+}
+
+void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v,
+                               Value out, Value lse, Value batch, Value kvHead,
+                               Value query, Value pos) {
+  // One position, its `group` heads; St[h, j] with the keys of a block along
+  // the lanes: S = sum_d Q[h, d] * Kt[d, keys] reads the transposed keys as
+  // vectors, O[h, c] += P[h, j] * V[j, c] reads value rows as vectors.
+  int64_t chunks = keyBlock / kLanes, vchunks = valueDimPad / kLanes;
+  int64_t kvBlock = spec.blocks->second;
+  double qScale = spec.softcap != 0.0 ? spec.resolvedScale() / spec.softcap
+                                      : spec.resolvedScale() * kLog2e;
+  Value qs = alloc({group, spec.headDim}), ps = alloc({group, keyBlock});
+  Value os = alloc({group, valueDimPad});
+  Value ms = alloc({group}), ls = alloc({group}), as = alloc({group});
+  loop(idx(0), idx(group), 1, [&](Value g) {
+    Value head = add(headBase, g);
+    loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
+      Value x = memref::LoadOp::create(b, q, ValueRange{batch, head, query, d});
+      memref::StoreOp::create(b, arith::MulFOp::create(b, toF32(x), f32c(qScale)), qs,
+                              ValueRange{g, d});
+    });
+    memref::StoreOp::create(b, f32c(-INFINITY), ms, g);
+    memref::StoreOp::create(b, f32c(0.0), ls, g);
+    for (int64_t c = 0; c < valueDimPad; c += kLanes)
+      vector::StoreOp::create(b, splat(0.0), os, ValueRange{g, idx(c)});
+  });
+
+  // Register blocks of 4 accumulators, heads first, then chunks of 16 keys
+  // (or 16 value columns): 8 AVX2 registers, so nothing spills.
+  int64_t gBlock = divisorAtMost(group, 4), cBlock = divisorAtMost(chunks, 4 / gBlock);
+  int64_t gvBlock = gBlock, vBlock = divisorAtMost(vchunks, 4 / gBlock);
+  bool valueInBounds = spec.valueDim % kLanes == 0;
+  Type vElt = cast<MemRefType>(v.getType()).getElementType();
+  VectorType vVec = VectorType::get({kLanes}, vElt);
+  Value vPad = arith::ConstantOp::create(b, b.getZeroAttr(vElt));
+  Value negInf = f32c(-INFINITY);
+
+  schedule.visit(b, {}, [&](Value t, bool masked, ValueRange) {
+    Value j0 = schedule.start(b, t);
+    Value nk = minI(idx(kvBlock), sub(schedule.end(), j0));
+    Value keyEnd = add(j0, nk);
+    Value block = arith::DivUIOp::create(b, j0, idx(kvBlock));
+    // Scores, masked, into ps.
+    loop(idx(0), idx(group), gBlock, [&](Value g0) {
+      loop(idx(0), idx(chunks), cBlock, [&](Value c0) {
+        Value lane0 = mul(c0, idx(kLanes));
+        Value key0 = add(j0, lane0);
+        SmallVector<Value> zeros(gBlock * cBlock, splat(0.0));
+        SmallVector<Value> acc = loop(
+            idx(0), idx(spec.headDim), 1, zeros,
+            [&](Value d, ValueRange carried) -> SmallVector<Value> {
+              SmallVector<Value> keys, next;
+              for (int64_t c = 0; c < cBlock; ++c)
+                keys.push_back(vector::LoadOp::create(
+                    b, vec, kt,
+                    ValueRange{batch, kvHead, block, d, add(lane0, idx(c * kLanes))}));
+              for (int64_t g = 0; g < gBlock; ++g) {
+                Value qb = vector::BroadcastOp::create(
+                    b, vec, memref::LoadOp::create(b, qs, ValueRange{add(g0, idx(g)), d}));
+                for (int64_t c = 0; c < cBlock; ++c)
+                  next.push_back(
+                      vector::FMAOp::create(b, qb, keys[c], carried[g * cBlock + c]));
+              }
+              return next;
+            });
+        for (int64_t g = 0; g < gBlock; ++g)
+          for (int64_t c = 0; c < cBlock; ++c) {
+            Value s = keyLaneMask(acc[g * cBlock + c], masked, add(key0, idx(c * kLanes)),
+                                  keyEnd, batch, add(headBase, add(g0, idx(g))), query,
+                                  pos);
+            vector::StoreOp::create(
+                b, s, ps,
+                ValueRange{add(g0, idx(g)), add(lane0, idx(c * kLanes))});
+          }
+      });
+    });
+    // Online softmax per head: ps becomes probabilities, as the rescale.
+    loop(idx(0), idx(group), 1, [&](Value g) {
+      Value blockMax = loop(idx(0), idx(keyBlock), kLanes, ValueRange{splat(-INFINITY)},
+                            [&](Value j, ValueRange carried) -> SmallVector<Value> {
+        Value s = vector::LoadOp::create(b, vec, ps, ValueRange{g, j});
+        return {arith::MaximumFOp::create(b, carried[0], s)};
+      })[0];
+      Value mOld = memref::LoadOp::create(b, ms, g);
+      Value mNew = arith::MaximumFOp::create(
+          b, mOld, vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, blockMax));
+      Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+      Value mUse = arith::SelectOp::create(b, empty, f32c(0.0), mNew);
+      Value mUseV = vector::BroadcastOp::create(b, vec, mUse);
+      Value alpha = vector::ExtractOp::create(
+          b, exp2(vector::BroadcastOp::create(b, vec, arith::SubFOp::create(b, mOld, mUse))),
+          ArrayRef<int64_t>{0});
+      Value sum = loop(idx(0), idx(keyBlock), kLanes, ValueRange{splat(0.0)},
+                       [&](Value j, ValueRange carried) -> SmallVector<Value> {
+        Value s = vector::LoadOp::create(b, vec, ps, ValueRange{g, j});
+        Value p = exp2(arith::SubFOp::create(b, s, mUseV));
+        vector::StoreOp::create(b, p, ps, ValueRange{g, j});
+        return {arith::AddFOp::create(b, carried[0], p)};
+      })[0];
+      Value lOld = memref::LoadOp::create(b, ls, g);
+      memref::StoreOp::create(
+          b,
+          math::FmaOp::create(b, lOld, alpha,
+                              vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum)),
+          ls, g);
+      memref::StoreOp::create(b, mNew, ms, g);
+      memref::StoreOp::create(b, alpha, as, g);
+    });
+    // O = O * alpha + P V.
+    loop(idx(0), idx(group), gvBlock, [&](Value g0) {
+      loop(idx(0), idx(vchunks), vBlock, [&](Value c0) {
+        Value col0 = mul(c0, idx(kLanes));
+        SmallVector<Value> init;
+        for (int64_t g = 0; g < gvBlock; ++g) {
+          Value alpha = vector::BroadcastOp::create(
+              b, vec, memref::LoadOp::create(b, as, add(g0, idx(g))));
+          for (int64_t c = 0; c < vBlock; ++c)
+            init.push_back(arith::MulFOp::create(
+                b,
+                vector::LoadOp::create(b, vec, os,
+                                       ValueRange{add(g0, idx(g)), add(col0, idx(c * kLanes))}),
+                alpha));
+        }
+        SmallVector<Value> acc =
+            loop(idx(0), nk, 1, init, [&](Value j, ValueRange carried) -> SmallVector<Value> {
+              SmallVector<Value> row, next;
+              for (int64_t c = 0; c < vBlock; ++c)
+                row.push_back(toF32(vector::TransferReadOp::create(
+                    b, vVec, v, ValueRange{batch, kvHead, add(j0, j), add(col0, idx(c * kLanes))},
+                    vPad, ArrayRef<bool>{valueInBounds})));
+              for (int64_t g = 0; g < gvBlock; ++g) {
+                Value p = vector::BroadcastOp::create(
+                    b, vec, memref::LoadOp::create(b, ps, ValueRange{add(g0, idx(g)), j}));
+                for (int64_t c = 0; c < vBlock; ++c)
+                  next.push_back(vector::FMAOp::create(b, p, row[c], carried[g * vBlock + c]));
+              }
+              return next;
+            });
+        for (int64_t g = 0; g < gvBlock; ++g)
+          for (int64_t c = 0; c < vBlock; ++c)
+            vector::StoreOp::create(b, acc[g * vBlock + c], os,
+                                    ValueRange{add(g0, idx(g)), add(col0, idx(c * kLanes))});
+      });
+    });
+    return SmallVector<Value>();
+  });
+
+  // out = O / l (0 for a row that saw no key), lse.
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  loop(idx(0), idx(group), 1, [&](Value g) {
+    Value head = add(headBase, g);
+    Value l = memref::LoadOp::create(b, ls, g);
+    Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, l, f32c(0.0));
+    Value inv = arith::SelectOp::create(b, seen, arith::DivFOp::create(b, f32c(1.0), l),
+                                        f32c(0.0));
+    loop(idx(0), idx(spec.valueDim), 1, [&](Value c) {
+      Value o = memref::LoadOp::create(b, os, ValueRange{g, c});
+      memref::StoreOp::create(b, fromF32(arith::MulFOp::create(b, o, inv), outType), out,
+                              ValueRange{batch, head, query, c});
+    });
+    if (lse) {
+      Value m = memref::LoadOp::create(b, ms, g);
+      Value value = arith::MulFOp::create(
+          b, arith::AddFOp::create(b, m, math::Log2Op::create(b, l)), f32c(kLn2));
+      memref::StoreOp::create(b, arith::SelectOp::create(b, seen, value, negInf), lse,
+                              ValueRange{batch, head, query});
+    }
+  });
 }
 
 void CpuKernelGen::emitBody(ValueRange args) {
@@ -563,6 +866,8 @@ void CpuKernelGen::emitBody(ValueRange args) {
     maskQueryStride = meta.getStrides()[2];
   }
   Value tiles = arith::CeilDivUIOp::create(b, querySeq, idx(positions));
+  if (keyLanes)
+    transposeListedKeys(k, blockIdx, batches, kvSeq);
 
   scf::ParallelOp::create(
       b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, taskHeads, tiles},
@@ -601,6 +906,11 @@ void CpuKernelGen::emitBody(ValueRange args) {
                                       kvEnd, kvSeq)
                      : KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, keyBlock,
                                               /*wholeTiles=*/false);
+        if (keyLanes) {
+          keyLaneTile(schedule, q, v, out, lse, batch, kvHead, p0, pLo);
+          scf::ReduceOp::create(b);
+          return;
+        }
 
         qt = alloc({spec.headDim, rowsPad});
         st = alloc({keyBlock, rowsPad});

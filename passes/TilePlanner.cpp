@@ -25,10 +25,12 @@ static std::optional<::attn::rt::DType> dtypeOfElement(Type t) {
 /// multiple of G rows) and whole vectors where that costs little, about 64
 /// rows, so the K/V tile a step reads is shared by 64 query rows.
 ///
-/// Block-sparse attention whose lists change every few queries (q_block
-/// below 16): a tile visits the union of its rows' lists, so it holds one
-/// vector of rows, the fewest positions that still fill the lanes (with
-/// unrelated lists, more positions only add blocks that most rows mask).
+/// Block-sparse attention whose lists change within a vector of rows
+/// (q_block x heads per tile below 16): a tile of several positions would
+/// visit the union of their unrelated lists, so a tile holds one position
+/// and the kernel puts keys along the lanes instead (CpuKernel.cpp). Lists
+/// that change every few vectors: one vector of rows, the fewest positions
+/// that still fill the lanes.
 static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
   MLIRContext *ctx = op.getContext();
   int64_t lanes = 16;
@@ -40,7 +42,14 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
                        cast<ShapedType>(op.getBlockIndices().getType()).getDimSize(1),
                        op.getShape().queryHeads, op.getShape().kvHeads) ==
                    ::attn::rt::BlockHeads::QueryHead;
-    rows = perHead ? lanes : std::max(group, unit);
+    int64_t tileGroup = perHead ? 1 : group;
+    // Lists finer than a vector of rows: one position per tile, its keys
+    // along the lanes (the CPU generator's key-lane form), so each tile
+    // visits exactly its own list.
+    if ((*blocks)[0] * tileGroup < lanes)
+      rows = tileGroup;
+    else
+      rows = perHead ? lanes : std::max(group, unit);
   }
   return TilePlanAttr::get(ctx, Target::CPU, rows, /*kv_block=*/64,
                            /*warps=*/1, /*stages=*/1);

@@ -60,6 +60,10 @@ static cl::opt<bool> sparse("sparse",
 static cl::list<int64_t> sparseLengths("lengths", cl::CommaSeparated,
     cl::desc("key lengths for --sparse (default 4096,8192,16384,32768)"),
     cl::cat(category));
+static cl::opt<bool> nsaParts("nsa-parts",
+    cl::desc("with --sparse: time NSA's parts (compression and compressed "
+             "attention, selection, selected blocks, window) separately"),
+    cl::cat(category));
 static cl::opt<double> minTime("min-time", cl::init(0.5), cl::desc("seconds to time each run for"),
                                cl::cat(category));
 
@@ -183,6 +187,67 @@ rt::Tensor tensorOf(const std::vector<float> &data, std::vector<int64_t> shape) 
   std::memcpy(t.bytes.data(), data.data(), data.size() * sizeof(float));
   return t;
 }
+/// --sparse --nsa-parts: NSA decomposed (attn-decompose) into four functions,
+/// each timed on its own, so that the table shows where NSA's time goes.
+void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
+  const int64_t hq = c.q.shape[1], hkv = c.k.shape[1], d = c.q.shape[3];
+  auto t = [](int64_t h, int64_t last, const char *e = "f32") {
+    return "tensor<?x" + std::to_string(h) + "x?x" + std::to_string(last) + "x" + e + ">";
+  };
+  const std::string qt = t(hq, d), kt = t(hkv, d), it = t(hkv, 16, "i32");
+  const std::string sig = "(%q: " + qt + ", %k: " + kt + ", %v: " + kt + ")";
+  std::string text =
+      "func.func @cmp" + sig + " -> " + qt + " {\n"
+      "  %kc = attn.compress %k {block = 32, stride = 16, pool = #attn.pool<mean>} : " + kt + " -> " + kt + "\n"
+      "  %vc = attn.compress %v {block = 32, stride = 16, pool = #attn.pool<mean>} : " + kt + " -> " + kt + "\n"
+      "  %c0 = arith.constant 0 : index\n  %c2 = arith.constant 2 : index\n"
+      "  %nk = tensor.dim %k, %c2 : " + kt + "\n  %nq = tensor.dim %q, %c2 : " + qt + "\n"
+      "  %nb = tensor.dim %q, %c0 : " + qt + "\n"
+      "  %o = arith.subi %nk, %nq : index\n  %o64 = arith.index_cast %o : index to i64\n"
+      "  %off = tensor.splat %o64[%nb] : tensor<?xi64>\n"
+      "  %r = attn.attention %q, %kc, %vc query_offsets(%off : tensor<?xi64>) {causal, compressed_keys = array<i64: 32, 16>} : " + qt + ", " + kt + ", " + kt + " -> " + qt + "\n"
+      "  return %r : " + qt + "\n}\n"
+      "func.func @select(%q: " + qt + ", %k: " + kt + ") -> " + it + " {\n"
+      "  %i = attn.select_blocks %q, %k {block = 64, compress = array<i64: 32, 16>, init = 1, local = 2, method = #attn.score<softmax_prob>, top_k = 16} : " + qt + ", " + kt + " -> " + it + "\n"
+      "  return %i : " + it + "\n}\n"
+      "func.func @slc(%q: " + qt + ", %k: " + kt + ", %v: " + kt + ", %i: " + it + ") -> " + qt + " {\n"
+      "  %r = attn.attention %q, %k, %v blocks(%i : " + it + ") {alignment = #attn.alignment<bottom_right>, block_sizes = array<i64: 1, 64>, causal} : " + qt + ", " + kt + ", " + kt + " -> " + qt + "\n"
+      "  return %r : " + qt + "\n}\n"
+      "func.func @win" + sig + " -> " + qt + " {\n"
+      "  %r = attn.attention %q, %k, %v {alignment = #attn.alignment<bottom_right>, causal, window = array<i64: 511, 0>} : " + qt + ", " + kt + ", " + kt + " -> " + qt + "\n"
+      "  return %r : " + qt + "\n}\n";
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+  std::string error;
+  auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
+  if (!host) {
+    llvm::errs() << "attn-bench: " << error << "\n";
+    exit(1);
+  }
+  std::vector<rt::Tensor> idx;
+  if (std::string e = host->run("select", {c.q, c.k}, idx); !e.empty())
+    llvm::report_fatal_error(llvm::StringRef(e));
+  std::vector<std::pair<const char *, std::vector<rt::Tensor>>> calls = {
+      {"cmp", {c.q, c.k, c.v}}, {"select", {c.q, c.k}},
+      {"slc", {c.q, c.k, c.v, idx[0]}}, {"win", {c.q, c.k, c.v}}};
+  std::vector<std::vector<rt::Tensor>> outs(calls.size());
+  std::vector<std::function<void()>> fns;
+  for (size_t i = 0; i < calls.size(); ++i)
+    fns.push_back([&, i] {
+      if (std::string e = host->run(calls[i].first, calls[i].second, outs[i]); !e.empty())
+        llvm::report_fatal_error(llvm::StringRef(e));
+    });
+  std::vector<double> times = timeInterleaved(fns);
+  llvm::outs() << "| " << c.k.shape[2] << " | " << c.q.shape[2] << " | "
+               << llvm::format("%.2f", denseMs);
+  double total = 0;
+  for (double x : times) {
+    llvm::outs() << " | " << llvm::format("%.2f", x * 1e3);
+    total += x * 1e3;
+  }
+  llvm::outs() << " | " << llvm::format("%.2f", total) << " |\n";
+  llvm::outs().flush();
+}
+
 /// --sparse: one row per (key length, prefill or decode): the fused dense
 /// causal attention and each sparse composite of the same shape, timed in
 /// interleaved rounds; ratios are dense time / sparse time.
@@ -192,9 +257,14 @@ int sparseBenchmarks(MLIRContext &context) {
   if (lengths.empty())
     lengths = {4096, 8192, 16384, 32768};
   std::mt19937 gen(11);
-  llvm::outs() << "| keys | queries | dense causal ms | NSA ms | NSA speed-up | MoBA ms | "
-                  "MoBA speed-up | switch ms | switch side | switch / its side |\n"
-               << "|---|---|---|---|---|---|---|---|---|---|\n";
+  if (nsaParts)
+    llvm::outs() << "| keys | queries | dense causal ms | compression + compressed ms | "
+                    "selection ms | selected ms | window ms | NSA parts ms |\n"
+                 << "|---|---|---|---|---|---|---|---|\n";
+  else
+    llvm::outs() << "| keys | queries | dense causal ms | NSA ms | NSA speed-up | MoBA ms | "
+                    "MoBA speed-up | switch ms | switch side | switch / its side |\n"
+                 << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (int64_t skv : lengths)
     for (int64_t sq : {skv, int64_t(1)}) {
       if (!filter.empty() && std::to_string(skv).find(filter) == std::string::npos)
@@ -240,6 +310,15 @@ int sparseBenchmarks(MLIRContext &context) {
         r.name = "attention";
         runs.push_back(std::move(r));
       };
+      if (nsaParts) {
+        std::vector<rt::Tensor> out;
+        double dense = timeInterleaved({[&] {
+          if (std::string e = runs[0].host->run(runs[0].name, runs[0].inputs, out); !e.empty())
+            llvm::report_fatal_error(llvm::StringRef(e));
+        }})[0];
+        nsaPartsRow(context, c, dense * 1e3);
+        continue;
+      }
       for (const char *name : {"NSA", "MoBA", "InfLLMV2"})
         composite(name, c.infLlmV2.denseLen);
       // The side the switch takes: the dense function above below dense_len
