@@ -74,10 +74,12 @@ void mlir::attn::lowerCompress(CompressOp op) {
                    ValueRange{tensor::EmptyOp::create(b, accType, sizes)})
                    .getResult(0);
   auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // Loops (b, h, t, u, x): the head dim innermost, contiguous in input and
+  // output, so the loop vectorises.
   AffineMap in = AffineMap::get(
-      5, 0, {dim(0), dim(1), dim(2) * c.stride + dim(4), dim(3)}, ctx);
-  AffineMap span = AffineMap::get(5, 0, {dim(4)}, ctx);
-  AffineMap out = AffineMap::get(5, 0, {dim(0), dim(1), dim(2), dim(3)}, ctx);
+      5, 0, {dim(0), dim(1), dim(2) * c.stride + dim(3), dim(4)}, ctx);
+  AffineMap span = AffineMap::get(5, 0, {dim(3)}, ctx);
+  AffineMap out = AffineMap::get(5, 0, {dim(0), dim(1), dim(2), dim(4)}, ctx);
   SmallVector<Value> inputs = {input};
   SmallVector<AffineMap> maps = {in};
   // The span's extent comes from a [l] operand: the weights, or a shape.
@@ -87,8 +89,8 @@ void mlir::attn::lowerCompress(CompressOp op) {
   inputs.push_back(weights);
   maps.push_back(span);
   maps.push_back(out);
-  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-  iters.push_back(utils::IteratorType::reduction);
+  SmallVector<utils::IteratorType> iters(5, utils::IteratorType::parallel);
+  iters[3] = utils::IteratorType::reduction;
   auto pooled = linalg::GenericOp::create(
       b, TypeRange{accType}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location loc, ValueRange x) {
@@ -310,26 +312,44 @@ public:
             b, arith::SubIOp::create(b, pos, splatI(idx(c.block - 1))), splatI(idx(c.stride))),
         splatI(idx(1)));
     Value tMax = tokensSeen;
-    // Pass 1: logits (masked) and the row max.
+    // Pass 1: logits (masked) and the row max, `n` tokens at a time (n
+    // independent FMA chains over the head dim).
+    auto logitsOf = [&](Value t0, int64_t n, Value mIn) -> Value {
+      SmallVector<Value> zeros(n, splat0);
+      auto dot = scf::ForOp::create(
+          b, idx(0), idx(dims), idx(1), zeros,
+          [&](OpBuilder &, Location, Value d, ValueRange a) {
+            Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{d, idx(0)});
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < n; ++u) {
+              Value kd = castFloat(b, load(kc, {batch, kvHead, add(t0, idx(u)), d}), f32);
+              next.push_back(vector::FMAOp::create(
+                  b, vector::BroadcastOp::create(b, vec, kd), qv, a[u]));
+            }
+            scf::YieldOp::create(b, next);
+          });
+      for (int64_t u = 0; u < n; ++u) {
+        Value t = add(t0, idx(u));
+        Value visible = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, splatI(t), seen);
+        Value x = arith::SelectOp::create(b, visible, dot.getResult(u), splatNegInf);
+        vector::StoreOp::create(b, x, logits, ValueRange{t, idx(0)});
+        mIn = arith::MaximumFOp::create(b, mIn, x);
+      }
+      return mIn;
+    };
+    constexpr int64_t unroll = 4;
+    Value tWhole = mul(floorDiv(tMax, unroll), idx(unroll));
     Value m = scf::ForOp::create(
-                  b, idx(0), tMax, idx(1), ValueRange{splatNegInf},
+                  b, idx(0), tWhole, idx(unroll), ValueRange{splatNegInf},
                   [&](OpBuilder &, Location, Value t, ValueRange acc) {
-                    Value x = scf::ForOp::create(
-                                  b, idx(0), idx(dims), idx(1), ValueRange{splat0},
-                                  [&](OpBuilder &, Location, Value d, ValueRange a) {
-                                    Value kd = castFloat(b, load(kc, {batch, kvHead, t, d}), f32);
-                                    Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{d, idx(0)});
-                                    scf::YieldOp::create(
-                                        b, ValueRange{vector::FMAOp::create(
-                                               b, vector::BroadcastOp::create(b, vec, kd), qv, a[0])});
-                                  })
-                                  .getResult(0);
-                    Value visible = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, splatI(t), seen);
-                    x = arith::SelectOp::create(b, visible, x, splatNegInf);
-                    vector::StoreOp::create(b, x, logits, ValueRange{t, idx(0)});
-                    scf::YieldOp::create(b, ValueRange{arith::MaximumFOp::create(b, acc[0], x)});
+                    scf::YieldOp::create(b, ValueRange{logitsOf(t, unroll, acc[0])});
                   })
                   .getResult(0);
+    m = scf::ForOp::create(b, tWhole, tMax, idx(1), ValueRange{m},
+                           [&](OpBuilder &, Location, Value t, ValueRange acc) {
+                             scf::YieldOp::create(b, ValueRange{logitsOf(t, 1, acc[0])});
+                           })
+            .getResult(0);
     Value none = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, splatNegInf);
     m = arith::SelectOp::create(b, none, splat0, m);
     // Pass 2: exponentials and their sum.
