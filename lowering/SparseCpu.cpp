@@ -4,7 +4,7 @@
 // then the mean's scale and the element type). attn.select_blocks becomes a
 // loop nest on buffers: an scf.parallel over (batch, selection head, query)
 // whose body scores the eligible blocks into a per-task scratch row and takes
-// the top k by repeated arg-max (ties to the lower block), without ever
+// the top k in one pass (ties to the lower block), without ever
 // forming an Sq x blocks score matrix in memory. softmax_prob and
 // softmax_prob_max score from the compressed keys (an attn.compress the
 // lowering inserts): the query's probabilities over the compressed tokens
@@ -402,9 +402,13 @@ public:
       });
   }
 
-  /// The list of one query: forced blocks, top k by repeated arg-max, sorted.
-  void pick(Value score, Value chosen, Value eligible, Value p, Value keys, Value out,
-            ValueRange at) {
+  /// The list of one query: forced blocks, then the top k in one pass over
+  /// the blocks, kept in (score descending, block ascending) order in
+  /// best/chosen (a later block enters only with a strictly larger score, so
+  /// ties go to the lower block); -inf and NaN scores never enter. The list
+  /// is sorted by block, -1 padded.
+  void pick(Value score, Value chosen, Value best, Value eligible, Value p, Value keys,
+            Value out, ValueRange at) {
     Value c = floorDiv(minI(p, sub(keys, idx(1))), s.block);
     loop(idx(0), eligible, [&](Value j) {
       Value forced = arith::OrIOp::create(
@@ -413,37 +417,53 @@ public:
                                 cmp(arith::CmpIPredicate::sle, j, c)));
       when(forced, [&] { store(f32c(INFINITY), score, {j}); });
     });
-    Value count = minI(eligible, idx(s.topK));
-    loop(idx(0), count, [&](Value n) {
-      // Ties go to the lower block: only a strictly larger score wins.
-      auto best = scf::ForOp::create(
-          b, idx(0), eligible, idx(1), ValueRange{idx(-1), f32c(-INFINITY)},
-          [&](OpBuilder &, Location, Value j, ValueRange acc) {
-            Value x = load(score, {j});
-            Value better = arith::OrIOp::create(
-                b, cmp(arith::CmpIPredicate::slt, acc[0], idx(0)),
-                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, acc[1]));
-            // A taken block (-inf) never wins.
-            better = arith::AndIOp::create(
-                b, better, arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x,
-                                                 f32c(-INFINITY)));
-            scf::YieldOp::create(
-                b, ValueRange{arith::SelectOp::create(b, better, j, acc[0]),
-                              arith::SelectOp::create(b, better, x, acc[1])});
-          });
-      // (-1 only if every score is NaN: take block 0 rather than read out
-      // of bounds.)
-      Value j = maxI(best.getResult(0), idx(0));
-      store(f32c(-INFINITY), score, {j});
-      // Insertion into the ascending prefix chosen[0, n).
-      Value pos = reduce(idx(0), n, n, [&](Value m, Value acc) {
-        Value after = cmp(arith::CmpIPredicate::sgt, load(chosen, {m}), j);
-        return arith::SelectOp::create(b, arith::AndIOp::create(b, after,
-                                              cmp(arith::CmpIPredicate::eq, acc, n)),
-                                       m, acc);
+    Value cap = minI(eligible, idx(s.topK));
+    Value last = maxI(sub(cap, idx(1)), idx(0));
+    auto kept = scf::ForOp::create(
+        b, idx(0), eligible, idx(1), ValueRange{idx(0)},
+        [&](OpBuilder &, Location, Value j, ValueRange acc) {
+          Value n = acc[0], x = load(score, {j});
+          Value full = cmp(arith::CmpIPredicate::eq, n, cap);
+          Value enter = arith::AndIOp::create(
+              b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, f32c(-INFINITY)),
+              arith::OrIOp::create(
+                  b, arith::XOrIOp::create(b, full, arith::ConstantIntOp::create(b, 1, 1)),
+                  arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x,
+                                        load(best, {last}))));
+          auto next = scf::IfOp::create(
+              b, enter,
+              [&](OpBuilder &, Location) {
+                // Slot: after every kept score >= x; the tail moves down one
+                // (the last falls off when full).
+                Value pos = reduce(idx(0), n, idx(0), [&](Value m, Value a) {
+                  return arith::SelectOp::create(
+                      b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, load(best, {m}), x),
+                      add(m, idx(1)), a);
+                });
+                Value end = arith::SelectOp::create(b, full, last, n);
+                loop(idx(0), sub(end, pos), [&](Value r) {
+                  Value from = sub(sub(end, idx(1)), r);
+                  store(load(best, {from}), best, {add(from, idx(1))});
+                  store(load(chosen, {from}), chosen, {add(from, idx(1))});
+                });
+                store(x, best, {pos});
+                store(j, chosen, {pos});
+                scf::YieldOp::create(
+                    b, ValueRange{arith::SelectOp::create(b, full, n, add(n, idx(1)))});
+              },
+              [&](OpBuilder &, Location) { scf::YieldOp::create(b, ValueRange{n}); });
+          scf::YieldOp::create(b, next.getResults());
+        });
+    Value count = kept.getResult(0);
+    // Insertion sort of the kept blocks by index.
+    loop(idx(1), count, [&](Value a) {
+      Value j = load(chosen, {a});
+      Value pos = reduce(idx(0), a, idx(0), [&](Value m, Value acc) {
+        return arith::SelectOp::create(b, cmp(arith::CmpIPredicate::slt, load(chosen, {m}), j),
+                                       add(m, idx(1)), acc);
       });
-      loop(idx(0), sub(n, pos), [&](Value r) {
-        Value from = sub(sub(n, idx(1)), r);
+      loop(idx(0), sub(a, pos), [&](Value r) {
+        Value from = sub(sub(a, idx(1)), r);
         store(load(chosen, {from}), chosen, {add(from, idx(1))});
       });
       store(j, chosen, {pos});
@@ -553,6 +573,8 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
           Value chosen = memref::AllocaOp::create(
               b, MemRefType::get({ShapedType::kDynamic}, b.getIndexType()),
               ValueRange{g.idx(s.topK)});
+          Value best = memref::AllocaOp::create(
+              b, MemRefType::get({ShapedType::kDynamic}, g.f32), ValueRange{g.idx(s.topK)});
           auto vec = VectorType::get({16}, g.f32);
           Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f));
           g.loop(g.idx(0), blocks, [&](Value j) {
@@ -576,7 +598,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
             g.loop(g.idx(0), blocks, [&](Value j) {
               g.store(g.load(score, {j, r}), col, {j});
             });
-            g.pick(col, chosen, g.eligibleBlocks(p, blocks), p, keys, out, {batch, hs, i});
+            g.pick(col, chosen, best, g.eligibleBlocks(p, blocks), p, keys, out, {batch, hs, i});
           });
           scf::ReduceOp::create(b);
         });
@@ -599,11 +621,12 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
         };
         Value score = scratch(g.f32, blocks);
         Value chosen = scratch(b.getIndexType(), g.idx(s.topK));
+        Value best = scratch(g.f32, g.idx(s.topK));
         Value eligible = g.eligibleBlocks(p, blocks);
         g.loop(g.idx(0), blocks, [&](Value j) { g.store(g.f32c(0), score, {j}); });
         for (auto [h, kvHead] : g.headsOf(hs, group))
           g.scoreKeys(q, summary, batch, h, kvHead, i, eligible, score);
-        g.pick(score, chosen, eligible, p, keys, out, {batch, hs, i});
+        g.pick(score, chosen, best, eligible, p, keys, out, {batch, hs, i});
         scf::ReduceOp::create(b);
       });
   }
