@@ -22,6 +22,9 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
   pm.addPass(createAttnPlanTiles(plan));
   pm.addPass(createAttnLowerToCpu());
   pm.addPass(createCanonicalizerPass());
+  // One compression of K where NSA's compressed branch and its selection
+  // both pool it (identical linalg ops on tensors).
+  pm.addPass(createCSEPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
