@@ -30,6 +30,7 @@ struct Chain {
   std::optional<int64_t> windowLeft;  // and j >= i + offset - left
   Value key4, value4;
   int64_t group = 0;
+  Value kvLengths; // a padding mask: keys at or past lengths[b] masked
 };
 
 /// x3 = collapse_shape(broadcast(x4 [B, Hkv, S, D] -> [B, Hkv, G, S, D]))
@@ -279,6 +280,22 @@ struct IndexBounds {
   std::optional<int64_t> lo;
 };
 
+/// The predicate p' with (y p' x) == (x p y).
+arith::CmpIPredicate swapped(arith::CmpIPredicate p) {
+  using P = arith::CmpIPredicate;
+  switch (p) {
+  case P::slt: return P::sgt;
+  case P::sle: return P::sge;
+  case P::sgt: return P::slt;
+  case P::sge: return P::sle;
+  case P::ult: return P::ugt;
+  case P::ule: return P::uge;
+  case P::ugt: return P::ult;
+  case P::uge: return P::ule;
+  default: return p;
+  }
+}
+
 std::optional<IndexBounds> indexMaskBounds(Value mask) {
   using P = arith::CmpIPredicate;
   auto g = mask.getDefiningOp<linalg::GenericOp>();
@@ -336,17 +353,7 @@ std::optional<IndexBounds> indexMaskBounds(Value mask) {
     P pred = cmp.getPredicate();
     if (lhs->first == 1 && rhs->first == 2) { // i + c ? j  ->  j ?' i + c
       std::swap(lhs, rhs);
-      switch (cmp.getPredicate()) {
-      case P::slt: pred = P::sgt; break;
-      case P::sle: pred = P::sge; break;
-      case P::sgt: pred = P::slt; break;
-      case P::sge: pred = P::sle; break;
-      case P::ult: pred = P::ugt; break;
-      case P::ule: pred = P::uge; break;
-      case P::ugt: pred = P::ult; break;
-      case P::uge: pred = P::ule; break;
-      default: break;
-      }
+      pred = swapped(pred);
     }
     if (lhs->first != 2 || rhs->first != 1 || lhs->second != 0)
       return std::nullopt;
@@ -364,6 +371,67 @@ std::optional<IndexBounds> indexMaskBounds(Value mask) {
   if (!hi || (lo && *lo > *hi))
     return std::nullopt;
   return IndexBounds{*hi, lo};
+}
+
+/// A key-padding mask built from per-batch lengths: a linalg.generic over
+/// the scores [N, Sq, Skv] whose one input is lengths [B] (read at d0, or
+/// d0 floordiv H when N = B * H heads) and whose body selects 0 or -inf
+/// from j < len (or j >= len, masked when true), j = linalg.index 2. Returns
+/// lengths, or null.
+Value lengthsMask(Value mask, int64_t heads) {
+  using P = arith::CmpIPredicate;
+  auto g = mask.getDefiningOp<linalg::GenericOp>();
+  if (!shaped(g, false) || g.getNumDpsInputs() != 1)
+    return Value();
+  Value lengths = g.getDpsInputs()[0];
+  auto type = dyn_cast<RankedTensorType>(lengths.getType());
+  int64_t n = cast<RankedTensorType>(mask.getType()).getDimSize(0);
+  if (!type || type.getRank() != 1 || !type.getElementType().isSignlessInteger() ||
+      (!ShapedType::isDynamic(n) && !type.isDynamicDim(0) && type.getDimSize(0) * heads != n) ||
+      (type.getElementType().getIntOrFloatBitWidth() != 32 &&
+       type.getElementType().getIntOrFloatBitWidth() != 64))
+    return Value();
+  MLIRContext *ctx = g.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx);
+  AffineMap expected = AffineMap::get(3, 0, heads == 1 ? d0 : d0.floorDiv(heads));
+  if (g.getIndexingMapsArray()[0] != expected)
+    return Value();
+  auto select = dyn_cast_or_null<arith::SelectOp>(yielded(g));
+  if (!select)
+    return Value();
+  std::optional<double> t = floatConstant(select.getTrueValue()),
+                        f = floatConstant(select.getFalseValue());
+  if (!t || !f)
+    return Value();
+  bool visibleWhenTrue = *t == 0.0 && *f <= -1e30;
+  bool maskedWhenTrue = *f == 0.0 && *t <= -1e30;
+  auto cmp = select.getCondition().getDefiningOp<arith::CmpIOp>();
+  if ((!visibleWhenTrue && !maskedWhenTrue) || !cmp)
+    return Value();
+  // Through integer casts: the key index and the block argument of lengths.
+  auto peel = [](Value v) {
+    while (Operation *op = v.getDefiningOp()) {
+      if (!isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp>(op))
+        break;
+      v = op->getOperand(0);
+    }
+    return v;
+  };
+  auto isKey = [](Value v) {
+    auto index = v.getDefiningOp<linalg::IndexOp>();
+    return index && index.getDim() == 2;
+  };
+  Value lhs = peel(cmp.getLhs()), rhs = peel(cmp.getRhs());
+  P pred = cmp.getPredicate();
+  if (isKey(rhs) && isArg(g, lhs, 0)) { // len ? j  ->  j ?' len
+    std::swap(lhs, rhs);
+    pred = swapped(pred);
+  }
+  if (!isKey(lhs) || !isArg(g, rhs, 0))
+    return Value();
+  if (maskedWhenTrue)
+    pred = arith::invertPredicate(pred);
+  return pred == P::slt || pred == P::ult ? lengths : Value();
 }
 
 /// Matches softmax(...) . V ending in `pv`; on a near-miss returns the
@@ -457,6 +525,13 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
       else if (c != 0)
         chain.queryOffset = c;
       chain.mask = Value();
+    } else if (Value lengths = lengthsMask(chain.mask, chain.group ? cast<RankedTensorType>(
+                                                              chain.key4.getType())
+                                                                  .getDimSize(1) *
+                                                              chain.group
+                                                        : 1)) {
+      chain.kvLengths = lengths;
+      chain.mask = Value();
     }
   }
   return "";
@@ -499,7 +574,7 @@ void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
   FloatAttr scale = chain.scale ? b.getF64FloatAttr(*chain.scale) : FloatAttr();
   FloatAttr softcap = chain.softcap ? b.getF64FloatAttr(*chain.softcap) : FloatAttr();
   auto op = AttentionOp::create(
-      b, outType, Type(), q, k, v, mask, Value(), Value(), Value(), scale, softcap,
+      b, outType, Type(), q, k, v, mask, chain.kvLengths, Value(), Value(), scale, softcap,
       chain.causal ? b.getUnitAttr() : UnitAttr(),
       chain.windowLeft ? b.getDenseI64ArrayAttr({*chain.windowLeft, 0}) : DenseI64ArrayAttr(),
       DenseI64ArrayAttr(),

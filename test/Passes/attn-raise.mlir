@@ -409,3 +409,39 @@ func.func @half_casts(%q: tensor<2x4x16xf16>, %k: tensor<2x6x16xf16>, %v: tensor
   %o = linalg.batch_matmul ins(%narrow, %v : tensor<2x4x6xf16>, tensor<2x6x16xf16>) outs(%oz : tensor<2x4x16xf16>) -> tensor<2x4x16xf16>
   return %o : tensor<2x4x16xf16>
 }
+
+// -----
+
+// Padding from per-batch lengths, compared with the query index (not the
+// key index): not key padding, so the mask stays an explicit mask.
+// CHECK-LABEL: func @padded_queries
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} mask(%{{.*}} : tensor<2x1x4x6xf32>) {scale = 1.000000e+00 : f64}
+// CHECK-NOT: kv_lengths
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @padded_queries(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>, %len: tensor<2xi64>) -> tensor<2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<2x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x6x8xf32>) outs(%kt0 : tensor<2x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %s0 = tensor.empty() : tensor<2x4x6xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x6xf32>) outs(%s1 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0)>, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%len : tensor<2xi64>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%l: i64, %o: f32):
+    %i = linalg.index 1 : index
+    %i64 = arith.index_cast %i : index to i64
+    %pad = arith.cmpi sge, %i64, %l : i64
+    %m = arith.select %pad, %ninf, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x4x6xf32>, tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %o1 = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%o1 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
