@@ -372,26 +372,32 @@ public:
     Value target = maxPool ? head : score;
     if (maxPool)
       loop(idx(0), blocks, [&](Value j) { vector::StoreOp::create(b, splat0, head, ValueRange{j, idx(0)}); });
+    // Block j overlaps tokens t = j * per + o, o in [1 - span, per), by
+    // min(o + span, per) - max(o, 0) strides (static weights). Each block
+    // takes its tokens in ascending order, as a loop over tokens would.
     const int64_t per = s.block / c.stride, span = c.block / c.stride;
-    loop(idx(0), tMax, [&](Value t) {
-      Value prob = arith::MulFOp::create(
-          b, vector::LoadOp::create(b, vec, logits, ValueRange{t, idx(0)}), inv);
-      Value j0 = floorDiv(t, per);
-      Value j1 = minI(add(floorDiv(add(t, idx(span - 1)), per), idx(1)), blocks);
-      loop(j0, j1, [&](Value j) {
-        Value old = vector::LoadOp::create(b, vec, target, ValueRange{j, idx(0)});
+    Value lastToken = maxI(sub(tMax, idx(1)), idx(0));
+    Value touched = minI(blocks, add(floorDiv(add(tMax, idx(span - 2)), per), idx(1)));
+    loop(idx(0), touched, [&](Value j) {
+      Value acc = vector::LoadOp::create(b, vec, target, ValueRange{j, idx(0)});
+      for (int64_t o = 1 - span; o < per; ++o) {
+        Value t = add(mul(j, idx(per)), idx(o));
+        Value valid = arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, t, idx(0)),
+                                            cmp(arith::CmpIPredicate::slt, t, tMax));
+        Value at = minI(maxI(t, idx(0)), lastToken);
+        Value prob = arith::MulFOp::create(
+            b, vector::LoadOp::create(b, vec, logits, ValueRange{at, idx(0)}), inv);
         Value next;
         if (maxPool) {
-          next = arith::MaximumFOp::create(b, old, prob);
+          next = arith::MaximumFOp::create(b, acc, prob);
         } else {
-          Value lo = maxI(t, mul(j, idx(per)));
-          Value hi = minI(add(t, idx(span)), mul(add(j, idx(1)), idx(per)));
-          Value w = arith::SIToFPOp::create(
-              b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(hi, lo)));
-          next = vector::FMAOp::create(b, vector::BroadcastOp::create(b, vec, w), prob, old);
+          int64_t w = std::min(o + span, per) - std::max<int64_t>(o, 0);
+          next = vector::FMAOp::create(
+              b, arith::ConstantOp::create(b, DenseElementsAttr::get(vec, float(w))), prob, acc);
         }
-        vector::StoreOp::create(b, next, target, ValueRange{j, idx(0)});
-      });
+        acc = arith::SelectOp::create(b, valid, next, acc);
+      }
+      vector::StoreOp::create(b, acc, target, ValueRange{j, idx(0)});
     });
     if (maxPool)
       loop(idx(0), blocks, [&](Value j) {
