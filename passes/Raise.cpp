@@ -263,11 +263,40 @@ Value peelCast(Value v) {
   return v;
 }
 
-/// linalg.batch_matmul accumulates into its init: it must be zero-filled.
-bool zeroInit(linalg::BatchMatmulOp mm) {
-  auto fill = mm.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+/// Q K^T as an einsum-like linalg.generic: maps (b, i, j, d) -> (b, i, d),
+/// (b, j, d), (b, i, j), iterators [par, par, par, red], body acc + a * b.
+bool isQKtContraction(linalg::GenericOp g) {
+  if (!g || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 || g.getNumLoops() != 4 ||
+      g.getNumReductionLoops() != 1 ||
+      g.getIteratorTypesArray()[3] != utils::IteratorType::reduction)
+    return false;
+  MLIRContext *ctx = g.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> expected = {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
+                                     AffineMap::get(4, 0, {d(0), d(2), d(3)}, ctx),
+                                     AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)};
+  if (g.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+    return false;
+  auto add = dyn_cast_or_null<arith::AddFOp>(yielded(g));
+  if (!add)
+    return false;
+  Value acc = add.getLhs(), prod = add.getRhs();
+  if (!isArg(g, acc, 2))
+    std::swap(acc, prod);
+  auto mul = prod.getDefiningOp<arith::MulFOp>();
+  return isArg(g, acc, 2) && mul &&
+         ((isArg(g, mul.getLhs(), 0) && isArg(g, mul.getRhs(), 1)) ||
+          (isArg(g, mul.getLhs(), 1) && isArg(g, mul.getRhs(), 0)));
+}
+
+/// A contraction's init is zero-filled.
+bool zeroFilled(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
   return fill && floatConstant(fill.getInputs()[0]) == 0.0;
 }
+
+/// linalg.batch_matmul accumulates into its init: it must be zero-filled.
+bool zeroInit(linalg::BatchMatmulOp mm) { return zeroFilled(mm.getDpsInits()[0]); }
 
 /// A mask built from index arithmetic: a linalg.generic without inputs
 /// whose body selects 0 or -inf (or the lowest float) from comparisons of
@@ -475,7 +504,7 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
       scores = input;
     }
   }
-  if (auto mul = scores.getDefiningOp<linalg::GenericOp>()) {
+  if (auto mul = scores.getDefiningOp<linalg::GenericOp>(); mul && !isQKtContraction(mul)) {
     Value input;
     std::optional<double> scale = matchScale(mul, input);
     if (!scale)
@@ -485,16 +514,25 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
     scores = input;
   }
   scores = peelCast(scores);
-  auto qk = scores.getDefiningOp<linalg::BatchMatmulOp>();
-  if (!qk || qk.hasUserDefinedMaps())
-    return "the softmax input is not Q K^T (a plain linalg.batch_matmul)";
-  if (!zeroInit(qk))
-    return "Q K^T accumulates into a tensor that is not zero-filled";
-  auto transpose = qk.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
-  if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
-    return "K^T is not a linalg.transpose of K with permutation [0, 2, 1]";
-  chain.query = qk.getDpsInputs()[0];
-  chain.key = transpose.getInput();
+  if (auto einsum = scores.getDefiningOp<linalg::GenericOp>(); isQKtContraction(einsum)) {
+    // bid,bjd->bij: K is read untransposed.
+    if (!zeroFilled(einsum.getDpsInits()[0]))
+      return "Q K^T accumulates into a tensor that is not zero-filled";
+    chain.query = einsum.getDpsInputs()[0];
+    chain.key = einsum.getDpsInputs()[1];
+  } else {
+    auto qk = scores.getDefiningOp<linalg::BatchMatmulOp>();
+    if (!qk || qk.hasUserDefinedMaps())
+      return "the softmax input is not Q K^T (a plain linalg.batch_matmul or a "
+             "bid,bjd->bij contraction)";
+    if (!zeroInit(qk))
+      return "Q K^T accumulates into a tensor that is not zero-filled";
+    auto transpose = qk.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
+    if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
+      return "K^T is not a linalg.transpose of K with permutation [0, 2, 1]";
+    chain.query = qk.getDpsInputs()[0];
+    chain.key = transpose.getInput();
+  }
   // Grouped-query attention written as copies of the K/V heads: attend to
   // the heads themselves.
   int64_t gk = 0, gv = 0;
