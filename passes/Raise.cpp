@@ -263,17 +263,17 @@ Value peelCast(Value v) {
   return v;
 }
 
-/// Q K^T as an einsum-like linalg.generic: maps (b, i, j, d) -> (b, i, d),
-/// (b, j, d), (b, i, j), iterators [par, par, par, red], body acc + a * b.
-bool isQKtContraction(linalg::GenericOp g) {
+/// A batched contraction written as a linalg.generic: loops (b, i, j, r),
+/// maps (b, i, r) and `second` for the inputs, (b, i, j) for the output,
+/// iterators [par, par, par, red], body acc + x * y.
+bool isContraction(linalg::GenericOp g, AffineMap second) {
   if (!g || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 || g.getNumLoops() != 4 ||
       g.getNumReductionLoops() != 1 ||
       g.getIteratorTypesArray()[3] != utils::IteratorType::reduction)
     return false;
   MLIRContext *ctx = g.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineMap> expected = {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
-                                     AffineMap::get(4, 0, {d(0), d(2), d(3)}, ctx),
+  SmallVector<AffineMap> expected = {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx), second,
                                      AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)};
   if (g.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
     return false;
@@ -289,14 +289,30 @@ bool isQKtContraction(linalg::GenericOp g) {
           (isArg(g, mul.getLhs(), 1) && isArg(g, mul.getRhs(), 0)));
 }
 
+/// Q K^T as bid,bjd->bij (K untransposed).
+bool isQKtContraction(linalg::GenericOp g) {
+  MLIRContext *ctx = g ? g.getContext() : nullptr;
+  return g && isContraction(g, AffineMap::get(4, 0,
+                                              {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx),
+                                               getAffineDimExpr(3, ctx)},
+                                              ctx));
+}
+
+/// P V as bij,bjd->bid: a batch_matmul written as a generic.
+bool isPVContraction(linalg::GenericOp g) {
+  MLIRContext *ctx = g ? g.getContext() : nullptr;
+  return g && isContraction(g, AffineMap::get(4, 0,
+                                              {getAffineDimExpr(0, ctx), getAffineDimExpr(3, ctx),
+                                               getAffineDimExpr(2, ctx)},
+                                              ctx));
+}
+
 /// A contraction's init is zero-filled.
 bool zeroFilled(Value init) {
   auto fill = init.getDefiningOp<linalg::FillOp>();
   return fill && floatConstant(fill.getInputs()[0]) == 0.0;
 }
 
-/// linalg.batch_matmul accumulates into its init: it must be zero-filled.
-bool zeroInit(linalg::BatchMatmulOp mm) { return zeroFilled(mm.getDpsInits()[0]); }
 
 /// A mask built from index arithmetic: a linalg.generic without inputs
 /// whose body selects 0 or -inf (or the lowest float) from comparisons of
@@ -465,8 +481,8 @@ Value lengthsMask(Value mask, int64_t heads) {
 
 /// Matches softmax(...) . V ending in `pv`; on a near-miss returns the
 /// step that failed (for a remark), else "" with `chain` filled.
-std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
-  if (pv.hasUserDefinedMaps())
+std::string match(linalg::LinalgOp pv, Chain &chain) {
+  if (auto mm = dyn_cast<linalg::BatchMatmulOp>(pv.getOperation()); mm && mm.hasUserDefinedMaps())
     return "P V uses transposed operands";
   Value probs = peelCast(pv.getDpsInputs()[0]);
   auto softmax = probs.getDefiningOp<linalg::SoftmaxOp>();
@@ -486,7 +502,7 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
       return "the probabilities pass through a linalg.generic after the softmax";
     return "not-attention";
   }
-  if (!zeroInit(pv))
+  if (!zeroFilled(pv.getDpsInits()[0]))
     return "P V accumulates into a tensor that is not zero-filled";
   chain.value = pv.getDpsInputs()[1];
   // Optional additive mask, then optional scale, in either order of
@@ -525,7 +541,7 @@ std::string match(linalg::BatchMatmulOp pv, Chain &chain) {
     if (!qk || qk.hasUserDefinedMaps())
       return "the softmax input is not Q K^T (a plain linalg.batch_matmul or a "
              "bid,bjd->bij contraction)";
-    if (!zeroInit(qk))
+    if (!zeroFilled(qk.getDpsInits()[0]))
       return "Q K^T accumulates into a tensor that is not zero-filled";
     auto transpose = qk.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
     if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
@@ -593,7 +609,7 @@ Value splitHeads(ImplicitLocOpBuilder &b, Value x, int64_t batch, int64_t heads)
   return tensor::ExpandShapeOp::create(b, to, x, groups);
 }
 
-void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
+void raise(linalg::LinalgOp pv, const Chain &chain) {
   ImplicitLocOpBuilder b(pv.getLoc(), pv);
   // [N, S, D] as [N, 1, S, D], or [B, Hq, S, D] over the K/V heads (GQA).
   int64_t batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0), heads = 1;
@@ -605,7 +621,7 @@ void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
   Value k = chain.group ? chain.key4 : addHeadDim(b, chain.key);
   Value v = chain.group ? chain.value4 : addHeadDim(b, chain.value);
   Value mask = chain.mask ? splitHeads(b, chain.mask, batch, heads) : Value();
-  auto resultType = cast<RankedTensorType>(pv.getResult(0).getType());
+  auto resultType = cast<RankedTensorType>(pv->getResult(0).getType());
   auto shape = resultType.getShape();
   auto outType = RankedTensorType::get({batch, heads, shape[1], shape[2]},
                                        resultType.getElementType());
@@ -625,21 +641,26 @@ void raise(linalg::BatchMatmulOp pv, const Chain &chain) {
     op.setScaleAttr(b.getF64FloatAttr(1.0));
   SmallVector<ReassociationIndices> groups = {{0, 1}, {2}, {3}};
   Value out = tensor::CollapseShapeOp::create(b, resultType, op.getOutput(), groups);
-  pv.getResult(0).replaceAllUsesWith(out);
-  pv.erase();
+  pv->getResult(0).replaceAllUsesWith(out);
+  pv->erase();
 }
 
 struct Raise : impl::AttnRaiseBase<Raise> {
   void runOnOperation() override {
-    SmallVector<linalg::BatchMatmulOp> candidates;
-    getOperation()->walk([&](linalg::BatchMatmulOp op) { candidates.push_back(op); });
-    for (linalg::BatchMatmulOp pv : candidates) {
+    // P V: a batch_matmul, or the same contraction written as a generic.
+    SmallVector<linalg::LinalgOp> candidates;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
+      if (isa<linalg::BatchMatmulOp>(op.getOperation()) || isPVContraction(g))
+        candidates.push_back(op);
+    });
+    for (linalg::LinalgOp pv : candidates) {
       Chain chain;
       std::string failure = match(pv, chain);
       if (failure == "not-attention")
         continue;
       if (!failure.empty()) {
-        pv.emitRemark() << "attn-raise: not raised: " << failure;
+        pv->emitRemark() << "attn-raise: not raised: " << failure;
         continue;
       }
       raise(pv, chain);
