@@ -445,3 +445,44 @@ func.func @padded_queries(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tens
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%o1 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// -----
+
+// Key padding over copied K/V heads: the scores are [B*Hq, Sq, Skv], so the
+// lengths [B] are read at d0 floordiv Hq (6 query heads, batch 1). They
+// become kv_lengths of the op over the 2 key heads.
+// CHECK-LABEL: func @padded_expanded_heads
+// CHECK: attn.attention %{{.*}}, %arg1, %arg2 kv_lengths(%arg3 : tensor<1xi32>) {scale = 1.000000e+00 : f64} : tensor<1x6x4x8xf32>, tensor<1x2x6x8xf32>, tensor<1x2x6x8xf32>
+// CHECK-NOT: linalg.generic
+func.func @padded_expanded_heads(%q: tensor<6x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: tensor<1x2x6x8xf32>, %len: tensor<1xi32>) -> tensor<6x4x8xf32> {
+  %e0 = tensor.empty() : tensor<1x2x3x6x8xf32>
+  %kb = linalg.broadcast ins(%k : tensor<1x2x6x8xf32>) outs(%e0 : tensor<1x2x3x6x8xf32>) dimensions = [2]
+  %vb = linalg.broadcast ins(%v : tensor<1x2x6x8xf32>) outs(%e0 : tensor<1x2x3x6x8xf32>) dimensions = [2]
+  %k3 = tensor.collapse_shape %kb [[0, 1, 2], [3], [4]] : tensor<1x2x3x6x8xf32> into tensor<6x6x8xf32>
+  %v3 = tensor.collapse_shape %vb [[0, 1, 2], [3], [4]] : tensor<1x2x3x6x8xf32> into tensor<6x6x8xf32>
+  %kt0 = tensor.empty() : tensor<6x8x6xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<6x6x8xf32>) outs(%kt0 : tensor<6x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %s0 = tensor.empty() : tensor<6x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<6x4x8xf32>, tensor<6x8x6xf32>) outs(%sz : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0 floordiv 6)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%len : tensor<1xi32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%l: i32, %o: f32):
+    %j = linalg.index 2 : index
+    %li = arith.index_cast %l : i32 to index
+    %keep = arith.cmpi sgt, %li, %j : index
+    %m = arith.select %keep, %zero, %lowest : f32
+    linalg.yield %m : f32
+  } -> tensor<6x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<6x4x6xf32>, tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %o0 = tensor.empty() : tensor<6x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  return %o : tensor<6x4x8xf32>
+}
