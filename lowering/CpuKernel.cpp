@@ -40,6 +40,31 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+Value mlir::attn::emitExp2(ImplicitLocOpBuilder &b, Value x) {
+  auto vec = cast<VectorType>(x.getType());
+  auto splat = [&](double v) {
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(vec, static_cast<float>(v)));
+  };
+  constexpr double ln2 = 0.6931471805599453;
+  x = arith::MaximumFOp::create(b, x, splat(-127.0));
+  x = arith::MinimumFOp::create(b, x, splat(127.0));
+  Value n = math::FloorOp::create(b, arith::AddFOp::create(b, x, splat(0.5)));
+  Value f = arith::SubFOp::create(b, x, n);
+  Value p = splat(std::pow(ln2, 6) / 720.0);
+  double fact = 120.0;
+  for (int k = 5; k >= 0; --k) {
+    p = math::FmaOp::create(b, p, f, splat(std::pow(ln2, k) / fact));
+    fact /= std::max(k, 1);
+  }
+  VectorType i32vec = VectorType::get(vec.getShape(), b.getI32Type());
+  Value e = arith::FPToSIOp::create(b, i32vec, n);
+  e = arith::AddIOp::create(
+      b, e, arith::ConstantOp::create(b, DenseElementsAttr::get(i32vec, 127)));
+  e = arith::ShLIOp::create(
+      b, e, arith::ConstantOp::create(b, DenseElementsAttr::get(i32vec, 23)));
+  return arith::MulFOp::create(b, p, arith::BitcastOp::create(b, vec, e));
+}
+
 MemRefType mlir::attn::kernelOperandType(MLIRContext *ctx, Type element,
                                          int64_t rank, int64_t lastDim) {
   constexpr int64_t dyn = ShapedType::kDynamic;
@@ -170,27 +195,7 @@ private:
         });
   }
 
-  /// 2^x for x <= 0 (as every exponent of the online softmax is): exact 0 for
-  /// -inf, relative error about 1e-7 (degree-6 polynomial on [-1/2, 1/2]).
-  Value exp2(Value x) {
-    x = arith::MaximumFOp::create(b, x, splat(-127.0));
-    x = arith::MinimumFOp::create(b, x, splat(127.0));
-    Value n = math::FloorOp::create(b, arith::AddFOp::create(b, x, splat(0.5)));
-    Value f = arith::SubFOp::create(b, x, n);
-    Value p = splat(std::pow(kLn2, 6) / 720.0);
-    double fact = 120.0;
-    for (int k = 5; k >= 0; --k) {
-      p = math::FmaOp::create(b, p, f, splat(std::pow(kLn2, k) / fact));
-      fact /= std::max(k, 1);
-    }
-    VectorType i32vec = VectorType::get({kLanes}, b.getI32Type());
-    Value e = arith::FPToSIOp::create(b, i32vec, n);
-    e = arith::AddIOp::create(
-        b, e, arith::ConstantOp::create(b, DenseElementsAttr::get(i32vec, 127)));
-    e = arith::ShLIOp::create(
-        b, e, arith::ConstantOp::create(b, DenseElementsAttr::get(i32vec, 23)));
-    return arith::MulFOp::create(b, p, arith::BitcastOp::create(b, vec, e));
-  }
+  Value exp2(Value x) { return emitExp2(b, x); }
 
   /// The register-blocked micro-kernel of both products: for k in
   /// [0, steps), acc[t] += broadcast(element(k, t)) * lanes(k), t < 16.

@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::attn {
 
@@ -25,6 +26,12 @@ std::string checkCpuKernel(const ::attn::rt::AttentionConfig &c);
 /// static head dim: one kernel serves every length, batch and layout.
 MemRefType kernelOperandType(MLIRContext *ctx, Type element, int64_t rank,
                              int64_t lastDim);
+
+/// 2^x on a vector of f32 for x <= 0 (every exponent of an online softmax):
+/// exact 0 for -inf, NaN stays NaN, relative error about 1e-7 (degree-6
+/// polynomial on [-1/2, 1/2]). Cheaper than math.exp's approximation, which
+/// handles every input range.
+Value emitExp2(ImplicitLocOpBuilder &b, Value x);
 
 /// Builds (or finds, by name) the CPU kernel for `spec` in `module`, one
 /// memref argument per kernel operand (kernelOperands(), in that order):

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/SparseCpu.h"
+#include "lowering/CpuKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -21,9 +22,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
 
@@ -281,7 +280,8 @@ public:
     auto vec = VectorType::get({16}, f32);
     auto ivec = VectorType::get({16}, b.getI64Type());
     int64_t dims = cast<MemRefType>(q.getType()).getShape()[3];
-    double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(dims));
+    // Logits in log2 units (scale * log2 e), so the exponentials are 2^x.
+    double scale = (s.scale ? *s.scale : 1.0 / std::sqrt(double(dims))) * 1.4426950408889634;
     Value splat0 = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f));
     Value splatNegInf = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, -INFINITY));
     // Q^T * scale, zero for rows past the end.
@@ -357,7 +357,7 @@ public:
                     b, idx(0), tMax, idx(1), ValueRange{splat0},
                     [&](OpBuilder &, Location, Value t, ValueRange acc) {
                       Value x = vector::LoadOp::create(b, vec, logits, ValueRange{t, idx(0)});
-                      Value e = math::ExpOp::create(b, arith::SubFOp::create(b, x, m));
+                      Value e = emitExp2(b, arith::SubFOp::create(b, x, m));
                       vector::StoreOp::create(b, e, logits, ValueRange{t, idx(0)});
                       scf::YieldOp::create(b, ValueRange{arith::AddFOp::create(b, acc[0], e)});
                     })
@@ -557,7 +557,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
     // 16 query rows per task, along the vector lanes.
     Value tiles = arith::CeilDivUIOp::create(b, queries, g.idx(16));
     Value tokens = memref::DimOp::create(b, kc, 2);
-    auto parallel = scf::ParallelOp::create(
+    scf::ParallelOp::create(
         b, ValueRange{g.idx(0), g.idx(0), g.idx(0)}, ValueRange{batches, g.idx(hsel), tiles},
         ValueRange{g.idx(1), g.idx(1), g.idx(1)},
         [&](OpBuilder &, Location, ValueRange ivs) {
@@ -608,11 +608,6 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
           });
           scf::ReduceOp::create(b);
         });
-    // Vector exponentials as polynomials, not one libm call per lane.
-    RewritePatternSet patterns(b.getContext());
-    populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef name) { return name == "exp"; });
-    (void)applyPatternsGreedily(parallel, std::move(patterns));
   } else {
   // mean_key and key_bound: one query per task, from the block summaries.
   scf::ParallelOp::create(
