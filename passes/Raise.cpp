@@ -289,23 +289,22 @@ bool isContraction(linalg::GenericOp g, AffineMap second) {
           (isArg(g, mul.getLhs(), 1) && isArg(g, mul.getRhs(), 0)));
 }
 
-/// Q K^T as bid,bjd->bij (K untransposed).
-bool isQKtContraction(linalg::GenericOp g) {
-  MLIRContext *ctx = g ? g.getContext() : nullptr;
-  return g && isContraction(g, AffineMap::get(4, 0,
-                                              {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx),
-                                               getAffineDimExpr(3, ctx)},
-                                              ctx));
+/// The second input's map (b, i, j, r) -> (b, x, y) of a contraction.
+bool isContractionWith(linalg::GenericOp g, unsigned x, unsigned y) {
+  if (!g)
+    return false;
+  MLIRContext *ctx = g.getContext();
+  return isContraction(g, AffineMap::get(4, 0,
+                                         {getAffineDimExpr(0, ctx), getAffineDimExpr(x, ctx),
+                                          getAffineDimExpr(y, ctx)},
+                                         ctx));
 }
 
+/// Q K^T as bid,bjd->bij (K untransposed).
+bool isQKtContraction(linalg::GenericOp g) { return isContractionWith(g, 2, 3); }
+
 /// P V as bij,bjd->bid: a batch_matmul written as a generic.
-bool isPVContraction(linalg::GenericOp g) {
-  MLIRContext *ctx = g ? g.getContext() : nullptr;
-  return g && isContraction(g, AffineMap::get(4, 0,
-                                              {getAffineDimExpr(0, ctx), getAffineDimExpr(3, ctx),
-                                               getAffineDimExpr(2, ctx)},
-                                              ctx));
-}
+bool isPVContraction(linalg::GenericOp g) { return isContractionWith(g, 3, 2); }
 
 /// A contraction's init is zero-filled.
 bool zeroFilled(Value init) {
