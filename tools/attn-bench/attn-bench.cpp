@@ -187,6 +187,19 @@ rt::Tensor tensorOf(const std::vector<float> &data, std::vector<int64_t> shape) 
   std::memcpy(t.bytes.data(), data.data(), data.size() * sizeof(float));
   return t;
 }
+/// Parses and compiles `text` for the CPU; exits with the error on failure.
+std::unique_ptr<mlir::attn::HostModule> compileOrExit(MLIRContext &context,
+                                                      const std::string &text) {
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
+  std::string error;
+  auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
+  if (!host) {
+    llvm::errs() << "attn-bench: " << error << "\n";
+    exit(1);
+  }
+  return host;
+}
+
 /// --sparse --nsa-parts: NSA decomposed (attn-decompose) into four functions,
 /// each timed on its own, so that the table shows where NSA's time goes.
 void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
@@ -216,13 +229,7 @@ void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
       "func.func @win" + sig + " -> " + qt + " {\n"
       "  %r = attn.attention %q, %k, %v {alignment = #attn.alignment<bottom_right>, causal, window = array<i64: 511, 0>} : " + qt + ", " + kt + ", " + kt + " -> " + qt + "\n"
       "  return %r : " + qt + "\n}\n";
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-  std::string error;
-  auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
-  if (!host) {
-    llvm::errs() << "attn-bench: " << error << "\n";
-    exit(1);
-  }
+  std::unique_ptr<mlir::attn::HostModule> host = compileOrExit(context, text);
   std::vector<rt::Tensor> idx;
   if (std::string e = host->run("select", {c.q, c.k}, idx); !e.empty())
     llvm::report_fatal_error(llvm::StringRef(e));
@@ -281,16 +288,7 @@ int sparseBenchmarks(MLIRContext &context) {
       rt::Selection &infllm = c.infLlmV2.selection; // dense_len 8192
       infllm.compression = {32, 16};
       infllm.block = 64, infllm.topK = 64, infllm.init = 1, infllm.local = 2048 / 64;
-      auto compile = [&](const std::string &text) {
-        OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, &context);
-        std::string error;
-        auto host = module ? mlir::attn::HostModule::compile(*module, error) : nullptr;
-        if (!host) {
-          llvm::errs() << "attn-bench: " << error << "\n";
-          exit(1);
-        }
-        return host;
-      };
+      auto compile = [&](const std::string &text) { return compileOrExit(context, text); };
       struct Run {
         std::unique_ptr<mlir::attn::HostModule> host;
         std::vector<rt::Tensor> inputs;
