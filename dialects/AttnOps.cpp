@@ -26,6 +26,17 @@ std::string str(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
+/// Optional per-batch valid key lengths: [B].
+LogicalResult checkLengths(Operation *op, Value lengths, int64_t batch) {
+  if (!lengths)
+    return success();
+  auto shape = cast<RankedTensorType>(lengths.getType()).getShape();
+  if (shape.size() != 1 || !compatible(shape[0], batch))
+    return op->emitOpError() << "'kv_lengths' must have shape [B] = [" << str(batch)
+                             << "], got " << str(shape);
+  return success();
+}
+
 /// Checks `actual` against `expected` dimension by dimension (dynamic sizes
 /// match anything) and names the operand in the error.
 LogicalResult checkShape(Operation *op, StringRef what, ArrayRef<int64_t> actual,
@@ -256,12 +267,8 @@ LogicalResult AttentionOp::verify() {
                            << " keys but 'key' has only " << kvSeq;
   }
 
-  if (Value lengths = getKvLengths()) {
-    auto shape = cast<RankedTensorType>(lengths.getType()).getShape();
-    if (shape.size() != 1 || !compatible(shape[0], batch))
-      return emitOpError() << "'kv_lengths' must have shape [B] = ["
-                           << str(batch) << "], got " << str(shape);
-  }
+  if (failed(checkLengths(*this, getKvLengths(), batch)))
+    return failure();
 
   // Block-sparse selection [B, Hsel, ceil(Sq / q_block), K].
   if (auto sizes = getBlockSizes(); sizes && sizes->size() != 2)
@@ -471,6 +478,8 @@ LogicalResult SelectBlocksOp::verify() {
       failed(checkQueryKey(*this, getQuery(), getKey())))
     return failure();
   auto q = shapeOf(getQuery()), k = shapeOf(getKey());
+  if (failed(checkLengths(*this, getKvLengths(), q[0])))
+    return failure();
   return checkShape(*this, "result 'indices'", shapeOf(getIndices()),
                     {q[0], s.perQueryHead ? q[1] : k[1], q[2], s.topK},
                     s.perQueryHead ? "[B, Hq, Sq, top_k]" : "[B, Hkv, Sq, top_k]");
@@ -516,7 +525,8 @@ LogicalResult NsaOp::verify() {
       failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
                         {q[0], q[1], q[2], v[3]}, "[B, Hq, Sq, Dv]")) ||
       failed(checkShape(*this, "result 'indices'", shapeOf(getIndices()),
-                        {q[0], k[1], q[2], p.selection.topK}, "[B, Hkv, Sq, top_k]")))
+                        {q[0], k[1], q[2], p.selection.topK}, "[B, Hkv, Sq, top_k]")) ||
+      failed(checkLengths(*this, getKvLengths(), q[0])))
     return failure();
   for (Value x : {getKey(), getValue(), getGates(), getOutput()})
     if (cast<RankedTensorType>(x.getType()).getElementType() !=
@@ -549,7 +559,8 @@ LogicalResult MobaOp::verify() {
       failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
                         {q[0], q[1], q[2], v[3]}, "[B, Hq, Sq, Dv]")) ||
       failed(checkShape(*this, "result 'indices'", shapeOf(getIndices()),
-                        {q[0], q[1], q[2], getTopK()}, "[B, Hq, Sq, top_k]")))
+                        {q[0], q[1], q[2], getTopK()}, "[B, Hq, Sq, top_k]")) ||
+      failed(checkLengths(*this, getKvLengths(), q[0])))
     return failure();
   for (Value x : {getKey(), getValue(), getOutput()})
     if (cast<RankedTensorType>(x.getType()).getElementType() !=
@@ -563,6 +574,19 @@ LogicalResult SwitchOp::verify() {
     return emitOpError() << "'key' must be [B, H, S, D], got " << str(shapeOf(getKey()));
   if (getDenseLen() < 0)
     return emitOpError() << "dense_len must be >= 0, got " << getDenseLen();
+  int64_t batch = shapeOf(getKey())[0];
+  if (failed(checkLengths(*this, getKvLengths(), batch)))
+    return failure();
+  // A per-element choice takes each result's rows [b] from one side.
+  if (getKvLengths())
+    for (auto [n, type] : llvm::enumerate(getResultTypes())) {
+      auto t = dyn_cast<RankedTensorType>(type);
+      if (!t || t.getRank() < 1 || !compatible(t.getShape()[0], batch))
+        return emitOpError() << "with 'kv_lengths' the side is chosen per batch "
+                                "element, so result #"
+                             << n << " must be a tensor [B, ...] with B = " << str(batch)
+                             << ", got " << type;
+    }
   for (auto [name, region] : {std::pair<StringRef, Region *>{"dense", &getDense()},
                               {"sparse", &getSparse()}}) {
     auto yield = dyn_cast<YieldOp>(region->front().getTerminator());

@@ -185,7 +185,11 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure]> {
     padded with `-1`. Lists are per key head (the scores of a group's query
     heads summed) or, with `per_query_head`, per query head. `softmax_prob`
     and `softmax_prob_max` score through compressed keys
-    (`compress = array<i64: l, d>`, mean-pooled) with `scale`.
+    (`compress = array<i64: l, d>`, mean-pooled) with `scale`. With
+    `kv_lengths` (`[B]`), only the first `kv_lengths[b]` keys of element `b`
+    are valid: queries sit at `i + L - Sq`, blocks starting at or past `L`
+    are ineligible, and block summaries and compressed tokens use only
+    valid keys.
 
     ```mlir
     %idx = attn.select_blocks %q, %k {method = #attn.score<softmax_prob>,
@@ -195,6 +199,7 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure]> {
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Optional<Attn_LengthTensor>:$kv_lengths,
                        Attn_ScoreMethodAttr:$method, I64Attr:$block,
                        I64Attr:$top_k, I64Attr:$init, I64Attr:$local,
                        UnitAttr:$per_query_head,
@@ -202,7 +207,9 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure]> {
                        OptionalAttr<F64Attr>:$scale);
   let results = (outs RankedTensorOf<[I32]>:$indices);
   let assemblyFormat = [{
-    $query `,` $key attr-dict `:` type($query) `,` type($key) `->` type($indices)
+    $query `,` $key
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    attr-dict `:` type($query) `,` type($key) `->` type($indices)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -221,11 +228,14 @@ def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
     one list per key head, `top_k` blocks of `select_block` keys with
     `init_blocks` and `local_blocks` forced; the window holds `window` keys
     including the query's own. The second result is the selection.
-    `attn-decompose` rewrites it into `attn.compress`, `attn.select_blocks`
-    and three `attn.attention` ops.
+    `kv_lengths` (`[B]`) gives each element's valid key length (all three
+    branches and the selection respect it). `attn-decompose` rewrites it
+    into `attn.compress`, `attn.select_blocks` and three `attn.attention`
+    ops.
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
                        Attn_FloatTensor:$value, Attn_FloatTensor:$gates,
+                       Optional<Attn_LengthTensor>:$kv_lengths,
                        DefaultValuedAttr<I64Attr, "32">:$compress_block,
                        DefaultValuedAttr<I64Attr, "16">:$compress_stride,
                        DefaultValuedAttr<Attn_PoolAttr, "Pool::Mean">:$pool,
@@ -237,7 +247,9 @@ def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
                        OptionalAttr<F64Attr>:$scale);
   let results = (outs Attn_FloatTensor:$output, RankedTensorOf<[I32]>:$indices);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $gates attr-dict `:` type($query) `,`
+    $query `,` $key `,` $value `,` $gates
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    attr-dict `:` type($query) `,`
     type($key) `,` type($value) `,` type($gates) `->` type($output) `,`
     type($indices)
   }];
@@ -254,7 +266,8 @@ def Attn_MobaOp : Attn_Op<"moba", [Pure]> {
     `top_k` blocks of `block` keys whose mean key scores highest for each
     query head (`mean_key`, lists per query head), the query's own block
     forced, with causal masking aligned bottom-right. The second result is
-    the selection `[B, Hq, Sq, top_k]`. `attn-decompose` rewrites it into
+    the selection `[B, Hq, Sq, top_k]`; `kv_lengths` (`[B]`) gives each
+    element's valid key length. `attn-decompose` rewrites it into
     `attn.select_blocks` and a block-sparse `attn.attention`.
 
     ```mlir
@@ -264,11 +277,14 @@ def Attn_MobaOp : Attn_Op<"moba", [Pure]> {
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
-                       Attn_FloatTensor:$value, I64Attr:$block, I64Attr:$top_k,
+                       Attn_FloatTensor:$value, Optional<Attn_LengthTensor>:$kv_lengths,
+                       I64Attr:$block, I64Attr:$top_k,
                        OptionalAttr<F64Attr>:$scale);
   let results = (outs Attn_FloatTensor:$output, RankedTensorOf<[I32]>:$indices);
   let assemblyFormat = [{
-    $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,`
+    $query `,` $key `,` $value
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,`
     type($value) `->` type($output) `,` type($indices)
   }];
   let hasVerifier = 1;
@@ -287,6 +303,15 @@ def Attn_SwitchOp : Attn_Op<"switch", [RecursiveMemoryEffects, NoRegionArguments
     the result types. One compiled function serves both sides:
     `attn-decompose` lowers it to an `scf.if` on `tensor.dim %key, 2`.
 
+    With `kv_lengths` (`[B]`, the valid key length of each batch element)
+    the choice is per batch element: element `b` takes the dense side iff
+    `kv_lengths[b] < dense_len`. The results must then be tensors with the
+    batch as their first dimension. A batch whose elements all choose one
+    side runs that side alone; a mixed batch runs both, each with the
+    lengths of the other side's elements set to 0 wherever the region
+    reads this `kv_lengths` value (so those elements cost next to nothing),
+    and takes each element's results from its side.
+
     ```mlir
     %o = attn.switch %k dense_len(8192) : tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16> {
       %d = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : ...
@@ -298,11 +323,13 @@ def Attn_SwitchOp : Attn_Op<"switch", [RecursiveMemoryEffects, NoRegionArguments
     }
     ```
   }];
-  let arguments = (ins Attn_FloatTensor:$key, I64Attr:$dense_len);
+  let arguments = (ins Attn_FloatTensor:$key, Optional<Attn_LengthTensor>:$kv_lengths,
+                       I64Attr:$dense_len);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$dense, SizedRegion<1>:$sparse);
   let assemblyFormat = [{
-    $key `dense_len` `(` $dense_len `)` attr-dict `:` type($key) `->` type($results)
+    $key (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    `dense_len` `(` $dense_len `)` attr-dict `:` type($key) `->` type($results)
     $dense `else` $sparse
   }];
   let hasVerifier = 1;

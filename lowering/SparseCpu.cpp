@@ -199,7 +199,7 @@ public:
   /// Per-block key summaries, once for all queries: mean (mean_key) or
   /// minimum and maximum (key_bound) over the keys of each block,
   /// [B, Hkv, blocks, D] in f32.
-  SmallVector<Value> summarize(Value k, Value blocks, Value keys) {
+  SmallVector<Value> summarize(Value k, Value blocks, function_ref<Value(Value)> validKeys) {
     auto k4 = cast<MemRefType>(k.getType());
     int64_t dims = k4.getShape()[3];
     Value batches = memref::DimOp::create(b, k, 0);
@@ -216,10 +216,12 @@ public:
         ValueRange{batches, idx(k4.getShape()[1]), blocks},
         ValueRange{idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
           Value batch = ivs[0], h = ivs[1], j = ivs[2];
+          // Over the block's valid keys (none: an ineligible block, never read).
           Value first = mul(j, idx(s.block));
-          Value end = minI(add(first, idx(s.block)), keys);
+          Value end = maxI(minI(add(first, idx(s.block)), validKeys(batch)), first);
           Value n = arith::SIToFPOp::create(
-              b, f32, arith::IndexCastOp::create(b, b.getI64Type(), sub(end, first)));
+              b, f32,
+              arith::IndexCastOp::create(b, b.getI64Type(), maxI(sub(end, first), idx(1))));
           loop(idx(0), idx(dims), [&](Value d) {
             auto kd = [&](Value key) {
               return castFloat(b, load(k, {batch, h, key, d}), f32);
@@ -498,8 +500,9 @@ public:
   }
 
   /// Blocks a query at position p may select: j*l' <= p and j*l' < L,
-  /// i.e. j < min(p / l' + 1, blocks).
-  Value eligibleBlocks(Value p, Value blocks) {
+  /// i.e. j < min(p / l' + 1, ceil(L / l')).
+  Value eligibleBlocks(Value p, Value keys) {
+    Value blocks = arith::CeilDivSIOp::create(b, keys, idx(s.block));
     return maxI(minI(add(floorDiv(p, s.block), idx(1)), blocks), idx(0));
   }
 
@@ -548,10 +551,18 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
       b, MemRefType::get(idxType.getShape(), idxType.getElementType()), sizes,
       b.getI64IntegerAttr(64));
   Value blocks = arith::CeilDivSIOp::create(b, keys, g.idx(s.block));
-  Value off = g.sub(keys, queries); // bottom-right
+  // Element b's valid keys: kv_lengths[b] clamped to [0, Skv] (the runtime
+  // rejects values outside), or Skv. Queries sit bottom-right: i + L - Sq.
+  Value lengths = op.getKvLengths() ? toBuffer(op.getKvLengths()) : Value();
+  auto validKeys = [&](Value batch) -> Value {
+    if (!lengths)
+      return keys;
+    Value L = arith::IndexCastOp::create(b, b.getIndexType(), g.load(lengths, {batch}));
+    return g.minI(g.maxI(L, g.idx(0)), keys);
+  };
   SmallVector<Value> summary;
   if (!prob)
-    summary = g.summarize(k, blocks, keys);
+    summary = g.summarize(k, blocks, validKeys);
 
   if (prob) {
     // 16 query rows per task, along the vector lanes.
@@ -562,6 +573,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
         ValueRange{g.idx(1), g.idx(1), g.idx(1)},
         [&](OpBuilder &, Location, ValueRange ivs) {
           Value batch = ivs[0], hs = ivs[1];
+          Value L = validKeys(batch), off = g.sub(L, queries);
           Value i0 = g.mul(ivs[2], g.idx(16));
           Value count = g.minI(g.idx(16), g.sub(queries, i0));
           auto rows = [&](Value n) {
@@ -604,7 +616,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
             g.loop(g.idx(0), blocks, [&](Value j) {
               g.store(g.load(score, {j, r}), col, {j});
             });
-            g.pick(col, chosen, best, g.eligibleBlocks(p, blocks), p, keys, out, {batch, hs, i});
+            g.pick(col, chosen, best, g.eligibleBlocks(p, L), p, L, out, {batch, hs, i});
           });
           scf::ReduceOp::create(b);
         });
@@ -615,7 +627,8 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
       ValueRange{batches, g.idx(hsel), queries}, ValueRange{g.idx(1), g.idx(1), g.idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
         Value batch = ivs[0], hs = ivs[1], i = ivs[2];
-        Value p = g.add(i, off);
+        Value L = validKeys(batch);
+        Value p = g.add(i, g.sub(L, queries));
         auto scratch = [&](Type t, Value n) {
           return memref::AllocaOp::create(b, MemRefType::get({ShapedType::kDynamic}, t),
                                           ValueRange{n});
@@ -623,11 +636,11 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
         Value score = scratch(g.f32, blocks);
         Value chosen = scratch(b.getIndexType(), g.idx(s.topK));
         Value best = scratch(g.f32, g.idx(s.topK));
-        Value eligible = g.eligibleBlocks(p, blocks);
+        Value eligible = g.eligibleBlocks(p, L);
         g.loop(g.idx(0), blocks, [&](Value j) { g.store(g.f32c(0), score, {j}); });
         for (auto [h, kvHead] : g.headsOf(hs, group))
           g.scoreKeys(q, summary, batch, h, kvHead, i, eligible, score);
-        g.pick(score, chosen, best, eligible, p, keys, out, {batch, hs, i});
+        g.pick(score, chosen, best, eligible, p, L, out, {batch, hs, i});
         scf::ReduceOp::create(b);
       });
   }

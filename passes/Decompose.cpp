@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::attn {
@@ -33,10 +34,12 @@ void decompose(NsaOp op) {
   auto vShape = cast<RankedTensorType>(v.getType()).getShape();
   RankedTensorType outType = op.getOutput().getType();
   FloatAttr scale = op.getScaleAttr();
+  Value lengths = op.getKvLengths();
   // One attention of q over `key`/`value` with the composite's scale.
-  auto attention = [&](Value key, Value value, Value offsets, Value blocks) {
+  auto attention = [&](Value key, Value value, Value validKeys, Value offsets,
+                       Value blocks) {
     return AttentionOp::create(
-        b, outType, Type(), q, key, value, Value(), Value(), offsets, blocks, scale,
+        b, outType, Type(), q, key, value, Value(), validKeys, offsets, blocks, scale,
         FloatAttr(), UnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
         AlignmentAttr(), IntegerAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
         LayoutAttr(), DenseI64ArrayAttr(), TilePlanAttr());
@@ -52,30 +55,64 @@ void decompose(NsaOp op) {
         .getOutput();
   };
   Value kc = compress(k, kShape[3]), vc = compress(v, vShape[3]);
-  Value keys = tensor::DimOp::create(b, k, 2), queries = tensor::DimOp::create(b, q, 2);
-  Value off = arith::IndexCastOp::create(b, b.getI64Type(),
-                                         arith::SubIOp::create(b, keys, queries));
+  // Compressed branch: queries at their original bottom-right positions
+  // (L - Sq, per element), compressed token t valid iff t*d + l <= L.
+  Value queries = tensor::DimOp::create(b, q, 2);
   Value batch = tensor::DimOp::create(b, q, 0);
-  Value offsets = tensor::SplatOp::create(
-      b, RankedTensorType::get({kDyn}, b.getI64Type()), off, ValueRange{batch});
-  AttentionOp cmp = attention(kc, vc, offsets, Value());
+  auto i64 = b.getI64Type();
+  Value sq = arith::IndexCastOp::create(b, i64, queries);
+  auto offsetType = RankedTensorType::get({kDyn}, i64);
+  Value offsets, cmpLengths;
+  if (!lengths) {
+    Value keys = arith::IndexCastOp::create(b, i64, tensor::DimOp::create(b, k, 2));
+    offsets = tensor::SplatOp::create(b, offsetType, arith::SubIOp::create(b, keys, sq),
+                                      ValueRange{batch});
+  } else {
+    auto lengthType = cast<RankedTensorType>(lengths.getType());
+    Type elt = lengthType.getElementType();
+    auto empty = [&](Type t) {
+      return tensor::EmptyOp::create(b, ArrayRef<int64_t>{kDyn}, t, ValueRange{batch});
+    };
+    AffineMap id = b.getMultiDimIdentityMap(1);
+    auto perElement = linalg::GenericOp::create(
+        b, TypeRange{offsetType, RankedTensorType::get({kDyn}, elt)}, ValueRange{lengths},
+        ValueRange{empty(i64), empty(elt)}, ArrayRef<AffineMap>{id, id, id},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location loc, ValueRange x) {
+          ImplicitLocOpBuilder n(loc, nb);
+          Value L = elt == i64 ? x[0] : Value(arith::ExtSIOp::create(n, i64, x[0]));
+          auto c = [&](int64_t v) { return arith::ConstantIntOp::create(n, i64, v); };
+          Value tokens = arith::SelectOp::create(
+              n, arith::CmpIOp::create(n, arith::CmpIPredicate::sge, L, c(p.compression.block)),
+              arith::AddIOp::create(
+                  n, arith::DivSIOp::create(n, arith::SubIOp::create(n, L, c(p.compression.block)),
+                                            c(p.compression.stride)),
+                  c(1)),
+              c(0));
+          Value out = elt == i64 ? tokens : Value(arith::TruncIOp::create(n, elt, tokens));
+          linalg::YieldOp::create(n, ValueRange{arith::SubIOp::create(n, L, sq), out});
+        });
+    offsets = perElement.getResult(0);
+    cmpLengths = perElement.getResult(1);
+  }
+  AttentionOp cmp = attention(kc, vc, cmpLengths, offsets, Value());
   cmp.setCausal(true);
   cmp.setCompressedKeysAttr(
       b.getDenseI64ArrayAttr({p.compression.block, p.compression.stride}));
 
   // Selected branch.
   auto select = SelectBlocksOp::create(
-      b, op.getIndices().getType(), q, k, ScoreMethod::SoftmaxProb,
+      b, op.getIndices().getType(), q, k, lengths, ScoreMethod::SoftmaxProb,
       p.selection.block, p.selection.topK, p.selection.init, p.selection.local,
       /*per_query_head=*/false,
       b.getDenseI64ArrayAttr({p.compression.block, p.compression.stride}), scale);
-  AttentionOp slc = attention(k, v, Value(), select.getIndices());
+  AttentionOp slc = attention(k, v, lengths, Value(), select.getIndices());
   slc.setCausal(true);
   slc.setAlignment(Alignment::BottomRight);
   slc.setBlockSizesAttr(b.getDenseI64ArrayAttr({1, p.selection.block}));
 
   // Window branch: w keys including the query's own.
-  AttentionOp win = attention(k, v, Value(), Value());
+  AttentionOp win = attention(k, v, lengths, Value(), Value());
   win.setCausal(true);
   win.setAlignment(Alignment::BottomRight);
   win.setWindowAttr(b.getDenseI64ArrayAttr({p.window - 1, 0}));
@@ -122,12 +159,14 @@ void decompose(MobaOp op) {
   ::attn::rt::Selection s = op.getSelection();
   FloatAttr scale = op.getScaleAttr();
   auto select = SelectBlocksOp::create(b, op.getIndices().getType(), op.getQuery(),
-                                       op.getKey(), ScoreMethod::MeanKey, s.block, s.topK,
+                                       op.getKey(), op.getKvLengths(), ScoreMethod::MeanKey,
+                                       s.block, s.topK,
                                        s.init, s.local, /*per_query_head=*/true,
                                        DenseI64ArrayAttr(), scale);
   auto attention = AttentionOp::create(
       b, op.getOutput().getType(), Type(), op.getQuery(), op.getKey(), op.getValue(),
-      Value(), Value(), Value(), select.getIndices(), scale, FloatAttr(), b.getUnitAttr(),
+      Value(), op.getKvLengths(), Value(), select.getIndices(), scale, FloatAttr(),
+      b.getUnitAttr(),
       DenseI64ArrayAttr(), DenseI64ArrayAttr(),
       AlignmentAttr::get(b.getContext(), Alignment::BottomRight), IntegerAttr(),
       b.getDenseI64ArrayAttr({1, s.block}), DenseI64ArrayAttr(), LayoutAttr(),
@@ -137,8 +176,9 @@ void decompose(MobaOp op) {
   op.erase();
 }
 
-/// The switch: an scf.if on the key length, each side's block moved in.
-void decompose(SwitchOp op) {
+/// The switch without kv_lengths: an scf.if on the key length, each side's
+/// block moved in.
+void decomposeOnKeys(SwitchOp op) {
   ImplicitLocOpBuilder b(op.getLoc(), op);
   Value keys = tensor::DimOp::create(b, op.getKey(), 2);
   Value dense = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys,
@@ -154,6 +194,118 @@ void decompose(SwitchOp op) {
   }
   op.replaceAllUsesWith(branch.getResults());
   op.erase();
+}
+
+/// The switch with kv_lengths, per batch element (element b is dense iff
+/// L[b] < dense_len):
+///   if any element is sparse:
+///     s = sparse side with Ls (the dense elements' lengths set to 0)
+///     if any element is dense: per element, dense side with Ld or s
+///     else s
+///   else dense side with Ld (= L)
+/// so a uniform batch runs one side, and in a mixed batch each side's
+/// kernels skip the other side's elements wherever the region reads L.
+void decomposePerElement(SwitchOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Value lengths = op.getKvLengths();
+  auto lengthType = cast<RankedTensorType>(lengths.getType());
+  Type elt = lengthType.getElementType(), i1 = b.getI1Type();
+  Value batch = tensor::DimOp::create(b, lengths, 0);
+  auto vector = [&](Type t) {
+    return tensor::EmptyOp::create(b, lengthType.getShape(), t,
+                                   lengthType.isDynamicDim(0) ? ValueRange{batch} : ValueRange{});
+  };
+  // isDense[b], Ld[b] and Ls[b] in one pass.
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  auto split = linalg::GenericOp::create(
+      b, TypeRange{lengthType.clone(i1), lengthType, lengthType}, ValueRange{lengths},
+      ValueRange{vector(i1), vector(elt), vector(elt)}, ArrayRef<AffineMap>{id, id, id, id},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location loc, ValueRange x) {
+        ImplicitLocOpBuilder n(loc, nb);
+        Value zero = arith::ConstantIntOp::create(n, elt, 0);
+        Value dense = arith::CmpIOp::create(n, arith::CmpIPredicate::slt, x[0],
+                                            arith::ConstantIntOp::create(n, elt, op.getDenseLen()));
+        linalg::YieldOp::create(n, ValueRange{dense, arith::SelectOp::create(n, dense, x[0], zero),
+                                              arith::SelectOp::create(n, dense, zero, x[0])});
+      });
+  Value isDense = split.getResult(0), denseLengths = split.getResult(1),
+        sparseLengths = split.getResult(2);
+  // Whether any element is dense, and whether any is sparse.
+  Value no = arith::ConstantIntOp::create(b, i1, 0), yes = arith::ConstantIntOp::create(b, i1, 1);
+  auto scan = scf::ForOp::create(
+      b, arith::ConstantIndexOp::create(b, 0), batch, arith::ConstantIndexOp::create(b, 1),
+      ValueRange{no, no}, [&](OpBuilder &nb, Location loc, Value e, ValueRange any) {
+        ImplicitLocOpBuilder n(loc, nb);
+        Value dense = tensor::ExtractOp::create(n, isDense, ValueRange{e});
+        scf::YieldOp::create(
+            n, ValueRange{arith::OrIOp::create(n, any[0], dense),
+                          arith::OrIOp::create(n, any[1], arith::XOrIOp::create(n, dense, yes))});
+      });
+  Value anyDense = scan.getResult(0), anySparse = scan.getResult(1);
+
+  // A copy of one side's ops, reading `sideLengths` for kv_lengths.
+  auto side = [&](OpBuilder &nb, Region &region, Value sideLengths) {
+    IRMapping map;
+    map.map(lengths, sideLengths);
+    for (Operation &o : region.front().without_terminator())
+      nb.clone(o, map);
+    SmallVector<Value> values;
+    for (Value v : cast<YieldOp>(region.front().getTerminator()).getValues())
+      values.push_back(map.lookupOrDefault(v));
+    return values;
+  };
+  // out[b, ...] = isDense[b] ? dense[b, ...] : sparse[b, ...].
+  auto pick = [&](ImplicitLocOpBuilder &n, ValueRange dense, ValueRange sparse) {
+    SmallVector<Value> out;
+    for (auto [d, s] : llvm::zip(dense, sparse)) {
+      auto type = cast<RankedTensorType>(s.getType());
+      SmallVector<Value> sizes;
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.isDynamicDim(i))
+          sizes.push_back(tensor::DimOp::create(n, s, i));
+      Value init = tensor::EmptyOp::create(n, type.getShape(), type.getElementType(), sizes);
+      AffineMap all = n.getMultiDimIdentityMap(type.getRank());
+      AffineMap first = AffineMap::get(type.getRank(), 0, {n.getAffineDimExpr(0)}, n.getContext());
+      out.push_back(
+          linalg::GenericOp::create(
+              n, TypeRange{type}, ValueRange{isDense, d, s}, ValueRange{init},
+              ArrayRef<AffineMap>{first, all, all, all},
+              SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+              [&](OpBuilder &nb, Location loc, ValueRange x) {
+                ImplicitLocOpBuilder e(loc, nb);
+                linalg::YieldOp::create(e, ValueRange{arith::SelectOp::create(e, x[0], x[1], x[2])});
+              })
+              .getResult(0));
+    }
+    return out;
+  };
+  auto outer = scf::IfOp::create(
+      b, anySparse,
+      [&](OpBuilder &nb, Location loc) {
+        SmallVector<Value> sparse = side(nb, op.getSparse(), sparseLengths);
+        auto mixed = scf::IfOp::create(
+            nb, loc, anyDense,
+            [&](OpBuilder &tb, Location l) {
+              ImplicitLocOpBuilder t(l, tb);
+              SmallVector<Value> dense = side(t, op.getDense(), denseLengths);
+              scf::YieldOp::create(t, pick(t, dense, sparse));
+            },
+            [&](OpBuilder &eb, Location l) { scf::YieldOp::create(eb, l, sparse); });
+        scf::YieldOp::create(nb, loc, mixed.getResults());
+      },
+      [&](OpBuilder &nb, Location loc) {
+        scf::YieldOp::create(nb, loc, side(nb, op.getDense(), denseLengths));
+      });
+  op.replaceAllUsesWith(outer.getResults());
+  op.erase();
+}
+
+void decompose(SwitchOp op) {
+  if (op.getKvLengths())
+    decomposePerElement(op);
+  else
+    decomposeOnKeys(op);
 }
 
 struct Decompose : impl::AttnDecomposeBase<Decompose> {

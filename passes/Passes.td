@@ -97,8 +97,10 @@ def AttnSparsify : Pass<"attn-sparsify"> {
   let description = [{
     Opt-in (it changes the numbers): every `attn.attention` that is causal,
     aligned bottom-right, in the `bhsd` layout and without an explicit mask,
-    valid lengths, offsets or a selection becomes `attn.select_blocks` plus
-    a block-sparse `attn.attention` over the selection:
+    offsets, a window or a selection becomes `attn.select_blocks` plus a
+    block-sparse `attn.attention` over the selection (per-batch
+    `kv_lengths` carry over to the selection and, for InfLLM-V2, to the
+    switch, which then chooses per batch element):
 
     - `policy=moba`: `mean_key` scores per query head, the query's own block
       forced (MoBA), `top-k` blocks of `block` keys;

@@ -25,7 +25,7 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
       return "it is not causal attention aligned bottom-right";
     if (op.getEffectiveLayout() != Layout::BHSD)
       return "its layout is not bhsd";
-    if (op.getMask() || op.getKvLengths() || op.getQueryOffsets() ||
+    if (op.getMask() || op.getQueryOffsets() ||
         op.getBlockIndices() || op.getWindow() || op.getBranches() ||
         op.getCompressedKeys() || op.getQueryOffset())
       return "it has masks or operands a selection would have to honour";
@@ -82,6 +82,7 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
   /// was computed for.
   Value lastSelection;
   Type lastQuery, lastKey;
+  Value lastLengths;
 
   void rewrite(AttentionOp op, const ::attn::rt::Selection &s, bool reuseLast) {
     ImplicitLocOpBuilder b(op.getLoc(), op);
@@ -102,16 +103,19 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
       Value indices;
       if (reuseLast && lastSelection && policy != "infllm-v2" &&
           lastQuery == op.getQuery().getType() && lastKey == op.getKey().getType() &&
+          lastLengths == op.getKvLengths() &&
           lastSelection.getParentBlock() == op->getBlock())
         indices = lastSelection;
       if (!indices) {
         indices = SelectBlocksOp::create(r, idxType, op.getQuery(), op.getKey(),
+                                         op.getKvLengths(),
                                          static_cast<ScoreMethod>(s.method), s.block,
                                          s.topK, s.init, s.local, s.perQueryHead,
                                          compress, scale)
                       .getIndices();
         lastSelection = indices;
         lastQuery = op.getQuery().getType(), lastKey = op.getKey().getType();
+        lastLengths = op.getKvLengths();
       }
       Operation *clone = r.clone(*op.getOperation());
       auto attention = cast<AttentionOp>(clone);
@@ -124,7 +128,7 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
     if (policy == "infllm-v2") {
       // The switch: dense below dense-len keys, sparse from there.
       auto choice = SwitchOp::create(b, op->getResultTypes(), op.getKey(),
-                                     b.getI64IntegerAttr(denseLen));
+                                     op.getKvLengths(), b.getI64IntegerAttr(denseLen));
       for (Region *region : {&choice.getDense(), &choice.getSparse()}) {
         Block *block = new Block();
         region->push_back(block);

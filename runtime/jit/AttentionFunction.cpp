@@ -185,9 +185,18 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
     os << ", %g: " << type(hq, 3, elt);
     inputs.push_back(*c.gates);
   }
+  // Per-batch valid key lengths, read by every op that takes them.
+  std::string lengths;
+  if (c.kvLengths) {
+    std::string lt = std::string("tensor<?x") + mlirType(c.kvLengths->dtype) + ">";
+    os << ", %lengths: " << lt;
+    inputs.push_back(*c.kvLengths);
+    lengths = " kv_lengths(%lengths : " + lt + ")";
+  }
   os << ") -> (" << ot << ", " << it << ") {\n";
   auto sparse = [&](int64_t block, const std::string &indent) {
-    os << indent << "%o = attn.attention %q, %k, %v blocks(%idx : " << it << ") "
+    os << indent << "%o = attn.attention %q, %k, %v" << lengths << " blocks(%idx : " << it
+       << ") "
        << attrs("block_sizes = array<i64: 1, " + std::to_string(block) +
                 ">, causal, alignment = #attn.alignment<bottom_right>")
        << " : " << qt << ", " << kt << ", " << vt << " -> " << ot << "\n";
@@ -204,12 +213,12 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
     if (std::string(method).rfind("softmax", 0) == 0)
       a += ", compress = array<i64: " + std::to_string(s.compression.block) + ", " +
            std::to_string(s.compression.stride) + ">";
-    os << indent << "%idx = attn.select_blocks %q, %k " << attrs(a) << " : " << qt
+    os << indent << "%idx = attn.select_blocks %q, %k" << lengths << " " << attrs(a) << " : " << qt
        << ", " << kt << " -> " << it << "\n";
   };
   if (c.composite == "NSA") {
     const rt::NsaParams &p = c.nsa;
-    os << "  %o, %idx = attn.nsa %q, %k, %v, %g "
+    os << "  %o, %idx = attn.nsa %q, %k, %v, %g" << lengths << " "
        << attrs("compress_block = " + std::to_string(p.compression.block) +
                 ", compress_stride = " + std::to_string(p.compression.stride) +
                 ", pool = #attn.pool<" + rt::poolName(p.compression.pool) + ">" +
@@ -221,7 +230,7 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
        << " : " << qt << ", " << kt << ", " << vt << ", " << type(hq, 3, elt) << " -> "
        << ot << ", " << it << "\n";
   } else if (c.composite == "MoBA") {
-    os << "  %o, %idx = attn.moba %q, %k, %v "
+    os << "  %o, %idx = attn.moba %q, %k, %v" << lengths << " "
        << attrs("block = " + std::to_string(c.mobaBlock) +
                 ", top_k = " + std::to_string(c.mobaTopK))
        << " : " << qt << ", " << kt << ", " << vt << " -> " << ot << ", " << it << "\n";
@@ -230,9 +239,9 @@ std::string mlir::attn::compositeFunctionText(const rt::OnnxCase &c,
     sparse(selection.block, "  ");
   } else {
     const rt::InfLlmV2Params &p = c.infLlmV2;
-    os << "  %o, %idx = attn.switch %k dense_len(" << p.denseLen << ") : " << kt
-       << " -> " << ot << ", " << it << " {\n"
-       << "    %o = attn.attention %q, %k, %v "
+    os << "  %o, %idx = attn.switch %k" << lengths << " dense_len(" << p.denseLen
+       << ") : " << kt << " -> " << ot << ", " << it << " {\n"
+       << "    %o = attn.attention %q, %k, %v" << lengths << " "
        << attrs("causal, alignment = #attn.alignment<bottom_right>") << " : " << qt << ", "
        << kt << ", " << vt << " -> " << ot << "\n"
        << "    %c0 = arith.constant 0 : index\n"

@@ -86,28 +86,28 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
                      << op.getType();
     return WalkResult::interrupt();
   });
+  // Operands fed by arguments (through any tensor.cast): valid lengths
+  // lie in [0, Skv], query offsets within +-2^62 (positions stay far from
+  // overflow; a GPU kernel's runtime allows +-2^29), block numbers within
+  // the keys.
+  auto argumentOf = [&](Value v) -> const rt::Tensor * {
+    while (auto cast = v ? v.getDefiningOp<tensor::CastOp>() : nullptr)
+      v = cast.getSource();
+    auto arg = dyn_cast_or_null<BlockArgument>(v);
+    return arg ? &inputs[arg.getArgNumber()] : nullptr;
+  };
+  auto check = [&](const rt::Tensor *t, const char *name, int64_t lo,
+                   int64_t hi, const std::string &what) {
+    for (size_t b = 0; t && error.empty() && b < t->numel(); ++b)
+      if (t->get(b) < lo || t->get(b) > hi)
+        error = std::string(name) + "[" + std::to_string(b) + "] = " +
+                std::to_string(static_cast<int64_t>(t->get(b))) +
+                " is outside [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "]" + what;
+  };
   clone.walk([&](AttentionOp op) {
     if (!error.empty() || failed(op.verify()))
       return WalkResult::interrupt();
-    // Operands fed by arguments (through any tensor.cast): valid lengths
-    // lie in [0, Skv], query offsets within +-2^62 (positions stay far from
-    // overflow; a GPU kernel's runtime allows +-2^29), block numbers within
-    // the keys.
-    auto argumentOf = [&](Value v) -> const rt::Tensor * {
-      while (auto cast = v ? v.getDefiningOp<tensor::CastOp>() : nullptr)
-        v = cast.getSource();
-      auto arg = dyn_cast_or_null<BlockArgument>(v);
-      return arg ? &inputs[arg.getArgNumber()] : nullptr;
-    };
-    auto check = [&](const rt::Tensor *t, const char *name, int64_t lo,
-                     int64_t hi, const std::string &what) {
-      for (size_t b = 0; t && error.empty() && b < t->numel(); ++b)
-        if (t->get(b) < lo || t->get(b) > hi)
-          error = std::string(name) + "[" + std::to_string(b) + "] = " +
-                  std::to_string(static_cast<int64_t>(t->get(b))) +
-                  " is outside [" + std::to_string(lo) + ", " +
-                  std::to_string(hi) + "]" + what;
-    };
     if (int64_t keys = op.getShape().kvSeq; keys != ShapedType::kDynamic)
       check(argumentOf(op.getKvLengths()), "kv_lengths", 0, keys, " (the keys)");
     check(argumentOf(op.getQueryOffsets()), "q_offsets", -rt::kMaxWindowSide,
@@ -124,6 +124,22 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
     if (!error.empty())
       return WalkResult::interrupt();
     return WalkResult::advance();
+  });
+  // The sparse ops' valid lengths, in [0, Skv] likewise.
+  clone.walk([&](Operation *op) {
+    Value lengths, key;
+    if (auto x = dyn_cast<SelectBlocksOp>(op))
+      lengths = x.getKvLengths(), key = x.getKey();
+    else if (auto x = dyn_cast<NsaOp>(op))
+      lengths = x.getKvLengths(), key = x.getKey();
+    else if (auto x = dyn_cast<MobaOp>(op))
+      lengths = x.getKvLengths(), key = x.getKey();
+    else if (auto x = dyn_cast<SwitchOp>(op))
+      lengths = x.getKvLengths(), key = x.getKey();
+    int64_t keys = key ? cast<RankedTensorType>(key.getType()).getDimSize(2) : 0;
+    if (error.empty() && lengths && keys != ShapedType::kDynamic)
+      check(argumentOf(lengths), "kv_lengths", 0, keys, " (the keys)");
+    return error.empty() ? WalkResult::advance() : WalkResult::interrupt();
   });
   clone.erase();
   return error;
@@ -203,14 +219,16 @@ std::string mlir::attn::interpret(func::FuncOp func,
     } else if (auto select = dyn_cast<SelectBlocksOp>(op)) {
       rt::Tensor idx;
       error = rt::referenceSelect(*get(select.getQuery()), *get(select.getKey()),
-                                  select.getSelection(), idx);
+                                  select.getSelection(), idx,
+                                  select.getKvLengths() ? get(select.getKvLengths()) : nullptr);
       if (error.empty())
         env[select.getIndices()] = std::move(idx);
     } else if (auto nsa = dyn_cast<NsaOp>(op)) {
       rt::Tensor out, idx;
       error = rt::referenceNsa(*get(nsa.getQuery()), *get(nsa.getKey()),
                                *get(nsa.getValue()), *get(nsa.getGates()),
-                               nsa.getParams(), out, idx);
+                               nsa.getParams(), out, idx, nullptr,
+                               nsa.getKvLengths() ? get(nsa.getKvLengths()) : nullptr);
       if (error.empty()) {
         env[nsa.getOutput()] = rt::cast(out, dtypeOf(nsa.getOutput().getType()));
         env[nsa.getIndices()] = std::move(idx);
@@ -222,7 +240,8 @@ std::string mlir::attn::interpret(func::FuncOp func,
         scale = x->convertToDouble();
       error = rt::referenceMoba(*get(moba.getQuery()), *get(moba.getKey()),
                                 *get(moba.getValue()), moba.getBlock(), moba.getTopK(),
-                                scale, out, idx);
+                                scale, out, idx, nullptr,
+                                moba.getKvLengths() ? get(moba.getKvLengths()) : nullptr);
       if (error.empty()) {
         env[moba.getOutput()] = rt::cast(out, dtypeOf(moba.getOutput().getType()));
         env[moba.getIndices()] = std::move(idx);
@@ -235,10 +254,28 @@ std::string mlir::attn::interpret(func::FuncOp func,
         results.push_back(*get(v));
       return "";
     } else if (auto choice = dyn_cast<SwitchOp>(op)) {
-      // The side the key length picks, as the compiled scf.if does.
-      bool dense = get(choice.getKey())->shape[2] < choice.getDenseLen();
-      std::vector<rt::Tensor> values;
-      error = run((dense ? choice.getDense() : choice.getSparse()).front(), values);
+      // The side the key length picks, as the compiled scf.if does; with
+      // kv_lengths, per batch element (each side's rows of element b depend
+      // on element b only, so rows are taken from the side it picks).
+      int64_t keys = get(choice.getKey())->shape[2], denseLen = choice.getDenseLen();
+      std::vector<bool> dense(size_t(get(choice.getKey())->shape[0]), keys < denseLen);
+      if (Value lengths = choice.getKvLengths())
+        for (size_t b = 0; b < dense.size(); ++b)
+          dense[b] = get(lengths)->get(b) < double(denseLen);
+      std::vector<rt::Tensor> values, other;
+      bool first = dense.empty() || dense[0];
+      error = run((first ? choice.getDense() : choice.getSparse()).front(), values);
+      for (size_t b = 0; error.empty() && b < dense.size(); ++b) {
+        if (dense[b] == first)
+          continue;
+        if (other.empty())
+          error = run((first ? choice.getSparse() : choice.getDense()).front(), other);
+        for (size_t n = 0; error.empty() && n < values.size(); ++n) {
+          size_t row = values[n].numel() / dense.size();
+          for (size_t i = b * row; i < (b + 1) * row; ++i)
+            values[n].set(i, other[n].get(i));
+        }
+      }
       for (auto [result, t] : llvm::zip(choice.getResults(), values))
         env[result] = t;
     } else {

@@ -512,23 +512,24 @@ Selection compositeSelection(const OnnxCase &c) {
 std::string runCompositeCase(const OnnxCase &c, const Tensor *selection, Tensor &y,
                              Tensor &idx) {
   return withoutExceptions(c.dir, [&]() -> std::string {
+    const Tensor *lengths = c.kvLengths ? &*c.kvLengths : nullptr;
     if (c.composite == "NSA")
-      return referenceNsa(c.q, c.k, c.v, *c.gates, c.nsa, y, idx, selection);
+      return referenceNsa(c.q, c.k, c.v, *c.gates, c.nsa, y, idx, selection, lengths);
     if (c.composite == "MoBA")
       return referenceMoba(c.q, c.k, c.v, c.mobaBlock, c.mobaTopK, c.params.scale, y,
-                           idx, selection);
+                           idx, selection, lengths);
     if (c.composite == "InfLLMV2")
-      return referenceInfLlmV2(c.q, c.k, c.v, c.infLlmV2, y, idx, selection);
+      return referenceInfLlmV2(c.q, c.k, c.v, c.infLlmV2, y, idx, selection, lengths);
     if (selection)
       idx = *selection;
-    else if (std::string e = referenceSelect(c.q, c.k, c.quest, idx); !e.empty())
+    else if (std::string e = referenceSelect(c.q, c.k, c.quest, idx, lengths); !e.empty())
       return e;
     AttentionParams p;
     p.scale = c.params.scale;
     p.causal = p.bottomRight = true;
     p.blocks = std::make_pair(int64_t(1), c.quest.block);
     Tensor lse;
-    return referenceAttention(c.q, c.k, c.v, nullptr, nullptr, nullptr, &idx, p, y, lse);
+    return referenceAttention(c.q, c.k, c.v, nullptr, lengths, nullptr, &idx, p, y, lse);
   });
 }
 

@@ -138,12 +138,33 @@ void pick(const std::vector<double> &score, const Selection &s, int32_t *list) {
     list[n] = n < int64_t(eligible.size()) ? int32_t(eligible[size_t(n)]) : -1;
 }
 
+/// Valid key lengths per batch: kvLengths[b] (checked to lie in [0, Skv]),
+/// or Skv for every batch.
+std::string validLengths(const Tensor *kvLengths, int64_t batches, int64_t keys,
+                         std::vector<int64_t> &out) {
+  out.assign(size_t(batches), keys);
+  if (!kvLengths)
+    return "";
+  if (kvLengths->rank() != 1 || kvLengths->shape[0] != batches || isFloat(kvLengths->dtype))
+    return "kv_lengths: expected an integer [B] = [" + std::to_string(batches) +
+           "] tensor, got " + dtypeName(kvLengths->dtype) + " " +
+           shapeString(kvLengths->shape);
+  for (int64_t b = 0; b < batches; ++b) {
+    double x = kvLengths->get(size_t(b));
+    if (x < 0 || x > double(keys))
+      return "kv_lengths[" + std::to_string(b) + "] = " + std::to_string(int64_t(x)) +
+             " is outside [0, " + std::to_string(keys) + "] (the keys)";
+    out[size_t(b)] = int64_t(x);
+  }
+  return "";
+}
+
 std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
-                   std::vector<int32_t> &idx, int64_t &hsel,
-                   std::vector<double> *ranked = nullptr) {
+                   const std::vector<int64_t> &lengths, std::vector<int32_t> &idx,
+                   int64_t &hsel, std::vector<double> *ranked = nullptr) {
   if (std::string e = s.validate(); !e.empty())
     return e;
-  const int64_t G = q.H / k.H, L = k.S, off = L - q.S;
+  const int64_t G = q.H / k.H;
   const int64_t blocks = (k.S + s.block - 1) / s.block;
   const double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(q.D));
   hsel = s.perQueryHead ? q.H : k.H;
@@ -160,7 +181,8 @@ std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
     for (int64_t b = 0; b < k.B; ++b)
       for (int64_t h = 0; h < k.H; ++h)
         for (int64_t j = 0; j < blocks; ++j) {
-          int64_t end = std::min((j + 1) * s.block, L);
+          // Over the block's valid keys (none: an ineligible block).
+          int64_t end = std::min((j + 1) * s.block, lengths[size_t(b)]);
           size_t base = size_t(((b * k.H + h) * blocks + j) * k.D);
           for (int64_t key = j * s.block; key < end; ++key)
             for (int64_t d = 0; d < k.D; ++d) {
@@ -175,7 +197,7 @@ std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
   for (int64_t b = 0; b < q.B; ++b)
     for (int64_t hs = 0; hs < hsel; ++hs)
       for (int64_t i = 0; i < q.S; ++i) {
-        const int64_t p = i + off;
+        const int64_t L = lengths[size_t(b)], p = i + L - q.S;
         std::vector<double> score(size_t(blocks), 0.0);
         int64_t h0 = s.perQueryHead ? hs : hs * G, h1 = s.perQueryHead ? hs + 1 : h0 + G;
         for (int64_t h = h0; h < h1; ++h) {
@@ -237,7 +259,8 @@ std::string checkHeads(const Bhsd &q, const Bhsd &k, const Bhsd &v) {
 /// dense reference.
 std::string attend(const Tensor &q, const Tensor &k, const Tensor &v,
                    std::optional<double> scale, const Tensor *idx, int64_t block,
-                   std::optional<std::pair<int64_t, int64_t>> window, Tensor &out) {
+                   std::optional<std::pair<int64_t, int64_t>> window, Tensor &out,
+                   const Tensor *kvLengths = nullptr) {
   AttentionParams p;
   p.scale = scale;
   p.causal = true;
@@ -246,7 +269,7 @@ std::string attend(const Tensor &q, const Tensor &k, const Tensor &v,
   if (idx)
     p.blocks = std::make_pair(int64_t(1), block);
   Tensor lse;
-  return referenceAttention(q, k, v, nullptr, nullptr, nullptr, idx, p, out, lse);
+  return referenceAttention(q, k, v, nullptr, kvLengths, nullptr, idx, p, out, lse);
 }
 } // namespace
 
@@ -311,7 +334,7 @@ namespace {
 /// Loads q and k and selects: the lists into `idx` and, when asked, the
 /// ranked scores [B, Hsel, Sq, blocks] into `scores`.
 std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
-                          Tensor &idx, Tensor *scores) {
+                          const Tensor *kvLengths, Tensor &idx, Tensor *scores) {
   return withoutExceptions("select", [&]() -> std::string {
     Bhsd qq, kk;
     if (std::string e = load(q, "q", qq); !e.empty())
@@ -320,10 +343,13 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
       return e;
     if (std::string e = checkHeads(qq, kk, kk); !e.empty())
       return e;
+    std::vector<int64_t> lengths;
+    if (std::string e = validLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
+      return e;
     std::vector<int32_t> list;
     std::vector<double> ranked;
     int64_t hsel;
-    if (std::string e = select(qq, kk, s, list, hsel, scores ? &ranked : nullptr);
+    if (std::string e = select(qq, kk, s, lengths, list, hsel, scores ? &ranked : nullptr);
         !e.empty())
       return e;
     idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
@@ -339,19 +365,19 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
 } // namespace
 
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
-                            Tensor &idx) {
-  return selectTensors(q, k, s, idx, nullptr);
+                            Tensor &idx, const Tensor *kvLengths) {
+  return selectTensors(q, k, s, kvLengths, idx, nullptr);
 }
 
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
-                                 Tensor &scores) {
+                                 Tensor &scores, const Tensor *kvLengths) {
   Tensor idx;
-  return selectTensors(q, k, s, idx, &scores);
+  return selectTensors(q, k, s, kvLengths, idx, &scores);
 }
 
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
-                         Tensor &idx, const Tensor *selection) {
+                         Tensor &idx, const Tensor *selection, const Tensor *kvLengths) {
   return withoutExceptions("nsa", [&]() -> std::string {
     Bhsd qq, kk, vv;
     std::string e = load(q, "q", qq);
@@ -373,8 +399,11 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     const Compression &c = p.compression;
     if (std::string e = c.validate(); !e.empty())
       return e;
+    std::vector<int64_t> lengths;
+    if (std::string e = validLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
+      return e;
     Bhsd kc = compress(kk, c), vc = compress(vv, c);
-    const int64_t G = qq.H / kk.H, L = kk.S, off = L - qq.S;
+    const int64_t G = qq.H / kk.H;
     const double scale = p.scale ? *p.scale : 1.0 / std::sqrt(double(qq.D));
     // Selected and window branches.
     Selection s = p.selection;
@@ -387,24 +416,26 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     } else {
       std::vector<int32_t> list;
       int64_t hsel;
-      if (std::string e = select(qq, kk, s, list, hsel); !e.empty())
+      if (std::string e = select(qq, kk, s, lengths, list, hsel); !e.empty())
         return e;
       idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
     }
     Tensor selected, window;
-    if (std::string e = attend(q, k, v, p.scale, &idx, s.block, std::nullopt, selected);
+    if (std::string e =
+            attend(q, k, v, p.scale, &idx, s.block, std::nullopt, selected, kvLengths);
         !e.empty())
       return e;
     if (std::string e = attend(q, k, v, p.scale, nullptr, 0,
-                               std::make_pair(p.window - 1, int64_t(0)), window);
+                               std::make_pair(p.window - 1, int64_t(0)), window, kvLengths);
         !e.empty())
       return e;
     out = Tensor::zeros(DType::F64, {qq.B, qq.H, qq.S, vv.D});
     for (int64_t b = 0; b < qq.B; ++b)
       for (int64_t h = 0; h < qq.H; ++h)
         for (int64_t i = 0; i < qq.S; ++i) {
+          const int64_t L = lengths[size_t(b)];
           std::vector<double> pc =
-              compressedProbs(qq.row(b, h, i), kc, b, h / G, i + off, L, c, scale);
+              compressedProbs(qq.row(b, h, i), kc, b, h / G, i + L - qq.S, L, c, scale);
           size_t g = size_t(((b * qq.H + h) * qq.S + i) * 3);
           for (int64_t d = 0; d < vv.D; ++d) {
             double cmp = 0;
@@ -421,7 +452,8 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
 
 std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
                           int64_t block, int64_t topK, std::optional<double> scale,
-                          Tensor &out, Tensor &idx, const Tensor *selection) {
+                          Tensor &out, Tensor &idx, const Tensor *selection,
+                          const Tensor *kvLengths) {
   Selection s;
   s.method = ScoreMethod::MeanKey;
   s.block = block;
@@ -431,28 +463,59 @@ std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
   s.perQueryHead = true;
   if (selection)
     idx = *selection;
-  else if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
+  else if (std::string e = referenceSelect(q, k, s, idx, kvLengths); !e.empty())
     return e;
-  return attend(q, k, v, scale, &idx, block, std::nullopt, out);
+  return attend(q, k, v, scale, &idx, block, std::nullopt, out, kvLengths);
 }
 
 std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
                               const InfLlmV2Params &p, Tensor &out, Tensor &idx,
-                              const Tensor *selection) {
-  if (k.rank() != 4)
-    return "k: expected [B, H, S, D], got " + shapeString(k.shape);
+                              const Tensor *selection, const Tensor *kvLengths) {
+  if (k.rank() != 4 || q.rank() != 4)
+    return "q and k: expected [B, H, S, D], got " + shapeString(q.shape) + " and " +
+           shapeString(k.shape);
+  std::vector<int64_t> lengths;
+  if (std::string e = validLengths(kvLengths, k.shape[0], k.shape[2], lengths); !e.empty())
+    return e;
+  // Each batch element's side, from its valid key length.
+  std::vector<bool> dense(lengths.size());
+  bool anyDense = false, anySparse = false;
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    dense[b] = lengths[b] < p.denseLen;
+    (dense[b] ? anyDense : anySparse) = true;
+  }
   idx = Tensor();
-  if (k.shape[2] < p.denseLen) // the dense side of the switch
-    return attend(q, k, v, p.scale, nullptr, 0, std::nullopt, out);
+  Tensor denseOut;
+  if (anyDense)
+    if (std::string e =
+            attend(q, k, v, p.scale, nullptr, 0, std::nullopt, denseOut, kvLengths);
+        !e.empty())
+      return e;
+  if (!anySparse) {
+    out = std::move(denseOut);
+    return "";
+  }
   Selection s = p.selection;
   s.method = ScoreMethod::SoftmaxProbMax;
   s.perQueryHead = false;
   s.scale = p.scale;
   if (selection)
     idx = *selection;
-  else if (std::string e = referenceSelect(q, k, s, idx); !e.empty())
+  else if (std::string e = referenceSelect(q, k, s, idx, kvLengths); !e.empty())
     return e;
-  return attend(q, k, v, p.scale, &idx, s.block, std::nullopt, out);
+  if (std::string e = attend(q, k, v, p.scale, &idx, s.block, std::nullopt, out, kvLengths);
+      !e.empty())
+    return e;
+  // Dense elements: the dense output and a list of -1.
+  size_t outRow = out.numel() / lengths.size(), idxRow = idx.numel() / lengths.size();
+  for (size_t b = 0; b < lengths.size(); ++b)
+    if (dense[b]) {
+      for (size_t i = b * outRow; i < (b + 1) * outRow; ++i)
+        out.set(i, denseOut.get(i));
+      for (size_t i = b * idxRow; i < (b + 1) * idxRow; ++i)
+        idx.set(i, -1);
+    }
+  return "";
 }
 
 } // namespace attn::rt

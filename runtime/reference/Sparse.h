@@ -52,15 +52,18 @@ struct Selection {
 };
 
 /// idx [B, Hsel, Sq, K] (I32, ascending, -1 padded) for queries at
-/// bottom-right positions over the keys of `k` (all valid).
+/// bottom-right positions over the valid keys of `k`: the first
+/// kvLengths[b] (an integer [B] tensor) or all of them. Keys past L never
+/// count: blocks starting there are ineligible, block summaries and
+/// compressed tokens use only valid keys.
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
-                            Tensor &idx);
+                            Tensor &idx, const Tensor *kvLengths = nullptr);
 
 /// The scores referenceSelect ranks, F64 [B, Hsel, Sq, blocks]: -inf for
 /// ineligible blocks, +inf for forced ones (to check a selection computed in
 /// lower precision, whose near-ties may order differently).
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
-                                 Tensor &scores);
+                                 Tensor &scores, const Tensor *kvLengths = nullptr);
 
 /// NSA: out = g_cmp * A(q, kc, vc) + g_slc * BlockSparse(q, k, v, idx)
 ///          + g_win * Window(q, k, v, (w - 1, 0)); all causal, bottom-right.
@@ -74,18 +77,21 @@ struct NsaParams {
 /// of computing one, e.g. to check a kernel's output against its own list.)
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
-                         Tensor &idx, const Tensor *selection = nullptr);
+                         Tensor &idx, const Tensor *selection = nullptr,
+                         const Tensor *kvLengths = nullptr);
 
 /// MoBA: BlockSparse(q, k, v, select(mean_key, Hsel = Hq, init 0, local 1)),
 /// causal, bottom-right.
 std::string referenceMoba(const Tensor &q, const Tensor &k, const Tensor &v,
                           int64_t block, int64_t topK, std::optional<double> scale,
-                          Tensor &out, Tensor &idx, const Tensor *selection = nullptr);
+                          Tensor &out, Tensor &idx, const Tensor *selection = nullptr,
+                          const Tensor *kvLengths = nullptr);
 
-/// InfLLM-V2: dense causal attention when the key length is below
-/// `denseLen`, else block-sparse over softmax_prob_max selection
-/// (`selection.local` = window / block). `idx` is left empty on the dense
-/// side.
+/// InfLLM-V2: per batch element, dense causal attention when its valid
+/// key length (kvLengths[b], else Skv) is below `denseLen`, else
+/// block-sparse over softmax_prob_max selection (`selection.local` =
+/// window / block). `idx` is left empty when every element is dense, and
+/// holds -1 lists for the dense elements of a mixed batch.
 struct InfLlmV2Params {
   int64_t denseLen = 8192;
   Selection selection;
@@ -93,7 +99,8 @@ struct InfLlmV2Params {
 };
 std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
                               const InfLlmV2Params &p, Tensor &out, Tensor &idx,
-                              const Tensor *selection = nullptr);
+                              const Tensor *selection = nullptr,
+                              const Tensor *kvLengths = nullptr);
 
 } // namespace attn::rt
 

@@ -522,3 +522,31 @@ func.func @switch_yield(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: te
   }
   return %o : tensor<1x4x7x8xf32>
 }
+
+// -----
+
+func.func @select_lengths(%q: tensor<2x4x7x8xf32>, %k: tensor<2x2x9x8xf32>, %n: tensor<3xi32>) -> tensor<2x2x7x3xi32> {
+  // expected-error @+1 {{'kv_lengths' must have shape [B] = [2], got [3]}}
+  %i = attn.select_blocks %q, %k kv_lengths(%n : tensor<3xi32>) {method = #attn.score<mean_key>, block = 4, top_k = 3, init = 1, local = 2} : tensor<2x4x7x8xf32>, tensor<2x2x9x8xf32> -> tensor<2x2x7x3xi32>
+  return %i : tensor<2x2x7x3xi32>
+}
+
+// -----
+
+func.func @nsa_lengths(%q: tensor<2x4x7x8xf32>, %k: tensor<2x2x9x8xf32>, %v: tensor<2x2x9x8xf32>, %g: tensor<2x4x7x3xf32>, %n: tensor<2x1xi64>) -> tensor<2x4x7x8xf32> {
+  // expected-error @+1 {{'kv_lengths' must have shape [B] = [2], got [2, 1]}}
+  %o, %i = attn.nsa %q, %k, %v, %g kv_lengths(%n : tensor<2x1xi64>) : tensor<2x4x7x8xf32>, tensor<2x2x9x8xf32>, tensor<2x2x9x8xf32>, tensor<2x4x7x3xf32> -> tensor<2x4x7x8xf32>, tensor<2x2x7x16xi32>
+  return %o : tensor<2x4x7x8xf32>
+}
+
+// -----
+
+func.func @switch_per_element_result(%k: tensor<2x2x9x8xf32>, %n: tensor<2xi32>, %x: f32) -> f32 {
+  // expected-error @+1 {{with 'kv_lengths' the side is chosen per batch element, so result #0 must be a tensor [B, ...] with B = 2, got 'f32'}}
+  %o = attn.switch %k kv_lengths(%n : tensor<2xi32>) dense_len(4) : tensor<2x2x9x8xf32> -> f32 {
+    attn.yield %x : f32
+  } else {
+    attn.yield %x : f32
+  }
+  return %o : f32
+}

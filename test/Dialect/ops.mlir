@@ -184,3 +184,22 @@ func.func @switch(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor
   }
   return %o : tensor<?x8x?x64xf32>
 }
+
+// Per-batch valid key lengths on the sparse ops and the switch.
+// CHECK-LABEL: func @ragged
+// CHECK: attn.select_blocks %arg0, %arg1 kv_lengths(%arg4 : tensor<?xi32>) {block = 64 : i64
+// CHECK: attn.nsa %arg0, %arg1, %arg2, %arg3 kv_lengths(%arg4 : tensor<?xi32>) :
+// CHECK: attn.moba %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) {block = 512 : i64, top_k = 3 : i64}
+// CHECK: attn.switch %arg1 kv_lengths(%arg4 : tensor<?xi32>) dense_len(8192) : tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16> {
+func.func @ragged(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %g: tensor<?x8x?x3xbf16>, %n: tensor<?xi32>)
+    -> (tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>) {
+  %pages = attn.select_blocks %q, %k kv_lengths(%n : tensor<?xi32>) {method = #attn.score<key_bound>, block = 64, top_k = 8, init = 0, local = 1, per_query_head} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x8xi32>
+  %o, %idx = attn.nsa %q, %k, %v, %g kv_lengths(%n : tensor<?xi32>) : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x3xbf16> -> tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
+  %mo, %midx = attn.moba %q, %k, %v kv_lengths(%n : tensor<?xi32>) {block = 512, top_k = 3} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16>, tensor<?x8x?x3xi32>
+  %s = attn.switch %k kv_lengths(%n : tensor<?xi32>) dense_len(8192) : tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16> {
+    attn.yield %o : tensor<?x8x?x64xbf16>
+  } else {
+    attn.yield %mo : tensor<?x8x?x64xbf16>
+  }
+  return %pages, %o, %mo, %s : tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>
+}

@@ -51,3 +51,52 @@ func.func @switch(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor
   }
   return %o : tensor<?x4x?x32xf32>
 }
+
+// NSA over a ragged batch: the compressed branch's queries sit at L - Sq
+// and see the Sc(L) = (L - l) / d + 1 tokens inside L; the selection and
+// the other two branches take L as it is.
+// CHECK-LABEL: func @nsa_lengths
+// CHECK: %[[PER:.*]]:2 = linalg.generic {{.*}} ins(%arg4 : tensor<?xi32>)
+// CHECK: arith.subi %{{.*}}, %c8_i64
+// CHECK: arith.divsi %{{.*}}, %c4_i64
+// CHECK: arith.cmpi sge
+// CHECK: attn.attention %arg0, %{{.*}}, %{{.*}} kv_lengths(%[[PER]]#1 : tensor<?xi32>) query_offsets(%[[PER]]#0 : tensor<?xi64>) {causal, compressed_keys = array<i64: 8, 4>}
+// CHECK: attn.select_blocks %arg0, %arg1 kv_lengths(%arg4 : tensor<?xi32>)
+// CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) blocks(
+// CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) {{.*}}window = array<i64: 23, 0>
+func.func @nsa_lengths(%q: tensor<?x6x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x48xf32>, %g: tensor<?x6x?x3xf32>, %n: tensor<?xi32>) -> (tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>) {
+  %o, %idx = attn.nsa %q, %k, %v, %g kv_lengths(%n : tensor<?xi32>) {compress_block = 8, compress_stride = 4, select_block = 16, top_k = 4, init_blocks = 1, local_blocks = 2, window = 24} : tensor<?x6x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x48xf32>, tensor<?x6x?x3xf32> -> tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
+  return %o, %idx : tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
+}
+
+// The switch per batch element: L < dense_len picks dense. The sparse side
+// runs when any element is sparse, with the dense elements' lengths 0; the
+// dense side then runs with the sparse elements' lengths 0 only when some
+// element is dense, and a select per element merges the two.
+// CHECK-LABEL: func @switch_per_element
+// CHECK: %[[SPLIT:.*]]:3 = linalg.generic {{.*}} ins(%arg3 : tensor<?xi64>)
+// CHECK: %[[IS_DENSE:.*]] = arith.cmpi slt, %{{.*}}, %c100_i64
+// CHECK: arith.select %[[IS_DENSE]], %{{.*}}, %c0_i64
+// CHECK: arith.select %[[IS_DENSE]], %c0_i64, %{{.*}}
+// CHECK: %[[ANY:.*]]:2 = scf.for
+// CHECK: scf.if %[[ANY]]#1
+// CHECK-NEXT: %[[SPARSE:.*]] = attn.attention %arg0, %arg1, %arg2 kv_lengths(%[[SPLIT]]#2 : tensor<?xi64>) {{.*}}window
+// CHECK-NEXT: scf.if %[[ANY]]#0
+// CHECK-NEXT: %[[DENSE:.*]] = attn.attention %arg0, %arg1, %arg2 kv_lengths(%[[SPLIT]]#1 : tensor<?xi64>) {alignment = #attn.alignment<bottom_right>, causal}
+// CHECK: linalg.generic {{.*}} ins(%[[SPLIT]]#0, %[[DENSE]], %[[SPARSE]] : tensor<?xi1>,
+// CHECK: arith.select
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[SPARSE]]
+// CHECK: } else {
+// CHECK-NEXT: attn.attention %arg0, %arg1, %arg2 kv_lengths(%[[SPLIT]]#1 : tensor<?xi64>) {alignment = #attn.alignment<bottom_right>, causal}
+// CHECK-NOT: attn.switch
+func.func @switch_per_element(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>, %n: tensor<?xi64>) -> tensor<?x4x?x32xf32> {
+  %o = attn.switch %k kv_lengths(%n : tensor<?xi64>) dense_len(100) : tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32> {
+    %d = attn.attention %q, %k, %v kv_lengths(%n : tensor<?xi64>) {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>
+    attn.yield %d : tensor<?x4x?x32xf32>
+  } else {
+    %s = attn.attention %q, %k, %v kv_lengths(%n : tensor<?xi64>) {causal, window = array<i64: 63, 0>, alignment = #attn.alignment<bottom_right>} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>
+    attn.yield %s : tensor<?x4x?x32xf32>
+  }
+  return %o : tensor<?x4x?x32xf32>
+}

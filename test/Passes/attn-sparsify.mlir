@@ -33,8 +33,26 @@ func.func @not_causal(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: te
 
 // -----
 
-func.func @masked(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>, %len: tensor<?xi32>) -> tensor<?x8x?x64xf32> {
+func.func @masked(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32> {
   // expected-remark @+1 {{attn-sparsify: left dense: it has masks or operands a selection would have to honour}}
+  %o = attn.attention %q, %k, %v {causal, window = array<i64: 16, 0>, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
+// -----
+
+// Per-batch valid lengths carry over: to the selection and, for InfLLM-V2,
+// to a switch that then picks its side per batch element.
+// INFLLM-LABEL: func @ragged
+// INFLLM: attn.switch %arg1 kv_lengths(%arg3 : tensor<?xi32>) dense_len(4096)
+// INFLLM: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg3 : tensor<?xi32>) {alignment
+// INFLLM: } else {
+// INFLLM: %[[IDX:.*]] = attn.select_blocks %arg0, %arg1 kv_lengths(%arg3 : tensor<?xi32>)
+// INFLLM: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg3 : tensor<?xi32>) blocks(%[[IDX]]
+// MOBA-LABEL: func @ragged
+// MOBA: %[[IDX:.*]] = attn.select_blocks %arg0, %arg1 kv_lengths(%arg3 : tensor<?xi32>)
+// MOBA: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg3 : tensor<?xi32>) blocks(%[[IDX]]
+func.func @ragged(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>, %len: tensor<?xi32>) -> tensor<?x8x?x64xf32> {
   %o = attn.attention %q, %k, %v kv_lengths(%len : tensor<?xi32>) {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
   return %o : tensor<?x8x?x64xf32>
 }

@@ -29,6 +29,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -314,12 +315,31 @@ rt::OnnxCase randomComposite(Random &r, std::string &describe) {
     c.infLlmV2.denseLen = r.pick<int64_t>({1, 50, 200});
     c.infLlmV2.scale = c.params.scale;
   }
+  // Per-batch valid key lengths (a ragged batch; InfLLM-V2 then picks its
+  // side per element).
+  std::string lengths;
+  if (r.chance(0.4)) {
+    rt::Tensor len = rt::Tensor::zeros(r.pick({rt::DType::I32, rt::DType::I64}), {b});
+    for (int64_t i = 0; i < b; ++i) {
+      len.set(size_t(i), r.pick<int64_t>({0, 1, skv, skv / 2, r.uniform(0, skv)}));
+      lengths += (i ? "," : " L=") + std::to_string(int64_t(len.get(size_t(i))));
+    }
+    c.kvLengths = len;
+    // Often a mixed batch: the longest element sparse, shorter ones dense.
+    if (c.composite == "InfLLMV2" && r.chance(0.5)) {
+      c.infLlmV2.denseLen = 1;
+      for (int64_t i = 0; i < b; ++i)
+        c.infLlmV2.denseLen = std::max(c.infLlmV2.denseLen, int64_t(len.get(size_t(i))));
+    }
+  }
   describe = c.composite + " " + rt::dtypeName(c.dtype) + " B=" + std::to_string(b) +
              " Hkv=" + std::to_string(hkv) + " G=" + std::to_string(g) +
              " D=" + std::to_string(d) + " Dv=" + std::to_string(dv) +
              " Sq=" + std::to_string(sq) + " Skv=" + std::to_string(skv) +
              " block=" + std::to_string(block) + " span=" + std::to_string(span) +
-             "/" + std::to_string(stride);
+             "/" + std::to_string(stride) + lengths +
+             (c.composite == "InfLLMV2" ? " dense_len=" + std::to_string(c.infLlmV2.denseLen)
+                                        : std::string());
   return c;
 }
 
@@ -470,13 +490,24 @@ int main(int argc, char **argv) {
     if (host)
       problem = host->run("attention", inputs, fused);
     rt::Tensor y, idx, scores;
-    bool denseSide = c.composite == "InfLLMV2" && c.k.shape[2] < c.infLlmV2.denseLen;
-    if (problem.empty() && !denseSide)
-      problem = rt::referenceBlockScores(c.q, c.k, rt::compositeSelection(c), scores);
-    if (problem.empty() && !denseSide)
+    // InfLLM-V2's side per element: dense elements list nothing.
+    std::vector<bool> dense(size_t(c.q.shape[0]), false);
+    for (size_t e = 0; c.composite == "InfLLMV2" && e < dense.size(); ++e)
+      dense[e] = (c.kvLengths ? int64_t(c.kvLengths->get(e)) : c.k.shape[2]) <
+                 c.infLlmV2.denseLen;
+    bool allDense = std::all_of(dense.begin(), dense.end(), [](bool d) { return d; });
+    const rt::Tensor *lengths = c.kvLengths ? &*c.kvLengths : nullptr;
+    if (problem.empty() && !allDense)
+      problem = rt::referenceBlockScores(c.q, c.k, rt::compositeSelection(c), scores, lengths);
+    if (problem.empty() && !allDense) {
+      size_t row = scores.numel() / dense.size();
+      for (size_t e = 0; e < dense.size(); ++e)
+        for (size_t i = e * row; dense[e] && i < (e + 1) * row; ++i)
+          scores.set(i, -INFINITY);
       problem = checkSelection(fused[1], scores);
+    }
     if (problem.empty())
-      problem = rt::runCompositeCase(c, denseSide ? nullptr : &fused[1], y, idx);
+      problem = rt::runCompositeCase(c, allDense ? nullptr : &fused[1], y, idx);
     if (problem.empty()) {
       rt::Comparison cmp = rt::compareTensors(fused[0], y, rt::toleranceFor(c.dtype));
       if (!cmp.problem.empty())
