@@ -64,6 +64,10 @@ static cl::opt<bool> nsaParts("nsa-parts",
     cl::desc("with --sparse: time NSA's parts (compression and compressed "
              "attention, selection, selected blocks, window) separately"),
     cl::cat(category));
+static cl::opt<bool> ragged("ragged",
+    cl::desc("with --sparse: the InfLLM-V2 switch on a ragged batch of two (one "
+             "element on each side) against each element run alone"),
+    cl::cat(category));
 static cl::opt<double> minTime("min-time", cl::init(0.5), cl::desc("seconds to time each run for"),
                                cl::cat(category));
 
@@ -255,6 +259,62 @@ void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
   llvm::outs().flush();
 }
 
+/// --sparse --ragged: the InfLLM-V2 switch (dense_len 8192) over a batch of
+/// two with valid lengths (short, Skv), short = min(Skv / 4, 4096) on the
+/// dense side and Skv on the sparse side, against each element alone
+/// through the same compiled function. A ratio near 1 means each side's
+/// kernels skip the other side's element.
+int raggedBenchmarks(MLIRContext &context, const std::vector<int64_t> &lengths) {
+  const int64_t hq = 8, hkv = 2, d = 64, denseLen = 8192;
+  std::mt19937 gen(13);
+  llvm::outs() << "| keys | queries | short L | batch of 2 ms | short alone (dense) ms | "
+                  "long alone (sparse) ms | batch / sum |\n|---|---|---|---|---|---|---|\n";
+  for (int64_t skv : lengths)
+    for (int64_t sq : {skv, int64_t(1)}) {
+      int64_t shortLen = std::min(skv / 4, denseLen / 2);
+      llvm::errs() << "[attn-bench] ragged: " << skv << " keys, " << sq << " queries\n";
+      rt::OnnxCase c;
+      c.composite = "InfLLMV2";
+      c.infLlmV2.denseLen = denseLen;
+      rt::Selection &s = c.infLlmV2.selection;
+      s.compression = {32, 16};
+      s.block = 64, s.topK = 64, s.init = 1, s.local = 2048 / 64;
+      // One batch element: q, k, v and its valid length.
+      auto element = [&](int64_t len) {
+        rt::Tensor lengths = rt::Tensor::zeros(rt::DType::I64, {1});
+        lengths.set(0, double(len));
+        return std::vector<rt::Tensor>{
+            tensorOf(randomFloats(hq * sq * d, gen), {1, hq, sq, d}),
+            tensorOf(randomFloats(hkv * skv * d, gen), {1, hkv, skv, d}),
+            tensorOf(randomFloats(hkv * skv * d, gen), {1, hkv, skv, d}), lengths};
+      };
+      std::vector<rt::Tensor> shortOne = element(shortLen), longOne = element(skv), both;
+      for (size_t i = 0; i < shortOne.size(); ++i) { // concatenated along the batch
+        rt::Tensor t = shortOne[i];
+        t.shape[0] = 2;
+        t.bytes.insert(t.bytes.end(), longOne[i].bytes.begin(), longOne[i].bytes.end());
+        both.push_back(std::move(t));
+      }
+      c.q = both[0], c.k = both[1], c.v = both[2], c.kvLengths = both[3];
+      std::vector<rt::Tensor> inputs;
+      auto host = compileOrExit(context, mlir::attn::compositeFunctionText(c, inputs));
+      std::vector<std::function<void()>> fns;
+      std::vector<rt::Tensor> out;
+      for (const std::vector<rt::Tensor> *in : {&both, &shortOne, &longOne})
+        fns.push_back([&, in] {
+          if (std::string e = host->run("attention", *in, out); !e.empty())
+            llvm::report_fatal_error(llvm::StringRef(e));
+        });
+      std::vector<double> t = timeInterleaved(fns);
+      auto ms = [](double x) { return llvm::format("%.2f", x * 1e3); };
+      llvm::outs() << "| " << skv << " | " << sq << " | " << shortLen << " | " << ms(t[0])
+                   << " | " << ms(t[1]) << " | " << ms(t[2]) << " | "
+                   << llvm::format("%.3f", t[0] / (t[1] + t[2])) << " |\n";
+      llvm::outs().flush();
+    }
+  return 0;
+}
+
 /// --sparse: one row per (key length, prefill or decode): the fused dense
 /// causal attention and each sparse composite of the same shape, timed in
 /// interleaved rounds; ratios are dense time / sparse time.
@@ -263,6 +323,8 @@ int sparseBenchmarks(MLIRContext &context) {
   std::vector<int64_t> lengths(sparseLengths.begin(), sparseLengths.end());
   if (lengths.empty())
     lengths = {4096, 8192, 16384, 32768};
+  if (ragged)
+    return raggedBenchmarks(context, lengths);
   std::mt19937 gen(11);
   if (nsaParts)
     llvm::outs() << "| keys | queries | dense causal ms | compression + compressed ms | "
