@@ -67,7 +67,8 @@ def AttnRaise : Pass<"attn-raise"> {
       `K^T` from `linalg.transpose` (permutation `[0, 2, 1]`) of `[N, Skv, D]`,
       accumulating into a zero fill;
     - an optional scale: an element-wise `linalg.generic` multiplying or
-      dividing by a scalar constant;
+      dividing by a scalar constant, on the scores, on Q, or on K (before
+      or after its transpose); scales multiply;
     - an optional additive mask `[N, Sq, Skv]`: an element-wise
       `linalg.generic` adding a second tensor. A causal mask, either a
       constant (0 where `j <= i + Skv - Sq` or `j <= i`, `-inf` or the lowest

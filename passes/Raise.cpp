@@ -529,6 +529,14 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
     scores = input;
   }
   scores = peelCast(scores);
+  // A scale on Q or K (before or after K's transpose) multiplies the op's.
+  auto peelScale = [&](Value &x) {
+    Value input;
+    if (std::optional<double> c = matchScale(x.getDefiningOp<linalg::GenericOp>(), input)) {
+      chain.scale = chain.scale.value_or(1.0) * *c;
+      x = input;
+    }
+  };
   if (auto einsum = scores.getDefiningOp<linalg::GenericOp>(); isQKtContraction(einsum)) {
     // bid,bjd->bij: K is read untransposed.
     if (!zeroFilled(einsum.getDpsInits()[0]))
@@ -542,12 +550,16 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
              "bid,bjd->bij contraction)";
     if (!zeroFilled(qk.getDpsInits()[0]))
       return "Q K^T accumulates into a tensor that is not zero-filled";
-    auto transpose = qk.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
+    Value kt = qk.getDpsInputs()[1];
+    peelScale(kt);
+    auto transpose = kt.getDefiningOp<linalg::TransposeOp>();
     if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
       return "K^T is not a linalg.transpose of K with permutation [0, 2, 1]";
     chain.query = qk.getDpsInputs()[0];
     chain.key = transpose.getInput();
   }
+  peelScale(chain.query);
+  peelScale(chain.key);
   // Grouped-query attention written as copies of the K/V heads: attend to
   // the heads themselves.
   int64_t gk = 0, gv = 0;

@@ -345,3 +345,33 @@ func.func @einsum_both(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<
   } -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// Scales on Q (a product) and on K (a division, before the transpose).
+func.func @scaled_q_k(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>) -> tensor<2x4x8xf32> {
+  %half = arith.constant 0.5 : f32
+  %two = arith.constant 2.0 : f32
+  %q0 = tensor.empty() : tensor<2x4x8xf32>
+  %qs = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%q : tensor<2x4x8xf32>) outs(%q0 : tensor<2x4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %half, %x : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x8xf32>
+  %k0 = tensor.empty() : tensor<2x6x8xf32>
+  %ks = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k : tensor<2x6x8xf32>) outs(%k0 : tensor<2x6x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.divf %x, %two : f32
+    linalg.yield %y : f32
+  } -> tensor<2x6x8xf32>
+  %kt0 = tensor.empty() : tensor<2x8x6xf32>
+  %kt = linalg.transpose ins(%ks : tensor<2x6x8xf32>) outs(%kt0 : tensor<2x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x4x6xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %s = linalg.batch_matmul ins(%qs, %kt : tensor<2x4x8xf32>, tensor<2x8x6xf32>) outs(%s1 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %p0 = tensor.empty() : tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x6xf32>) outs(%p0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %o1 = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%o1 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
