@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <functional>
 
@@ -127,15 +128,12 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
   });
   // The sparse ops' valid lengths, in [0, Skv] likewise.
   clone.walk([&](Operation *op) {
-    Value lengths, key;
-    if (auto x = dyn_cast<SelectBlocksOp>(op))
-      lengths = x.getKvLengths(), key = x.getKey();
-    else if (auto x = dyn_cast<NsaOp>(op))
-      lengths = x.getKvLengths(), key = x.getKey();
-    else if (auto x = dyn_cast<MobaOp>(op))
-      lengths = x.getKvLengths(), key = x.getKey();
-    else if (auto x = dyn_cast<SwitchOp>(op))
-      lengths = x.getKvLengths(), key = x.getKey();
+    auto [lengths, key] =
+        llvm::TypeSwitch<Operation *, std::pair<Value, Value>>(op)
+            .Case<SelectBlocksOp, NsaOp, MobaOp, SwitchOp>([](auto x) {
+              return std::pair<Value, Value>(x.getKvLengths(), x.getKey());
+            })
+            .Default([](Operation *) { return std::pair<Value, Value>(); });
     int64_t keys = key ? cast<RankedTensorType>(key.getType()).getDimSize(2) : 0;
     if (error.empty() && lengths && keys != ShapedType::kDynamic)
       check(argumentOf(lengths), "kv_lengths", 0, keys, " (the keys)");

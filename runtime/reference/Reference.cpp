@@ -56,6 +56,31 @@ std::string checkStorage(const Tensor &t, const std::string &name) {
   return "";
 }
 
+} // namespace
+
+std::string validKeyLengths(const Tensor *kvLengths, int64_t batches, int64_t keys,
+                            std::vector<int64_t> &out) {
+  out.assign(size_t(batches), keys);
+  if (!kvLengths)
+    return "";
+  if (std::string e = checkStorage(*kvLengths, "kv_lengths"); !e.empty())
+    return e;
+  if ((kvLengths->dtype != DType::I32 && kvLengths->dtype != DType::I64) ||
+      kvLengths->shape != std::vector<int64_t>{batches})
+    return std::string("kv_lengths: expected int32 or int64 [") + std::to_string(batches) +
+           "], got " + dtypeName(kvLengths->dtype) + " " + shapeString(kvLengths->shape);
+  for (int64_t b = 0; b < batches; ++b) {
+    double len = kvLengths->get(size_t(b));
+    if (len < 0 || len > double(keys))
+      return "kv_lengths: entry " + std::to_string(b) + " is " + std::to_string(int64_t(len)) +
+             ", outside [0, " + std::to_string(keys) + "] (Skv)";
+    out[size_t(b)] = int64_t(len);
+  }
+  return "";
+}
+
+namespace {
+
 std::string makeView(const Tensor &t, const std::string &name, Layout layout,
                      int64_t heads, HeadView &v, bool readData = true) {
   if (std::string e = checkStorage(t, name); !e.empty())
@@ -198,24 +223,9 @@ static std::string attention(const Tensor &q, const Tensor &k,
   if (mask)
     if (std::string e = makeMaskView(*mask, full, M); !e.empty())
       return e;
-  std::vector<int64_t> validKeys(size_t(B), Skv);
-  if (kvLengths) {
-    if (std::string e = checkStorage(*kvLengths, "kv_lengths"); !e.empty())
-      return e;
-    if ((kvLengths->dtype != DType::I32 && kvLengths->dtype != DType::I64) ||
-        kvLengths->shape != std::vector<int64_t>{B})
-      return std::string("kv_lengths: expected int32 or int64 [") +
-             std::to_string(B) + "], got " + dtypeName(kvLengths->dtype) + " " +
-             shapeString(kvLengths->shape);
-    for (int64_t b = 0; b < B; ++b) {
-      double len = kvLengths->get(size_t(b));
-      if (len < 0 || len > double(Skv))
-        return "kv_lengths: entry " + std::to_string(b) + " is " +
-               std::to_string(int64_t(len)) + ", outside [0, " +
-               std::to_string(Skv) + "] (Skv)";
-      validKeys[size_t(b)] = int64_t(len);
-    }
-  }
+  std::vector<int64_t> validKeys;
+  if (std::string e = validKeyLengths(kvLengths, B, Skv, validKeys); !e.empty())
+    return e;
   std::vector<std::optional<int64_t>> offsets(static_cast<size_t>(B));
   if (queryOffsets) {
     if (std::string e = checkStorage(*queryOffsets, "q_offsets"); !e.empty())

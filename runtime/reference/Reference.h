@@ -29,6 +29,12 @@ struct AttentionParams : AttentionSemantics {
   int64_t numQHeads = 0, numKvHeads = 0; // needed only for Packed
 };
 
+/// The valid key length of each of `batches` elements into `out`:
+/// kvLengths[b] (an I32/I64 [B] tensor, each entry in [0, keys]), or `keys`
+/// for every element when kvLengths is null. Returns "" or the problem.
+std::string validKeyLengths(const Tensor *kvLengths, int64_t batches, int64_t keys,
+                            std::vector<int64_t> &out);
+
 /// Dense attention in float64.
 /// q, k, v: any float dtype, in p.layout. mask: optional, Bool (true = keep)
 /// or float (added), rank 1..4, broadcast right-aligned to [B, Hq, Sq, Skv];

@@ -138,27 +138,6 @@ void pick(const std::vector<double> &score, const Selection &s, int32_t *list) {
     list[n] = n < int64_t(eligible.size()) ? int32_t(eligible[size_t(n)]) : -1;
 }
 
-/// Valid key lengths per batch: kvLengths[b] (checked to lie in [0, Skv]),
-/// or Skv for every batch.
-std::string validLengths(const Tensor *kvLengths, int64_t batches, int64_t keys,
-                         std::vector<int64_t> &out) {
-  out.assign(size_t(batches), keys);
-  if (!kvLengths)
-    return "";
-  if (kvLengths->rank() != 1 || kvLengths->shape[0] != batches || isFloat(kvLengths->dtype))
-    return "kv_lengths: expected an integer [B] = [" + std::to_string(batches) +
-           "] tensor, got " + dtypeName(kvLengths->dtype) + " " +
-           shapeString(kvLengths->shape);
-  for (int64_t b = 0; b < batches; ++b) {
-    double x = kvLengths->get(size_t(b));
-    if (x < 0 || x > double(keys))
-      return "kv_lengths[" + std::to_string(b) + "] = " + std::to_string(int64_t(x)) +
-             " is outside [0, " + std::to_string(keys) + "] (the keys)";
-    out[size_t(b)] = int64_t(x);
-  }
-  return "";
-}
-
 std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
                    const std::vector<int64_t> &lengths, std::vector<int32_t> &idx,
                    int64_t &hsel, std::vector<double> *ranked = nullptr) {
@@ -344,7 +323,7 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
     if (std::string e = checkHeads(qq, kk, kk); !e.empty())
       return e;
     std::vector<int64_t> lengths;
-    if (std::string e = validLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
+    if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
     std::vector<int32_t> list;
     std::vector<double> ranked;
@@ -400,7 +379,7 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     if (std::string e = c.validate(); !e.empty())
       return e;
     std::vector<int64_t> lengths;
-    if (std::string e = validLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
+    if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
     Bhsd kc = compress(kk, c), vc = compress(vv, c);
     const int64_t G = qq.H / kk.H;
@@ -475,7 +454,7 @@ std::string referenceInfLlmV2(const Tensor &q, const Tensor &k, const Tensor &v,
     return "q and k: expected [B, H, S, D], got " + shapeString(q.shape) + " and " +
            shapeString(k.shape);
   std::vector<int64_t> lengths;
-  if (std::string e = validLengths(kvLengths, k.shape[0], k.shape[2], lengths); !e.empty())
+  if (std::string e = validKeyLengths(kvLengths, k.shape[0], k.shape[2], lengths); !e.empty())
     return e;
   // Each batch element's side, from its valid key length.
   std::vector<bool> dense(lengths.size());
