@@ -3,7 +3,8 @@
 // Rewrites that users expect from a graph-level attention op: constant
 // scales folded into the `scale` attribute, masks that mask nothing dropped,
 // windows that cover the whole sequence dropped, transposes of [B, S, H, D]
-// operands folded into the layout, and an unused log-sum-exp result removed.
+// operands and head splits of [B, S, H*D] ones folded into the layout, and an
+// unused log-sum-exp result removed.
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/AttnOps.h"
@@ -258,6 +259,53 @@ struct FoldLayoutTransposes : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// q, k and v in layout bshd, all split from [B, S, H*D] by expand_shape
+/// (an importer's projection output): read the packed tensors in place with
+/// layout packed and num_heads = [Hq, Hkv]. The output comes back packed and
+/// is split for the users (which cancels against the usual collapse back).
+struct FoldPackedHeads : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getEffectiveLayout() != Layout::BSHD)
+      return rewriter.notifyMatchFailure(op, "not in layout bshd");
+    SmallVector<Value> sources;
+    SmallVector<int64_t> heads;
+    for (Value x : {op.getQuery(), op.getKey(), op.getValue()}) {
+      auto split = x.getDefiningOp<tensor::ExpandShapeOp>();
+      if (!split || split.getSrcType().getRank() != 3 ||
+          split.getReassociationIndices()[2] != ReassociationIndices{2, 3})
+        return rewriter.notifyMatchFailure(op, "operands are not split from [B, S, H*D]");
+      int64_t h = split.getResultType().getDimSize(2);
+      if (h == kDyn)
+        return rewriter.notifyMatchFailure(op, "head count is dynamic");
+      sources.push_back(split.getSrc());
+      heads.push_back(h);
+    }
+    auto outType = op.getOutput().getType();
+    auto shape = outType.getShape();
+    int64_t hd = shape[3] == kDyn ? kDyn : shape[2] * shape[3];
+    auto packed = RankedTensorType::get({shape[0], shape[1], hd}, outType.getElementType());
+    auto folded = cast<AttentionOp>(rewriter.clone(*op.getOperation()));
+    rewriter.modifyOpInPlace(folded, [&] {
+      folded.getQueryMutable().assign(sources[0]);
+      folded.getKeyMutable().assign(sources[1]);
+      folded.getValueMutable().assign(sources[2]);
+      folded.getOutput().setType(packed);
+      folded.setLayout(Layout::Packed);
+      folded.setNumHeads(ArrayRef<int64_t>{heads[0], heads[1]});
+    });
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {2, 3}};
+    Value split = tensor::ExpandShapeOp::create(rewriter, op.getLoc(), outType,
+                                                folded.getOutput(), groups);
+    SmallVector<Value> results = {split};
+    if (op.getLse())
+      results.push_back(folded.getLse());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 struct RemoveUnusedLse : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
@@ -275,6 +323,5 @@ struct RemoveUnusedLse : OpRewritePattern<AttentionOp> {
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                               MLIRContext *context) {
   patterns.add<FoldConstantScale, DropNeutralMask, SimplifyStructuredMask,
-               FoldLayoutTransposes,
-               RemoveUnusedLse>(context);
+               FoldLayoutTransposes, FoldPackedHeads, RemoveUnusedLse>(context);
 }

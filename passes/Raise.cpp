@@ -19,9 +19,12 @@ namespace mlir::attn {
 #include "passes/Passes.h.inc"
 
 namespace {
-/// What the chain below one softmax holds. With expanded K/V heads
-/// (grouped-query attention written as a copy), `key4`/`value4` are the
-/// [B, Hkv, S, D] tensors before the copy and `group` the copies per head.
+/// What the chain below one softmax holds. The contractions see [N, S, D];
+/// when the graph says how N splits into [B, Hq] (heads collapsed into the
+/// batch, or K/V heads copied for grouped-query attention), `key4`/`value4`
+/// are the [B, Hkv, S, D] tensors, `group` the copies per K/V head (0 for
+/// none), and `batch`/`heads` the query's B and Hq; otherwise N = batch and
+/// heads = 1.
 struct Chain {
   Value query, key, value, mask;
   std::optional<double> scale, softcap;
@@ -29,9 +32,22 @@ struct Chain {
   std::optional<int64_t> queryOffset; // causal with j <= i + offset
   std::optional<int64_t> windowLeft;  // and j >= i + offset - left
   Value key4, value4;
-  int64_t group = 0;
+  int64_t group = 0, batch = 0, heads = 1;
   Value kvLengths; // a padding mask: keys at or past lengths[b] masked
 };
+
+/// x3 = collapse_shape(x4 [B, H, S, D]) to [B*H, S, D] with static B and H
+/// (heads folded into the batch, as torch-mlir writes a 4-D matmul): x4.
+Value splitFrom(Value x3) {
+  auto collapse = x3.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || collapse.getSrcType().getRank() != 4 ||
+      collapse.getReassociationIndices()[0] != ReassociationIndices{0, 1})
+    return Value();
+  auto shape = collapse.getSrcType().getShape();
+  return ShapedType::isDynamic(shape[0]) || ShapedType::isDynamic(shape[1])
+             ? Value()
+             : collapse.getSrc();
+}
 
 /// x3 = collapse_shape(broadcast(x4 [B, Hkv, S, D] -> [B, Hkv, G, S, D]))
 /// to [B*Hkv*G, S, D]: returns x4 and G (else null).
@@ -566,6 +582,7 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
   Value k4 = unexpandHeads(chain.key, gk), v4 = unexpandHeads(chain.value, gv);
   if (bool(k4) != bool(v4) || gk != gv)
     return "keys and values are expanded to different head counts";
+  chain.batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0);
   if (k4) {
     auto q = cast<RankedTensorType>(chain.query.getType());
     auto k = cast<RankedTensorType>(k4.getType()).getShape();
@@ -573,6 +590,16 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
         q.getDimSize(0) != k[0] * k[1] * gk)
       return "the query batch does not match the expanded key heads";
     chain.key4 = k4, chain.value4 = v4, chain.group = gk;
+    chain.batch = k[0], chain.heads = k[1] * gk;
+  } else if (Value q4 = splitFrom(chain.query), k4 = splitFrom(chain.key),
+             v4 = splitFrom(chain.value);
+             q4 && k4 && v4) {
+    // Heads collapsed into the batch: [B, H, S, D] for all three.
+    auto bh = [](Value x) { return cast<RankedTensorType>(x.getType()).getShape().take_front(2); };
+    if (bh(k4) == bh(q4) && bh(v4) == bh(q4)) {
+      chain.key4 = k4, chain.value4 = v4;
+      chain.batch = bh(q4)[0], chain.heads = bh(q4)[1];
+    }
   }
   if (chain.mask) {
     auto type = cast<RankedTensorType>(chain.mask.getType());
@@ -590,13 +617,16 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
       else if (c != 0)
         chain.queryOffset = c;
       chain.mask = Value();
-    } else if (Value lengths = lengthsMask(chain.mask, chain.group ? cast<RankedTensorType>(
-                                                              chain.key4.getType())
-                                                                  .getDimSize(1) *
-                                                              chain.group
-                                                        : 1)) {
+    } else if (Value lengths = lengthsMask(chain.mask, chain.heads)) {
       chain.kvLengths = lengths;
       chain.mask = Value();
+    } else if (!chain.group && chain.heads > 1 && (lengths = lengthsMask(chain.mask, 1))) {
+      // Lengths per [B*H] entry: keep the heads in the batch.
+      chain.kvLengths = lengths;
+      chain.mask = Value();
+      chain.key4 = chain.value4 = Value();
+      chain.batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0);
+      chain.heads = 1;
     }
   }
   return "";
@@ -622,15 +652,12 @@ Value splitHeads(ImplicitLocOpBuilder &b, Value x, int64_t batch, int64_t heads)
 
 void raise(linalg::LinalgOp pv, const Chain &chain) {
   ImplicitLocOpBuilder b(pv.getLoc(), pv);
-  // [N, S, D] as [N, 1, S, D], or [B, Hq, S, D] over the K/V heads (GQA).
-  int64_t batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0), heads = 1;
-  if (chain.group) {
-    auto k = cast<RankedTensorType>(chain.key4.getType()).getShape();
-    batch = k[0], heads = k[1] * chain.group;
-  }
+  // [N, S, D] as [B, Hq, S, D] (a reshape that cancels against the graph's
+  // head split, if any) over [B, Hkv, S, D] K/V, or as [N, 1, S, D].
+  int64_t batch = chain.batch, heads = chain.heads;
   Value q = splitHeads(b, chain.query, batch, heads);
-  Value k = chain.group ? chain.key4 : addHeadDim(b, chain.key);
-  Value v = chain.group ? chain.value4 : addHeadDim(b, chain.value);
+  Value k = chain.key4 ? chain.key4 : addHeadDim(b, chain.key);
+  Value v = chain.value4 ? chain.value4 : addHeadDim(b, chain.value);
   Value mask = chain.mask ? splitHeads(b, chain.mask, batch, heads) : Value();
   auto resultType = cast<RankedTensorType>(pv->getResult(0).getType());
   auto shape = resultType.getShape();

@@ -486,3 +486,79 @@ func.func @padded_expanded_heads(%q: tensor<6x4x8xf32>, %k: tensor<1x2x6x8xf32>,
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
   return %o : tensor<6x4x8xf32>
 }
+
+// -----
+
+// Heads folded into the batch ([B, H, S, D] collapsed to [B*H, S, D]) with a
+// padding mask over per-batch lengths: B = 2 and H = 3 come back, the
+// lengths are per batch element.
+// CHECK-LABEL: func @split_heads_padded
+// CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg3 : tensor<2xi32>) {scale = 1.000000e+00 : f64} : tensor<2x3x4x8xf32>, tensor<2x3x6x8xf32>, tensor<2x3x6x8xf32>
+// CHECK-NOT: linalg.generic
+func.func @split_heads_padded(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x6x8xf32>, %v: tensor<2x3x6x8xf32>, %len: tensor<2xi32>) -> tensor<6x4x8xf32> {
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<2x3x4x8xf32> into tensor<6x4x8xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x3x6x8xf32> into tensor<6x6x8xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<2x3x6x8xf32> into tensor<6x6x8xf32>
+  %kt0 = tensor.empty() : tensor<6x8x6xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<6x6x8xf32>) outs(%kt0 : tensor<6x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %s0 = tensor.empty() : tensor<6x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<6x4x8xf32>, tensor<6x8x6xf32>) outs(%sz : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0 floordiv 3)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%len : tensor<2xi32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%l: i32, %o: f32):
+    %j = linalg.index 2 : index
+    %li = arith.index_cast %l : i32 to index
+    %keep = arith.cmpi sgt, %li, %j : index
+    %m = arith.select %keep, %zero, %lowest : f32
+    linalg.yield %m : f32
+  } -> tensor<6x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<6x4x6xf32>, tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %o0 = tensor.empty() : tensor<6x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  return %o : tensor<6x4x8xf32>
+}
+
+// -----
+
+// The same, with lengths per [B*H] entry: the heads stay in the batch.
+// CHECK-LABEL: func @split_heads_lengths_per_head
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} kv_lengths(%arg3 : tensor<6xi32>) {scale = 1.000000e+00 : f64} : tensor<6x1x4x8xf32>, tensor<6x1x6x8xf32>, tensor<6x1x6x8xf32>
+// CHECK-NOT: linalg.generic
+func.func @split_heads_lengths_per_head(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x6x8xf32>, %v: tensor<2x3x6x8xf32>, %len: tensor<6xi32>) -> tensor<6x4x8xf32> {
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<2x3x4x8xf32> into tensor<6x4x8xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x3x6x8xf32> into tensor<6x6x8xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<2x3x6x8xf32> into tensor<6x6x8xf32>
+  %kt0 = tensor.empty() : tensor<6x8x6xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<6x6x8xf32>) outs(%kt0 : tensor<6x8x6xf32>) permutation = [0, 2, 1]
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %s0 = tensor.empty() : tensor<6x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<6x4x8xf32>, tensor<6x8x6xf32>) outs(%sz : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%len : tensor<6xi32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%l: i32, %o: f32):
+    %j = linalg.index 2 : index
+    %li = arith.index_cast %l : i32 to index
+    %keep = arith.cmpi sgt, %li, %j : index
+    %m = arith.select %keep, %zero, %lowest : f32
+    linalg.yield %m : f32
+  } -> tensor<6x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<6x4x6xf32>, tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<6x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<6x4x6xf32>) outs(%s0 : tensor<6x4x6xf32>) -> tensor<6x4x6xf32>
+  %o0 = tensor.empty() : tensor<6x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
+  return %o : tensor<6x4x8xf32>
+}

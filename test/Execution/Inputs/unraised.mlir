@@ -375,3 +375,62 @@ func.func @scaled_q_k(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x6xf32>, tensor<2x6x8xf32>) outs(%o1 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// Multi-head attention on [B, S, H*D] projections, as torch-mlir writes
+// SDPA with enable_gqa: split the heads, transpose to [B, H, S, D], fold
+// the heads into the batch for batch_matmul, copy the 2 K/V heads to the 4
+// query heads; index-built causal mask (bottom-right); then back to
+// [B, S, H*D].
+func.func @packed_gqa(%q: tensor<2x5x32xf32>, %k: tensor<2x7x16xf32>, %v: tensor<2x7x16xf32>) -> tensor<2x5x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %q4 = tensor.expand_shape %q [[0], [1], [2, 3]] output_shape [2, 5, 4, 8] : tensor<2x5x32xf32> into tensor<2x5x4x8xf32>
+  %k4 = tensor.expand_shape %k [[0], [1], [2, 3]] output_shape [2, 7, 2, 8] : tensor<2x7x16xf32> into tensor<2x7x2x8xf32>
+  %v4 = tensor.expand_shape %v [[0], [1], [2, 3]] output_shape [2, 7, 2, 8] : tensor<2x7x16xf32> into tensor<2x7x2x8xf32>
+  %eq = tensor.empty() : tensor<2x4x5x8xf32>
+  %qt = linalg.transpose ins(%q4 : tensor<2x5x4x8xf32>) outs(%eq : tensor<2x4x5x8xf32>) permutation = [0, 2, 1, 3]
+  %ek = tensor.empty() : tensor<2x2x7x8xf32>
+  %kh = linalg.transpose ins(%k4 : tensor<2x7x2x8xf32>) outs(%ek : tensor<2x2x7x8xf32>) permutation = [0, 2, 1, 3]
+  %vh = linalg.transpose ins(%v4 : tensor<2x7x2x8xf32>) outs(%ek : tensor<2x2x7x8xf32>) permutation = [0, 2, 1, 3]
+  %eb = tensor.empty() : tensor<2x2x2x7x8xf32>
+  %kb = linalg.broadcast ins(%kh : tensor<2x2x7x8xf32>) outs(%eb : tensor<2x2x2x7x8xf32>) dimensions = [2]
+  %vb = linalg.broadcast ins(%vh : tensor<2x2x7x8xf32>) outs(%eb : tensor<2x2x2x7x8xf32>) dimensions = [2]
+  %q3 = tensor.collapse_shape %qt [[0, 1], [2], [3]] : tensor<2x4x5x8xf32> into tensor<8x5x8xf32>
+  %k3 = tensor.collapse_shape %kb [[0, 1, 2], [3], [4]] : tensor<2x2x2x7x8xf32> into tensor<8x7x8xf32>
+  %v3 = tensor.collapse_shape %vb [[0, 1, 2], [3], [4]] : tensor<2x2x2x7x8xf32> into tensor<8x7x8xf32>
+  %kt0 = tensor.empty() : tensor<8x8x7xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<8x7x8xf32>) outs(%kt0 : tensor<8x8x7xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<8x5x7xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<8x5x7xf32>) -> tensor<8x5x7xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<8x5x8xf32>, tensor<8x8x7xf32>) outs(%sz : tensor<8x5x7xf32>) -> tensor<8x5x7xf32>
+  %c = arith.constant 0.35355339 : f32
+  %scaled = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<8x5x7xf32>) outs(%s0 : tensor<8x5x7xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<8x5x7xf32>
+  %mask = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel", "parallel"]} outs(%s0 : tensor<8x5x7xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %c2 = arith.constant 2 : index
+    %limit = arith.addi %i, %c2 : index
+    %ok = arith.cmpi sle, %j, %limit : index
+    %r = arith.select %ok, %zero, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<8x5x7xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<8x5x7xf32>, tensor<8x5x7xf32>) outs(%s0 : tensor<8x5x7xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<8x5x7xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<8x5x7xf32>) outs(%s0 : tensor<8x5x7xf32>) -> tensor<8x5x7xf32>
+  %o0 = tensor.empty() : tensor<8x5x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<8x5x8xf32>) -> tensor<8x5x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v3 : tensor<8x5x7xf32>, tensor<8x7x8xf32>) outs(%oz : tensor<8x5x8xf32>) -> tensor<8x5x8xf32>
+  %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [2, 4, 5, 8] : tensor<8x5x8xf32> into tensor<2x4x5x8xf32>
+  %eo = tensor.empty() : tensor<2x5x4x8xf32>
+  %ot = linalg.transpose ins(%o4 : tensor<2x4x5x8xf32>) outs(%eo : tensor<2x5x4x8xf32>) permutation = [0, 2, 1, 3]
+  %out = tensor.collapse_shape %ot [[0], [1], [2, 3]] : tensor<2x5x4x8xf32> into tensor<2x5x32xf32>
+  return %out : tensor<2x5x32xf32>
+}
