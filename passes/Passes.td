@@ -70,18 +70,27 @@ def AttnRaise : Pass<"attn-raise"> {
       dividing by a scalar constant, on the scores, on Q, or on K (before
       or after its transpose); scales multiply;
     - an optional additive mask `[N, Sq, Skv]`: an element-wise
-      `linalg.generic` adding a second tensor. A causal mask, either a
-      constant (0 where `j <= i + Skv - Sq` or `j <= i`, `-inf` or the lowest
-      float elsewhere) or built from `linalg.index` arithmetic (`select(j <=
-      i + c, 0, -inf)` and its variants), becomes `causal` with its
-      alignment (or `query_offset = c`) and disappears; any other mask stays
-      an explicit mask;
+      `linalg.generic` adding a second tensor. A causal mask built from
+      `linalg.index` arithmetic (`select(j <= i + c, 0, -inf)` and its
+      variants, with or without a window bound) becomes `causal` with its
+      alignment (or `query_offset = c`) and disappears, for any shape. With
+      a static shape the mask's values are read instead: a constant tensor,
+      or an input-less generic computing from `linalg.index` and integer
+      arithmetic (evaluated, up to 2^24 entries per `[Sq, Skv]` slice, the
+      same for every batch entry). Values that are exactly causal at some
+      offset, causal with a window, or causal with parallel branches
+      `(P, N)` become those attributes; any other mask stays an explicit
+      mask;
     - `linalg.softmax` over dimension 2, or the softmax written out (max,
       `exp(x - max)` in one or two generics, sum, divide);
     - `linalg.batch_matmul` `P x V`, into a zero fill.
 
     The `N` batch becomes `[N, 1, S, D]` with `tensor.expand_shape`, and the
-    result is collapsed back. K and V copied per query head (a
+    result is collapsed back. When Q, K and V are `[B, H, S, D]` collapsed
+    to `[B*H, S, D]` (how torch-mlir feeds a 4-D matmul to batch_matmul)
+    the op takes `B` and `H` back; canonicalization then folds the usual
+    `[B, S, H*D] -> [B, S, H, D] -> [B, H, S, D]` head split into layout
+    `packed`. K and V copied per query head (a
     `linalg.broadcast` of `[B, Hkv, S, D]` along a new group axis, collapsed
     to `B*Hq`) become native grouped-query attention on the original
     heads: the query splits into `[B, Hq, S, D]` and nothing is copied. A chain that ends in `softmax` then `P V` but

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
@@ -31,6 +32,7 @@ struct Chain {
   bool causal = false, bottomRight = false;
   std::optional<int64_t> queryOffset; // causal with j <= i + offset
   std::optional<int64_t> windowLeft;  // and j >= i + offset - left
+  std::optional<std::pair<int64_t, int64_t>> branches; // parallel (P, N)
   Value key4, value4;
   int64_t group = 0, batch = 0, heads = 1;
   Value kvLengths; // a padding mask: keys at or past lengths[b] masked
@@ -145,29 +147,278 @@ std::optional<double> matchScale(linalg::GenericOp g, Value &input) {
   return isa<arith::DivFOp>(op) ? 1.0 / x : x;
 }
 
-/// A constant [N, Sq, Skv] mask that is exactly causal: 0 where
-/// j <= i + off, a very negative value elsewhere, for off = 0 (top-left)
-/// or Skv - Sq (bottom-right).
-std::optional<bool> causalAlignment(Value mask) {
-  DenseElementsAttr values;
+/// A structured mask read off the values of a materialised one: causal at
+/// query offset `off` (key j visible from row i iff j <= i + off), with a
+/// window `left` (and j >= i + off - left) or parallel `branches` (P, N) on
+/// top (attention-semantics.md section 1.4).
+struct MaskForm {
+  int64_t off = 0;
+  std::optional<int64_t> left;
+  std::optional<std::pair<int64_t, int64_t>> branches;
+};
+
+/// Which of causal, causal + window or causal + branches a [Sq, Skv] slice
+/// of 0 (visible) and very negative (masked) values is, if any: the
+/// parameters are read off the rows, then every entry is checked.
+std::optional<MaskForm> classifyMask(ArrayRef<double> m, int64_t sq, int64_t skv) {
+  auto at = [&](int64_t i, int64_t j) { return m[i * skv + j]; };
+  for (double x : m)
+    if (x != 0.0 && !(x <= -1e30))
+      return std::nullopt;
+  // The offset: from a row whose last visible key is not the last key.
+  MaskForm form;
+  bool found = false;
+  for (int64_t i = 0; i < sq && !found; ++i)
+    for (int64_t j = skv - 2; j >= 0; --j)
+      if (at(i, j) == 0.0) {
+        if (at(i, skv - 1) != 0.0)
+          form.off = j - i, found = true;
+        break;
+      }
+  if (!found)
+    return std::nullopt;
+  auto last = [&](int64_t i) { return std::min(i + form.off, skv - 1); };
+  // A masked key before the diagonal: a window or parallel branches.
+  std::optional<int64_t> firstHole;
+  for (int64_t i = 0; i < sq; ++i)
+    for (int64_t j = 0; j <= last(i); ++j)
+      if (at(i, j) != 0.0 && (!firstHole || j < *firstHole))
+        firstHole = j;
+  auto visible = [&](const MaskForm &f, int64_t i, int64_t j) {
+    int64_t p = i + f.off;
+    if (j > p || (f.left && j < p - *f.left))
+      return false;
+    if (!f.branches)
+      return true;
+    auto [prefix, n] = *f.branches;
+    return p < prefix || j < prefix || (j - prefix) % n == (p - prefix) % n;
+  };
+  auto matches = [&](const MaskForm &f) {
+    for (int64_t i = 0; i < sq; ++i)
+      for (int64_t j = 0; j < skv; ++j)
+        if (visible(f, i, j) != (at(i, j) == 0.0))
+          return false;
+    return true;
+  };
+  if (!firstHole)
+    return matches(form) ? std::optional(form) : std::nullopt;
+  // Window: the reach back from a row whose first visible key is cut.
+  for (int64_t i = 0; i < sq; ++i) {
+    int64_t j = 0;
+    while (j <= last(i) && at(i, j) != 0.0)
+      ++j;
+    if (j > 0 && j <= last(i) && i + form.off < skv) {
+      MaskForm window = form;
+      window.left = i + form.off - j;
+      if (matches(window))
+        return window;
+      break;
+    }
+  }
+  // Branches from P = the first hole: N = the shortest step back from a
+  // query to a visible key of its own branch.
+  int64_t prefix = *firstHole, n = std::max<int64_t>(1, last(sq - 1) - prefix + 1);
+  for (int64_t i = 0; i < sq; ++i)
+    for (int64_t j = last(i) - 1; j >= prefix && i + form.off < skv; --j)
+      if (at(i, j) == 0.0) {
+        n = std::min(n, i + form.off - j);
+        break;
+      }
+  MaskForm branched = form;
+  branched.branches = {prefix, n};
+  return matches(branched) ? std::optional(branched) : std::nullopt;
+}
+
+/// A linalg.generic without inputs whose body computes the mask from
+/// linalg.index and constants with integer arithmetic, comparisons and
+/// selects: its body as a flat program over registers, run per element.
+class IndexProgram {
+public:
+  static std::optional<IndexProgram> compile(linalg::GenericOp g) {
+    if (!g || g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1)
+      return std::nullopt;
+    IndexProgram prog;
+    Block &body = g.getRegion().front();
+    if (!body.getArgument(0).use_empty())
+      return std::nullopt;
+    auto reg = [&](Value v) -> std::optional<int> {
+      auto it = prog.slot.find(v);
+      if (it != prog.slot.end())
+        return it->second;
+      // A constant, in the body or defined above.
+      Attribute attr;
+      if (!matchPattern(v, m_Constant(&attr)))
+        return std::nullopt;
+      Reg r{};
+      if (auto i = dyn_cast<IntegerAttr>(attr))
+        r.i = i.getType().isInteger(1) ? i.getValue().getZExtValue() : i.getInt();
+      else if (auto f = dyn_cast<FloatAttr>(attr))
+        r.f = f.getValueAsDouble();
+      else
+        return std::nullopt;
+      prog.init.push_back(r);
+      return prog.slot[v] = prog.init.size() - 1;
+    };
+    for (Operation &op : body.without_terminator()) {
+      if (matchPattern(&op, m_Constant()))
+        continue;
+      Step step{kindOf(&op), {}, 0, 0};
+      if (step.kind == Kind::Unsupported)
+        return std::nullopt;
+      if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+        step.extra = index.getDim();
+        prog.usesBatch |= index.getDim() == 0;
+      }
+      if (auto cmp = dyn_cast<arith::CmpIOp>(op))
+        step.extra = int64_t(cmp.getPredicate());
+      for (Value operand : op.getOperands()) {
+        std::optional<int> r = reg(operand);
+        if (!r)
+          return std::nullopt;
+        step.in.push_back(*r);
+      }
+      prog.init.push_back(Reg{});
+      step.out = prog.init.size() - 1;
+      prog.slot[op.getResult(0)] = step.out;
+      prog.steps.push_back(step);
+    }
+    std::optional<int> result = reg(body.getTerminator()->getOperand(0));
+    if (!result)
+      return std::nullopt;
+    prog.result = *result;
+    return prog;
+  }
+
+  /// The value at (b, i, j), or nothing (division by zero).
+  std::optional<double> run(int64_t b, int64_t i, int64_t j) {
+    regs = init;
+    for (const Step &s : steps) {
+      Reg &out = regs[s.out];
+      auto x = [&](int k) { return regs[s.in[k]].i; };
+      switch (s.kind) {
+      case Kind::Index: out.i = s.extra == 0 ? b : s.extra == 1 ? i : j; break;
+      case Kind::Copy: out = regs[s.in[0]]; break;
+      case Kind::Add: out.i = x(0) + x(1); break;
+      case Kind::Sub: out.i = x(0) - x(1); break;
+      case Kind::Mul: out.i = x(0) * x(1); break;
+      case Kind::Div:
+      case Kind::Rem:
+      case Kind::FloorDiv:
+        if (x(1) == 0)
+          return std::nullopt;
+        out.i = s.kind == Kind::Div ? x(0) / x(1)
+                : s.kind == Kind::Rem ? x(0) % x(1)
+                                      : llvm::divideFloorSigned(x(0), x(1));
+        break;
+      case Kind::Min: out.i = std::min(x(0), x(1)); break;
+      case Kind::Max: out.i = std::max(x(0), x(1)); break;
+      case Kind::And: out.i = x(0) & x(1); break;
+      case Kind::Or: out.i = x(0) | x(1); break;
+      case Kind::Xor: out.i = x(0) ^ x(1); break;
+      case Kind::Cmp: out.i = compare(arith::CmpIPredicate(s.extra), x(0), x(1)); break;
+      case Kind::Select: out = x(0) ? regs[s.in[1]] : regs[s.in[2]]; break;
+      case Kind::AddF: out.f = regs[s.in[0]].f + regs[s.in[1]].f; break;
+      case Kind::Unsupported: return std::nullopt;
+      }
+    }
+    return regs[result].f;
+  }
+
+  bool usesBatch = false;
+
+private:
+  enum class Kind { Index, Copy, Add, Sub, Mul, Div, Rem, FloorDiv, Min, Max,
+                    And, Or, Xor, Cmp, Select, AddF, Unsupported };
+  struct Reg {
+    int64_t i;
+    double f;
+  };
+  struct Step {
+    Kind kind;
+    SmallVector<int, 3> in;
+    int out;
+    int64_t extra;
+  };
+
+  static Kind kindOf(Operation *op) {
+    return llvm::TypeSwitch<Operation *, Kind>(op)
+        .Case([](linalg::IndexOp) { return Kind::Index; })
+        .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp, arith::ExtUIOp>(
+            [](auto) { return Kind::Copy; })
+        .Case([](arith::AddIOp) { return Kind::Add; })
+        .Case([](arith::SubIOp) { return Kind::Sub; })
+        .Case([](arith::MulIOp) { return Kind::Mul; })
+        .Case<arith::DivSIOp, arith::DivUIOp>([](auto) { return Kind::Div; })
+        .Case<arith::RemSIOp, arith::RemUIOp>([](auto) { return Kind::Rem; })
+        .Case([](arith::FloorDivSIOp) { return Kind::FloorDiv; })
+        .Case([](arith::MinSIOp) { return Kind::Min; })
+        .Case([](arith::MaxSIOp) { return Kind::Max; })
+        .Case([](arith::AndIOp) { return Kind::And; })
+        .Case([](arith::OrIOp) { return Kind::Or; })
+        .Case([](arith::XOrIOp) { return Kind::Xor; })
+        .Case([](arith::CmpIOp) { return Kind::Cmp; })
+        .Case([](arith::SelectOp) { return Kind::Select; })
+        .Case([](arith::AddFOp) { return Kind::AddF; })
+        .Default([](Operation *) { return Kind::Unsupported; });
+  }
+
+  static bool compare(arith::CmpIPredicate p, int64_t a, int64_t b) {
+    using P = arith::CmpIPredicate;
+    switch (p) {
+    case P::eq: return a == b;
+    case P::ne: return a != b;
+    case P::slt: case P::ult: return a < b;
+    case P::sle: case P::ule: return a <= b;
+    case P::sgt: case P::ugt: return a > b;
+    case P::sge: case P::uge: return a >= b;
+    }
+    return false;
+  }
+
+  DenseMap<Value, int> slot;
+  SmallVector<Reg> init, regs;
+  SmallVector<Step> steps;
+  int result = 0;
+};
+
+/// The structure of a materialised [N, Sq, Skv] mask with a static shape:
+/// a constant tensor, or an index-computed linalg.generic (evaluated; up to
+/// 2^24 entries per [Sq, Skv] slice), the same in every slice.
+std::optional<MaskForm> knownMaskForm(Value mask) {
   auto type = cast<RankedTensorType>(mask.getType());
-  if (!matchPattern(mask, m_Constant(&values)) || !type.hasStaticShape() ||
-      !isa<FloatType>(type.getElementType()))
+  if (!type.hasStaticShape() || !isa<FloatType>(type.getElementType()))
     return std::nullopt;
   int64_t n = type.getDimSize(0), sq = type.getDimSize(1), skv = type.getDimSize(2);
-  auto data = values.getValues<APFloat>();
-  for (int64_t off : {int64_t(0), skv - sq}) {
-    bool ok = true;
-    for (int64_t b = 0; ok && b < n; ++b)
-      for (int64_t i = 0; ok && i < sq; ++i)
-        for (int64_t j = 0; ok && j < skv; ++j) {
-          double x = data[values.isSplat() ? 0 : (b * sq + i) * skv + j].convertToDouble();
-          ok = j <= i + off ? x == 0.0 : x <= -1e30;
-        }
-    if (ok)
-      return off != 0;
+  if (sq * skv > (int64_t(1) << 24) || sq * skv == 0)
+    return std::nullopt;
+  std::vector<double> slice(sq * skv);
+  std::optional<MaskForm> form;
+  DenseElementsAttr values;
+  if (matchPattern(mask, m_Constant(&values))) {
+    auto data = values.getValues<APFloat>();
+    for (int64_t b = 0; b < (values.isSplat() ? 1 : n); ++b) {
+      for (int64_t e = 0; e < sq * skv; ++e)
+        slice[e] = data[values.isSplat() ? 0 : b * sq * skv + e].convertToDouble();
+      std::optional<MaskForm> f = classifyMask(slice, sq, skv);
+      if (!f || (form && (f->off != form->off || f->left != form->left ||
+                          f->branches != form->branches)))
+        return std::nullopt;
+      form = f;
+    }
+    return form;
   }
-  return std::nullopt;
+  std::optional<IndexProgram> prog =
+      IndexProgram::compile(mask.getDefiningOp<linalg::GenericOp>());
+  if (!prog || prog->usesBatch) // a mask per batch or head is no structure
+    return std::nullopt;
+  for (int64_t i = 0; i < sq; ++i)
+    for (int64_t j = 0; j < skv; ++j) {
+      std::optional<double> x = prog->run(0, i, j);
+      if (!x)
+        return std::nullopt;
+      slice[i * skv + j] = *x;
+    }
+  return classifyMask(slice, sq, skv);
 }
 
 /// The input of a reduction over the last axis whose body is `Kind`: a
@@ -603,20 +854,23 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
   }
   if (chain.mask) {
     auto type = cast<RankedTensorType>(chain.mask.getType());
-    if (std::optional<bool> bottomRight = causalAlignment(chain.mask)) {
+    // Causal at offset c: bottom-right when c = Skv - Sq, else an offset.
+    auto place = [&](int64_t c) {
       chain.causal = true;
-      chain.bottomRight = *bottomRight;
-      chain.mask = Value();
-    } else if (std::optional<IndexBounds> bounds = indexMaskBounds(chain.mask)) {
-      int64_t c = bounds->hi;
-      chain.causal = true;
-      if (bounds->lo)
-        chain.windowLeft = c - *bounds->lo;
       if (type.hasStaticShape() && c == type.getDimSize(2) - type.getDimSize(1))
         chain.bottomRight = true;
       else if (c != 0)
         chain.queryOffset = c;
       chain.mask = Value();
+    };
+    if (std::optional<IndexBounds> bounds = indexMaskBounds(chain.mask)) {
+      if (bounds->lo)
+        chain.windowLeft = bounds->hi - *bounds->lo;
+      place(bounds->hi);
+    } else if (std::optional<MaskForm> form = knownMaskForm(chain.mask)) {
+      chain.windowLeft = form->left;
+      chain.branches = form->branches;
+      place(form->off);
     } else if (Value lengths = lengthsMask(chain.mask, chain.heads)) {
       chain.kvLengths = lengths;
       chain.mask = Value();
@@ -669,7 +923,8 @@ void raise(linalg::LinalgOp pv, const Chain &chain) {
       b, outType, Type(), q, k, v, mask, chain.kvLengths, Value(), Value(), scale, softcap,
       chain.causal ? b.getUnitAttr() : UnitAttr(),
       chain.windowLeft ? b.getDenseI64ArrayAttr({*chain.windowLeft, 0}) : DenseI64ArrayAttr(),
-      DenseI64ArrayAttr(),
+      chain.branches ? b.getDenseI64ArrayAttr({chain.branches->first, chain.branches->second})
+                     : DenseI64ArrayAttr(),
       chain.bottomRight ? AlignmentAttr::get(b.getContext(), Alignment::BottomRight)
                         : AlignmentAttr(),
       chain.queryOffset ? b.getI64IntegerAttr(*chain.queryOffset) : IntegerAttr(),

@@ -562,3 +562,178 @@ func.func @split_heads_lengths_per_head(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<6x4x6xf32>, tensor<6x6x8xf32>) outs(%oz : tensor<6x4x8xf32>) -> tensor<6x4x8xf32>
   return %o : tensor<6x4x8xf32>
 }
+
+// -----
+
+// Masks read off their values: a constant sliding window (bottom-right,
+// one key back) becomes causal + window.
+// CHECK-LABEL: func @window_constant
+// CHECK-NOT: arith.constant dense
+// CHECK: attn.attention {{.*}} {alignment = #attn.alignment<bottom_right>, causal, scale = 1.000000e+00 : f64, window = array<i64: 1, -1>}
+func.func @window_constant(%q: tensor<1x4x8xf32>, %k: tensor<1x6x8xf32>, %v: tensor<1x6x8xf32>) -> tensor<1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<1x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x6x8xf32>) outs(%kt0 : tensor<1x8x6xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<1x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<1x4x8xf32>, tensor<1x8x6xf32>) outs(%sz : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %mask = arith.constant dense<[[[0xFF800000, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0xFF800000, 0xFF800000, 0.0, 0.0, 0xFF800000, 0xFF800000], [0xFF800000, 0xFF800000, 0xFF800000, 0.0, 0.0, 0xFF800000], [0xFF800000, 0xFF800000, 0xFF800000, 0xFF800000, 0.0, 0.0]]]> : tensor<1x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x4x6xf32>, tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<1x4x6xf32>, tensor<1x6x8xf32>) outs(%oz : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}
+
+// -----
+
+// A constant causal mask at offset 1 (neither alignment): query_offset.
+// CHECK-LABEL: func @offset_constant
+// CHECK: attn.attention {{.*}} {causal, query_offset = 1 : i64, scale = 1.000000e+00 : f64}
+func.func @offset_constant(%q: tensor<1x4x8xf32>, %k: tensor<1x6x8xf32>, %v: tensor<1x6x8xf32>) -> tensor<1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<1x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x6x8xf32>) outs(%kt0 : tensor<1x8x6xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<1x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<1x4x8xf32>, tensor<1x8x6xf32>) outs(%sz : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %mask = arith.constant dense<[[[0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000]]]> : tensor<1x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x4x6xf32>, tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<1x4x6xf32>, tensor<1x6x8xf32>) outs(%oz : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Constant parallel branches after a 2-key prefix, two branches.
+// CHECK-LABEL: func @branches_constant
+// CHECK: attn.attention {{.*}} {alignment = #attn.alignment<bottom_right>, branches = array<i64: 2, 2>, causal, scale = 1.000000e+00 : f64}
+func.func @branches_constant(%q: tensor<1x4x8xf32>, %k: tensor<1x6x8xf32>, %v: tensor<1x6x8xf32>) -> tensor<1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<1x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x6x8xf32>) outs(%kt0 : tensor<1x8x6xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<1x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<1x4x8xf32>, tensor<1x8x6xf32>) outs(%sz : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %mask = arith.constant dense<[[[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000, 0.0, 0xFF800000], [0.0, 0.0, 0xFF800000, 0.0, 0xFF800000, 0.0]]]> : tensor<1x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x4x6xf32>, tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<1x4x6xf32>, tensor<1x6x8xf32>) outs(%oz : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Near-miss: causal but for one hidden key. The mask stays.
+// CHECK-LABEL: func @almost_causal_constant
+// CHECK: attn.attention {{.*}} mask(%{{.*}} : tensor<1x1x4x6xf32>)
+func.func @almost_causal_constant(%q: tensor<1x4x8xf32>, %k: tensor<1x6x8xf32>, %v: tensor<1x6x8xf32>) -> tensor<1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<1x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x6x8xf32>) outs(%kt0 : tensor<1x8x6xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<1x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<1x4x8xf32>, tensor<1x8x6xf32>) outs(%sz : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %mask = arith.constant dense<[[[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0xFF800000, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]> : tensor<1x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x4x6xf32>, tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<1x4x6xf32>, tensor<1x6x8xf32>) outs(%oz : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Near-miss: an index-built mask that reads the batch index (a mask per
+// batch element or head is no structure). The mask stays.
+// CHECK-LABEL: func @per_batch_index_mask
+// CHECK: arith.select
+// CHECK: attn.attention {{.*}} mask(
+func.func @per_batch_index_mask(%q: tensor<1x4x8xf32>, %k: tensor<1x6x8xf32>, %v: tensor<1x6x8xf32>) -> tensor<1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<1x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x6x8xf32>) outs(%kt0 : tensor<1x8x6xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<1x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<1x4x8xf32>, tensor<1x8x6xf32>) outs(%sz : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%o: f32):
+    %b = linalg.index 0 : index
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %ib = arith.addi %i, %b : index
+    %ok = arith.cmpi sle, %j, %ib : index
+    %r = arith.select %ok, %zero, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x4x6xf32>, tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<1x4x6xf32>, tensor<1x6x8xf32>) outs(%oz : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Near-miss: a mask that depends on the scores. The mask stays.
+// CHECK-LABEL: func @data_mask
+// CHECK: arith.cmpf
+// CHECK: attn.attention {{.*}} mask(
+func.func @data_mask(%q: tensor<1x4x8xf32>, %k: tensor<1x6x8xf32>, %v: tensor<1x6x8xf32>) -> tensor<1x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<1x8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x6x8xf32>) outs(%kt0 : tensor<1x8x6xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<1x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<1x4x8xf32>, tensor<1x8x6xf32>) outs(%sz : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %ok = arith.cmpf olt, %x, %zero : f32
+    %r = arith.select %ok, %zero, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x6xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x4x6xf32>, tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<1x4x6xf32>) outs(%s0 : tensor<1x4x6xf32>) -> tensor<1x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<1x4x6xf32>, tensor<1x6x8xf32>) outs(%oz : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %o : tensor<1x4x8xf32>
+}

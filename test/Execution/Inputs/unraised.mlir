@@ -434,3 +434,44 @@ func.func @packed_gqa(%q: tensor<2x5x32xf32>, %k: tensor<2x7x16xf32>, %v: tensor
   %out = tensor.collapse_shape %ot [[0], [1], [2, 3]] : tensor<2x5x4x8xf32> into tensor<2x5x32xf32>
   return %out : tensor<2x5x32xf32>
 }
+
+// Parallel branches (prefix P = 3, N = 2 branches) materialised from index
+// arithmetic with remainders: key j visible from query i iff j <= i and
+// (j < 3 or (j - 3) mod 2 == (i - 3) mod 2).
+func.func @branches(%q: tensor<2x9x8xf32>, %k: tensor<2x9x8xf32>, %v: tensor<2x9x8xf32>) -> tensor<2x9x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %kt0 = tensor.empty() : tensor<2x8x9xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x9x8xf32>) outs(%kt0 : tensor<2x8x9xf32>) permutation = [0, 2, 1]
+  %s0 = tensor.empty() : tensor<2x9x9xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x9x9xf32>) -> tensor<2x9x9xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x9x8xf32>, tensor<2x8x9xf32>) outs(%sz : tensor<2x9x9xf32>) -> tensor<2x9x9xf32>
+  %mask = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel", "parallel"]} outs(%s0 : tensor<2x9x9xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %c3 = arith.constant 3 : index
+    %c2 = arith.constant 2 : index
+    %causal = arith.cmpi ule, %j, %i : index
+    %prefix = arith.cmpi ult, %j, %c3 : index
+    %jp = arith.subi %j, %c3 : index
+    %ip = arith.subi %i, %c3 : index
+    %jr = arith.remsi %jp, %c2 : index
+    %ir = arith.remsi %ip, %c2 : index
+    %same = arith.cmpi eq, %jr, %ir : index
+    %branch = arith.ori %prefix, %same : i1
+    %ok = arith.andi %causal, %branch : i1
+    %r = arith.select %ok, %zero, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x9x9xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x9x9xf32>, tensor<2x9x9xf32>) outs(%s0 : tensor<2x9x9xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x9x9xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<2x9x9xf32>) outs(%s0 : tensor<2x9x9xf32>) -> tensor<2x9x9xf32>
+  %o0 = tensor.empty() : tensor<2x9x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x9x8xf32>) -> tensor<2x9x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x9x9xf32>, tensor<2x9x8xf32>) outs(%oz : tensor<2x9x8xf32>) -> tensor<2x9x8xf32>
+  return %o : tensor<2x9x8xf32>
+}
