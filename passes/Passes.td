@@ -58,7 +58,7 @@ def AttnDecompose : Pass<"attn-decompose"> {
 }
 
 def AttnRaise : Pass<"attn-raise"> {
-  let summary = "raise unfused attention in linalg into attn.attention";
+  let summary = "raise unfused attention in linalg or TOSA into attn.attention";
   let description = [{
     Finds `P V` products whose `P` is a softmax over the key axis of
     `Q K^T` and replaces the chain by one `attn.attention`:
@@ -84,6 +84,14 @@ def AttnRaise : Pass<"attn-raise"> {
     - `linalg.softmax` over dimension 2, or the softmax written out (max,
       `exp(x - max)` in one or two generics, sum, divide);
     - `linalg.batch_matmul` `P x V`, into a zero fill.
+
+    The same chain in TOSA is matched in place (no tosa-to-linalg needed):
+    `tosa.matmul` with zero points 0, `tosa.transpose` (perms `[0, 2, 1]`),
+    scales and softcap as `tosa.mul` by splat constants (or their
+    `tosa.reciprocal`), `tosa.add` of a mask (a constant one is read off
+    as above; `[1, Sq, Skv]` broadcasts), the softmax as `exp(x -
+    reduce_max(x))` (or `exp(x)`) times `reciprocal(reduce_sum)` over axis
+    2, and float `tosa.cast`s around it.
 
     The `N` batch becomes `[N, 1, S, D]` with `tensor.expand_shape`, and the
     result is collapsed back. When Q, K and V are `[B, H, S, D]` collapsed

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -886,6 +887,158 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
   return "";
 }
 
+//===----------------------------------------------------------------------===//
+// TOSA: the same chain in tosa ops, matched without converting the graph.
+//===----------------------------------------------------------------------===//
+
+/// The value of a float splat constant (tosa.const or arith.constant).
+std::optional<double> splatValue(Value v) {
+  DenseElementsAttr values;
+  if (!matchPattern(v, m_Constant(&values)) || !values.isSplat() ||
+      !isa<FloatType>(values.getElementType()))
+    return std::nullopt;
+  return values.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// x * c or x * reciprocal(c) by tosa.mul (either operand order) with a
+/// splat constant c: returns the factor, with x.
+std::optional<double> tosaScale(Value v, Value &x) {
+  auto mul = v.getDefiningOp<tosa::MulOp>();
+  if (!mul)
+    return std::nullopt;
+  for (auto [a, c] : {std::pair<Value, Value>{mul.getInput1(), mul.getInput2()},
+                      {mul.getInput2(), mul.getInput1()}}) {
+    if (std::optional<double> f = splatValue(c)) {
+      x = a;
+      return f;
+    }
+    if (auto rcp = c.getDefiningOp<tosa::ReciprocalOp>())
+      if (std::optional<double> f = splatValue(rcp.getInput1()); f && *f != 0.0) {
+        x = a;
+        return 1.0 / *f;
+      }
+  }
+  return std::nullopt;
+}
+
+/// A float-to-float tosa.cast: its input, else `v`.
+Value tosaPeelCast(Value v) {
+  auto cast = v.getDefiningOp<tosa::CastOp>();
+  if (cast && isa<FloatType>(getElementTypeOrSelf(cast.getInput().getType())) &&
+      isa<FloatType>(getElementTypeOrSelf(cast.getType())))
+    return cast.getInput();
+  return v;
+}
+
+/// softmax over axis 2 as TOSA writes it: e * reciprocal(reduce_sum(e)),
+/// e = exp(x - reduce_max(x)) or exp(x). Returns x, or null.
+Value tosaSoftmax(Value p) {
+  auto mul = p.getDefiningOp<tosa::MulOp>();
+  if (!mul)
+    return Value();
+  Value e = mul.getInput1();
+  auto rcp = mul.getInput2().getDefiningOp<tosa::ReciprocalOp>();
+  if (!rcp) {
+    e = mul.getInput2();
+    rcp = mul.getInput1().getDefiningOp<tosa::ReciprocalOp>();
+  }
+  auto sum = rcp ? rcp.getInput1().getDefiningOp<tosa::ReduceSumOp>() : nullptr;
+  auto exp = e.getDefiningOp<tosa::ExpOp>();
+  if (!sum || sum.getAxis() != 2 || sum.getInput() != e || !exp)
+    return Value();
+  Value x = exp.getInput1();
+  if (auto sub = x.getDefiningOp<tosa::SubOp>()) {
+    auto max = sub.getInput2().getDefiningOp<tosa::ReduceMaxOp>();
+    if (!max || max.getAxis() != 2 || max.getInput() != sub.getInput1())
+      return Value();
+    x = sub.getInput1();
+  }
+  return x;
+}
+
+/// A tosa.matmul whose zero points are 0.
+bool plainMatmul(tosa::MatMulOp mm) {
+  return splatValue(mm.getAZp()) == 0.0 && splatValue(mm.getBZp()) == 0.0;
+}
+
+/// Matches softmax(...) . V ending in the tosa.matmul `pv` (as `match`).
+std::string matchTosa(tosa::MatMulOp pv, Chain &chain) {
+  Value scores = tosaSoftmax(tosaPeelCast(pv.getA()));
+  if (!scores) {
+    // x * reciprocal(reduce_sum(...)) over another axis: a near miss.
+    if (auto mul = tosaPeelCast(pv.getA()).getDefiningOp<tosa::MulOp>())
+      for (Value x : {mul.getInput1(), mul.getInput2()})
+        if (auto rcp = x.getDefiningOp<tosa::ReciprocalOp>())
+          if (auto sum = rcp.getInput1().getDefiningOp<tosa::ReduceSumOp>(); sum && sum.getAxis() != 2)
+            return "softmax is over axis " + std::to_string(sum.getAxis()) + ", not the key axis 2";
+    return "not-attention";
+  }
+  if (!plainMatmul(pv))
+    return "P V has nonzero zero points";
+  chain.value = pv.getB();
+  scores = tosaPeelCast(scores);
+  if (auto add = scores.getDefiningOp<tosa::AddOp>()) {
+    chain.mask = add.getInput2();
+    scores = add.getInput1();
+  }
+  // Softcap: c * tanh(s * (1 / c)).
+  Value inner;
+  if (std::optional<double> c = tosaScale(scores, inner))
+    if (auto tanh = inner.getDefiningOp<tosa::TanhOp>()) {
+      Value s;
+      std::optional<double> k = tosaScale(tanh.getInput(), s);
+      if (!k || !(*c > 0) || std::abs(*k * *c - 1.0) > 1e-6)
+        return "the scores pass through a tanh that is not a softcap c * tanh(s / c)";
+      chain.softcap = c;
+      scores = s;
+    }
+  Value input;
+  if (std::optional<double> c = tosaScale(scores, input)) {
+    chain.scale = c;
+    scores = input;
+  }
+  scores = tosaPeelCast(scores);
+  auto qk = scores.getDefiningOp<tosa::MatMulOp>();
+  if (!qk || !plainMatmul(qk))
+    return "the softmax input is not Q K^T (a tosa.matmul with zero points 0)";
+  auto peelScale = [&](Value &x) {
+    Value in;
+    if (std::optional<double> c = tosaScale(x, in)) {
+      chain.scale = chain.scale.value_or(1.0) * *c;
+      x = in;
+    }
+  };
+  Value kt = qk.getB();
+  peelScale(kt);
+  auto transpose = kt.getDefiningOp<tosa::TransposeOp>();
+  if (!transpose || transpose.getPerms() != ArrayRef<int32_t>{0, 2, 1})
+    return "K^T is not a tosa.transpose of K with perms [0, 2, 1]";
+  chain.query = qk.getA();
+  chain.key = transpose.getInput1();
+  peelScale(chain.query);
+  peelScale(chain.key);
+  for (Value x : {chain.query, chain.key, chain.value})
+    if (!cast<ShapedType>(x.getType()).hasRank())
+      return "Q, K or V is unranked";
+  chain.batch = cast<ShapedType>(chain.query.getType()).getDimSize(0);
+  if (chain.mask) {
+    auto type = dyn_cast<RankedTensorType>(chain.mask.getType());
+    if (!type || type.getRank() != 3 || (type.getDimSize(0) != 1 && type.getDimSize(0) != chain.batch))
+      return "the additive mask is not [N or 1, Sq, Skv]";
+    if (std::optional<MaskForm> form = knownMaskForm(chain.mask)) {
+      chain.causal = true;
+      chain.windowLeft = form->left;
+      chain.branches = form->branches;
+      if (form->off == type.getDimSize(2) - type.getDimSize(1))
+        chain.bottomRight = true;
+      else if (form->off != 0)
+        chain.queryOffset = form->off;
+      chain.mask = Value();
+    }
+  }
+  return "";
+}
+
 /// [N, S, D] -> [N, 1, S, D].
 Value addHeadDim(ImplicitLocOpBuilder &b, Value x) {
   auto t = cast<RankedTensorType>(x.getType());
@@ -904,15 +1057,20 @@ Value splitHeads(ImplicitLocOpBuilder &b, Value x, int64_t batch, int64_t heads)
   return tensor::ExpandShapeOp::create(b, to, x, groups);
 }
 
-void raise(linalg::LinalgOp pv, const Chain &chain) {
-  ImplicitLocOpBuilder b(pv.getLoc(), pv);
+void raise(Operation *pv, const Chain &chain) {
+  ImplicitLocOpBuilder b(pv->getLoc(), pv);
   // [N, S, D] as [B, Hq, S, D] (a reshape that cancels against the graph's
   // head split, if any) over [B, Hkv, S, D] K/V, or as [N, 1, S, D].
   int64_t batch = chain.batch, heads = chain.heads;
   Value q = splitHeads(b, chain.query, batch, heads);
   Value k = chain.key4 ? chain.key4 : addHeadDim(b, chain.key);
   Value v = chain.value4 ? chain.value4 : addHeadDim(b, chain.value);
-  Value mask = chain.mask ? splitHeads(b, chain.mask, batch, heads) : Value();
+  // A mask over [N, Sq, Skv], or broadcast from [1, Sq, Skv].
+  Value mask;
+  if (chain.mask)
+    mask = cast<RankedTensorType>(chain.mask.getType()).getDimSize(0) == 1 && batch * heads != 1
+               ? addHeadDim(b, chain.mask)
+               : splitHeads(b, chain.mask, batch, heads);
   auto resultType = cast<RankedTensorType>(pv->getResult(0).getType());
   auto shape = resultType.getShape();
   auto outType = RankedTensorType::get({batch, heads, shape[1], shape[2]},
@@ -940,16 +1098,18 @@ void raise(linalg::LinalgOp pv, const Chain &chain) {
 
 struct Raise : impl::AttnRaiseBase<Raise> {
   void runOnOperation() override {
-    // P V: a batch_matmul, or the same contraction written as a generic.
-    SmallVector<linalg::LinalgOp> candidates;
-    getOperation()->walk([&](linalg::LinalgOp op) {
-      auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
-      if (isa<linalg::BatchMatmulOp>(op.getOperation()) || isPVContraction(g))
+    // P V: a batch_matmul, the same contraction written as a generic, or a
+    // tosa.matmul.
+    SmallVector<Operation *> candidates;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<linalg::BatchMatmulOp, tosa::MatMulOp>(op) ||
+          isPVContraction(dyn_cast<linalg::GenericOp>(op)))
         candidates.push_back(op);
     });
-    for (linalg::LinalgOp pv : candidates) {
+    for (Operation *pv : candidates) {
       Chain chain;
-      std::string failure = match(pv, chain);
+      auto mm = dyn_cast<tosa::MatMulOp>(pv);
+      std::string failure = mm ? matchTosa(mm, chain) : match(cast<linalg::LinalgOp>(pv), chain);
       if (failure == "not-attention")
         continue;
       if (!failure.empty()) {

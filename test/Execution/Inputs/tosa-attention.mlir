@@ -15,3 +15,31 @@ func.func @tosa_attention(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tens
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<2x4x6xf32>, tensor<2x6x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<2x4x8xf32>
   return %o : tensor<2x4x8xf32>
 }
+
+// Causal (a constant [1, Sq, Skv] mask, bottom-right), softcap 2 and fp16
+// casts around the softmax in f32.
+func.func @tosa_causal_softcap(%q: tensor<2x4x8xf16>, %k: tensor<2x6x8xf16>, %v: tensor<2x6x8xf16>) -> tensor<2x4x8xf16> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf16>}> : () -> tensor<1xf16>
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %kt = tosa.transpose %k {perms = array<i32: 0, 2, 1>} : (tensor<2x6x8xf16>) -> tensor<2x8x6xf16>
+  %s16 = tosa.matmul %q, %kt, %zp, %zp : (tensor<2x4x8xf16>, tensor<2x8x6xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<2x4x6xf16>
+  %s = tosa.cast %s16 : (tensor<2x4x6xf16>) -> tensor<2x4x6xf32>
+  %c = "tosa.const"() <{values = dense<0.35355339> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %sc = tosa.mul %s, %c, %shift : (tensor<2x4x6xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<2x4x6xf32>
+  %rc = "tosa.const"() <{values = dense<0.5> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %cap = "tosa.const"() <{values = dense<2.0> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %t0 = tosa.mul %sc, %rc, %shift : (tensor<2x4x6xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<2x4x6xf32>
+  %t1 = tosa.tanh %t0 : (tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %capped = tosa.mul %t1, %cap, %shift : (tensor<2x4x6xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<2x4x6xf32>
+  %mask = "tosa.const"() <{values = dense<[[[0.0, 0.0, 0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]> : tensor<1x4x6xf32>}> : () -> tensor<1x4x6xf32>
+  %m = tosa.add %capped, %mask : (tensor<2x4x6xf32>, tensor<1x4x6xf32>) -> tensor<2x4x6xf32>
+  %mx = tosa.reduce_max %m {axis = 2 : i32} : (tensor<2x4x6xf32>) -> tensor<2x4x1xf32>
+  %d = tosa.sub %m, %mx : (tensor<2x4x6xf32>, tensor<2x4x1xf32>) -> tensor<2x4x6xf32>
+  %e = tosa.exp %d : (tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %sum = tosa.reduce_sum %e {axis = 2 : i32} : (tensor<2x4x6xf32>) -> tensor<2x4x1xf32>
+  %r = tosa.reciprocal %sum : (tensor<2x4x1xf32>) -> tensor<2x4x1xf32>
+  %p32 = tosa.mul %e, %r, %shift : (tensor<2x4x6xf32>, tensor<2x4x1xf32>, tensor<1xi8>) -> tensor<2x4x6xf32>
+  %p = tosa.cast %p32 : (tensor<2x4x6xf32>) -> tensor<2x4x6xf16>
+  %o = tosa.matmul %p, %v, %zp, %zp : (tensor<2x4x6xf16>, tensor<2x6x8xf16>, tensor<1xf16>, tensor<1xf16>) -> tensor<2x4x8xf16>
+  return %o : tensor<2x4x8xf16>
+}
