@@ -4,12 +4,15 @@ batch_matmul, a materialised causal mask from index arithmetic, a written-out
 softmax and K/V heads copied per query head.
 
   make-decoder.py [LAYERS] > decoder.mlir        (default 32)
+  make-decoder.py [LAYERS] --inputs=DIR          random weights as DIR/*.npy
+                                                 and DIR/inputs.rsp (attn-run @DIR/inputs.rsp)
 
 `attn-opt --attn-raise` finds one attention per layer (docs/benchmarks.md).
 """
-import sys
+import math, os, random, struct, sys
 
-LAYERS = int(sys.argv[1]) if len(sys.argv) > 1 else 32
+LAYERS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 32
+INPUTS = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--inputs=")), None)
 T, HQ, HKV, D, FF = 16, 4, 2, 16, 128
 G, DM, DKV = HQ // HKV, HQ * D, HKV * D
 
@@ -30,6 +33,32 @@ for l in range(LAYERS):
              "%%wg%d: tensor<%dx%dxf32>" % (l, DM, FF), "%%wu%d: tensor<%dx%dxf32>" % (l, DM, FF),
              "%%wd%d: tensor<%dx%dxf32>" % (l, FF, DM), "%%n1_%d: tensor<%dxf32>" % (l, DM),
              "%%n2_%d: tensor<%dxf32>" % (l, DM)]
+if INPUTS:
+    # Weights uniform in +-sqrt(3 / fan_in) (unit-variance activations),
+    # norm gains near 1, and the RoPE tables of positions 0..T-1.
+    rng = random.Random(2026)
+    def npy(name, shape, values):
+        header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join("%d, " % n for n in shape)
+        header += " " * (63 - len(header) % 64) + "\n"
+        with open(os.path.join(INPUTS, name + ".npy"), "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+            f.write(struct.pack("<%df" % len(values), *values))
+        return os.path.join(INPUTS, name + ".npy")
+    def uniform(n, bound):
+        return [rng.uniform(-bound, bound) for _ in range(n)]
+    angle = [[t * 10000 ** (-2 * (i % (D // 2)) / D) for i in range(D)] for t in range(T)]
+    files = [npy("x", (T, DM), uniform(T * DM, 1.0)),
+             npy("cos", (T, D), [math.cos(a) for row in angle for a in row]),
+             npy("sin", (T, D), [math.sin(a) for row in angle for a in row])]
+    for l in range(LAYERS):
+        for name, (rows, cols) in [("wq", (DM, DM)), ("wk", (DM, DKV)), ("wv", (DM, DKV)), ("wo", (DM, DM)),
+                                   ("wg", (DM, FF)), ("wu", (DM, FF)), ("wd", (FF, DM))]:
+            files.append(npy("%s%d" % (name, l), (rows, cols), uniform(rows * cols, math.sqrt(3.0 / rows))))
+        files += [npy("n1_%d" % l, (DM,), [1.0 + x for x in uniform(DM, 0.1)]),
+                  npy("n2_%d" % l, (DM,), [1.0 + x for x in uniform(DM, 0.1)])]
+    open(os.path.join(INPUTS, "inputs.rsp"), "w").write("--inputs=" + ",".join(files) + "\n")
+    sys.exit(0)
+
 w("func.func @decoder(%s) -> tensor<%dx%dxf32> {" % (", ".join(args), T, DM))
 w("  %zero = arith.constant 0.0 : f32")
 w("  %one = arith.constant 1.0 : f32")

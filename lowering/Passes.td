@@ -120,4 +120,34 @@ def AttnSplitLoopBlocks : Pass<"attn-split-loop-blocks", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
 }
 
+def AttnOutlineLoops : Pass<"attn-outline-loops", "::mlir::ModuleOp"> {
+  let summary = "outline the top-level loops of a long function (a whole model)";
+  let description = [{
+    LLVM's loop passes (IndVarSimplify, the vectorizers) grow faster than
+    linearly with the size of one function: a 32-layer decoder lowered
+    through linalg is one function of a few hundred loop nests, and took
+    minutes to JIT at -O3. In a function with more than `threshold`
+    top-level `scf.for`/`scf.parallel` loops, each such loop (without
+    results) becomes a private `noinline` function taking the values it
+    uses from above; constants are cloned in, so trip counts stay known.
+    LLVM then optimizes many small functions, and compile time is linear.
+  }];
+  let options = [Option<"threshold", "threshold", "unsigned", "8",
+                        "outline only in functions with more top-level loops">];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+def AttnStridedCopiesToLinalg : Pass<"attn-strided-copies-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "rewrite memref.copy between strided views as linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between buffers with
+    identity layouts to `llvm.memcpy`, and any other copy to a call of the
+    `memrefCopy` runtime function, which a JIT-compiled module does not
+    have. Bufferizing `tensor.insert_slice` (RoPE's rotate-half in a model
+    graph, for one) makes such copies. This pass rewrites each of them as
+    `linalg.copy`, which `convert-linalg-to-loops` turns into loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // ATTN_LOWERING_PASSES_TD

@@ -37,8 +37,10 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
   // Buffers yielded out of nested scf.if (a switch per batch element) come
   // back as bufferization.clone: an alloc and a copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createAttnStridedCopiesToLinalg());
 
   pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createAttnOutlineLoops());
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(createAttnBalanceParallelLoops());
   pm.addPass(createCanonicalizerPass());
