@@ -459,6 +459,7 @@ LogicalResult CompressOp::verify() {
     s.compression.block = (*c)[0];
     s.compression.stride = (*c)[1];
   }
+  s.compression.pool = static_cast<::attn::rt::Pool>(getPool());
   if (auto scale = getScale())
     s.scale = scale->convertToDouble();
   return s;
@@ -477,12 +478,38 @@ LogicalResult SelectBlocksOp::verify() {
   if (failed(checkRank4(*this, {{"query", getQuery()}, {"key", getKey()}})) ||
       failed(checkQueryKey(*this, getQuery(), getKey())))
     return failure();
+  if (getPool() != Pool::Mean && !probs)
+    return emitOpError() << "'pool' pools the compressed keys of softmax_prob "
+                            "and softmax_prob_max only";
+  if (getPool() == Pool::Weighted)
+    return emitOpError() << "pools keys by mean or max (weighted compression "
+                            "takes weights: score through attn.compress by hand)";
   auto q = shapeOf(getQuery()), k = shapeOf(getKey());
-  if (failed(checkLengths(*this, getKvLengths(), q[0])))
+  if (failed(checkLengths(*this, getKvLengths(), q[0])) ||
+      failed(checkShape(*this, "result 'indices'", shapeOf(getIndices()),
+                        {q[0], s.perQueryHead ? q[1] : k[1], q[2], s.topK},
+                        s.perQueryHead ? "[B, Hq, Sq, top_k]" : "[B, Hkv, Sq, top_k]")))
     return failure();
-  return checkShape(*this, "result 'indices'", shapeOf(getIndices()),
-                    {q[0], s.perQueryHead ? q[1] : k[1], q[2], s.topK},
-                    s.perQueryHead ? "[B, Hq, Sq, top_k]" : "[B, Hkv, Sq, top_k]");
+  if (bool(getValues()) != bool(getOutput()))
+    return emitOpError() << "'values' and result 'output' go together";
+  Value values = getValues();
+  if (!values)
+    return success();
+  if (!probs)
+    return emitOpError() << "'values' needs softmax_prob or softmax_prob_max (the "
+                            "output is the attention over the compressed tokens)";
+  if (failed(checkRank4(*this, {{"values", values}})))
+    return failure();
+  auto vc = shapeOf(values);
+  int64_t tokens = k[2] == kDyn ? kDyn : s.compression.tokens(k[2]);
+  if (failed(checkShape(*this, "'values'", vc, {q[0], k[1], tokens, vc[3]},
+                        "[B, Hkv, Sc, Dv], Sc the compressed key count")) ||
+      failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
+                        {q[0], q[1], q[2], vc[3]}, "[B, Hq, Sq, Dv]")))
+    return failure();
+  if (getOutput().getType().getElementType() != getQuery().getType().getElementType())
+    return emitOpError() << "result 'output' must have the query's element type";
+  return success();
 }
 
 ::attn::rt::NsaParams NsaOp::getParams() {

@@ -174,7 +174,7 @@ def Attn_CompressOp : Attn_Op<"compress", [Pure]> {
   }];
 }
 
-def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure]> {
+def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure, AttrSizedOperandSegments]> {
   let summary = "top-k selection of key blocks per query";
   let description = [{
     Section 4 of `attention-semantics.md`, per query row (`q_block = 1`),
@@ -185,31 +185,48 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure]> {
     padded with `-1`. Lists are per key head (the scores of a group's query
     heads summed) or, with `per_query_head`, per query head. `softmax_prob`
     and `softmax_prob_max` score through compressed keys
-    (`compress = array<i64: l, d>`, mean-pooled) with `scale`. With
-    `kv_lengths` (`[B]`), only the first `kv_lengths[b]` keys of element `b`
-    are valid: queries sit at `i + L - Sq`, blocks starting at or past `L`
-    are ineligible, and block summaries and compressed tokens use only
-    valid keys.
+    (`compress = array<i64: l, d>`, pooled by `pool`, mean by default)
+    with `scale`. With `kv_lengths` (`[B]`), only the first `kv_lengths[b]`
+    keys of element `b` are valid: queries sit at `i + L - Sq`, blocks
+    starting at or past `L` are ineligible, and block summaries and
+    compressed tokens use only valid keys.
+
+    With `values(%vc)` (compressed values `[B, Hkv, Sc, Dv]`, `Sc` the
+    compressed key count), a softmax_prob(_max) selection also returns the
+    attention over the compressed tokens that its scores come from:
+    `output[b, h, i] = sum_t pc[t] * vc[b, h / G, t]`, `[B, Hq, Sq, Dv]`,
+    zero for a query that sees no compressed token. NSA's compressed
+    branch is this output: one pass over the compressed keys gives both.
 
     ```mlir
     %idx = attn.select_blocks %q, %k {method = #attn.score<softmax_prob>,
         block = 64, top_k = 16, init = 1, local = 2,
         compress = array<i64: 32, 16>}
         : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x8x?x16xi32>
+    %idx2, %cmp = attn.select_blocks %q, %k values(%vc : tensor<?x8x?x128xbf16>)
+        {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1,
+         local = 2, compress = array<i64: 32, 16>}
+        : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>
+        -> tensor<?x8x?x16xi32>, tensor<?x32x?x128xbf16>
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Optional<Attn_FloatTensor>:$values,
                        Optional<Attn_LengthTensor>:$kv_lengths,
                        Attn_ScoreMethodAttr:$method, I64Attr:$block,
                        I64Attr:$top_k, I64Attr:$init, I64Attr:$local,
                        UnitAttr:$per_query_head,
                        OptionalAttr<DenseI64ArrayAttr>:$compress,
+                       DefaultValuedAttr<Attn_PoolAttr, "Pool::Mean">:$pool,
                        OptionalAttr<F64Attr>:$scale);
-  let results = (outs RankedTensorOf<[I32]>:$indices);
+  let results = (outs RankedTensorOf<[I32]>:$indices,
+                      Optional<Attn_FloatTensor>:$output);
   let assemblyFormat = [{
     $query `,` $key
+    (`values` `(` $values^ `:` type($values) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     attr-dict `:` type($query) `,` type($key) `->` type($indices)
+    (`,` type($output)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

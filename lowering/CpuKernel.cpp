@@ -558,8 +558,7 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
   return KeyTileSchedule::indexList(b, masks, pLo, pHi, kvEnd, kvBlock, n, entry, keep);
 }
 
-/// The largest divisor of n that is at most cap (register-block sizes).
-static int64_t divisorAtMost(int64_t n, int64_t cap) {
+int64_t mlir::attn::divisorAtMost(int64_t n, int64_t cap) {
   for (int64_t x = std::min(n, cap); x > 1; --x)
     if (n % x == 0)
       return x;
@@ -651,7 +650,7 @@ void CpuKernelGen::transposeListedKeys(Value k, Value blockIdx, Value batches,
 /// registers (a vector takes two; 8 accumulators spilled and ran 1.6x
 /// slower), 16 with AVX-512's 32 zmm (NSA's selected branch at 8k keys:
 /// 155 ms with 4, 134 with 8, 122 with 16).
-static int64_t accumulatorBudget() {
+int64_t mlir::attn::cpuAccumulatorBudget() {
   static const int64_t budget = llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 16 : 4;
   return budget;
 }
@@ -714,7 +713,7 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
 
   // Register blocks of accumulators, heads first, then chunks of 16 keys
   // (or 16 value columns), as many as the registers hold without spilling.
-  int64_t budget = accumulatorBudget();
+  int64_t budget = cpuAccumulatorBudget();
   int64_t gBlock = divisorAtMost(group, 4), cBlock = divisorAtMost(chunks, budget / gBlock);
   int64_t gvBlock = gBlock, vBlock = divisorAtMost(vchunks, budget / gBlock);
   bool valueInBounds = spec.valueDim % kLanes == 0;

@@ -17,6 +17,14 @@ constexpr int64_t kCpuLanes = 16;
 /// have 4 MiB stacks by default (KMP_STACKSIZE).
 constexpr int64_t kCpuScratchBytes = 1 << 20;
 
+/// Vector accumulators (of kCpuLanes f32) a register block may hold on the
+/// host the JIT compiles for: 16 with AVX-512's 32 registers, 4 otherwise
+/// (AVX2 splits each into two of its 16 registers; 8 spilled).
+int64_t cpuAccumulatorBudget();
+
+/// The largest divisor of n that is at most cap (1 when none above 1).
+int64_t divisorAtMost(int64_t n, int64_t cap);
+
 /// "" when the CPU kernels can serve `c` as planned, else one line naming
 /// the limit (per-task scratch, sizes).
 std::string checkCpuKernel(const ::attn::rt::AttentionConfig &c);

@@ -121,6 +121,13 @@ void mlir::attn::lowerCompress(CompressOp op) {
 }
 
 namespace {
+/// A selection's compressed-attention output (values(%vc)): compressed
+/// values [B, Hkv, Sc, Dv], the output [B, Hq, Sq, Dv] and a task's
+/// transposition scratch [Dv, 16]; all null without values.
+struct CompressedOutput {
+  Value values, output, transposed;
+};
+
 /// The selection kernel's loop nest (see the file comment).
 class SelectGen {
 public:
@@ -271,13 +278,56 @@ public:
     });
   }
 
+  /// The compressed attention's output rows i0 + [0, count) of head h,
+  /// out[r] = inv[r] * sum_t e[t, r] * vc[t]: the exponentials `e` of the
+  /// scoring pass (queries along the lanes) times broadcast value columns,
+  /// a register block of value columns at a time, transposed out through
+  /// the scratch `ot` [Dv, 16].
+  void attendCompressed(const CompressedOutput &cmp, Value batch, Value h, Value kvHead,
+                        Value i0, Value count, Value logits, Value tMax, Value inv) {
+    auto vec = VectorType::get({16}, f32);
+    auto vcType = cast<MemRefType>(cmp.values.getType());
+    int64_t dv = vcType.getShape()[3];
+    Value dims = memref::DimOp::create(b, cmp.values, 3);
+    int64_t vb = dv == ShapedType::kDynamic ? 1 : divisorAtMost(dv, cpuAccumulatorBudget());
+    Value splat0 = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f));
+    scf::ForOp::create(
+        b, idx(0), dims, idx(vb), ValueRange{},
+        [&](OpBuilder &, Location, Value d0, ValueRange) {
+          auto sums = scf::ForOp::create(
+              b, idx(0), tMax, idx(1), SmallVector<Value>(vb, splat0),
+              [&](OpBuilder &, Location, Value t, ValueRange acc) {
+                Value e = vector::LoadOp::create(b, vec, logits, ValueRange{t, idx(0)});
+                SmallVector<Value> next;
+                for (int64_t u = 0; u < vb; ++u) {
+                  Value x = castFloat(b, load(cmp.values, {batch, kvHead, t, add(d0, idx(u))}), f32);
+                  next.push_back(vector::FMAOp::create(
+                      b, vector::BroadcastOp::create(b, vec, x), e, acc[u]));
+                }
+                scf::YieldOp::create(b, next);
+              });
+          for (int64_t u = 0; u < vb; ++u)
+            vector::StoreOp::create(b, arith::MulFOp::create(b, sums.getResult(u), inv),
+                                    cmp.transposed, ValueRange{add(d0, idx(u)), idx(0)});
+          scf::YieldOp::create(b);
+        });
+    Type elt = cast<MemRefType>(cmp.output.getType()).getElementType();
+    loop(idx(0), count, [&](Value r) {
+      loop(idx(0), dims, [&](Value d) {
+        store(castFloat(b, load(cmp.transposed, {d, r}), elt), cmp.output,
+              {batch, h, add(i0, r), d});
+      });
+    });
+  }
+
   /// softmax_prob(_max) scores of 16 consecutive query rows (the lanes)
   /// from one query head, added into score[blocks][16]: the logits of each
   /// compressed token as broadcast-FMAs over the head dim, a masked online
   /// max, exponentials and the spread over the blocks each span meets.
   void scoreCompressedLanes(Value q, Value kc, Value batch, Value h, Value kvHead,
                             Value i0, Value count, Value off, Value score, Value head,
-                            Value logits, Value qt, Value tokensSeen, Value blocks) {
+                            Value logits, Value qt, Value tokensSeen, Value blocks,
+                            const CompressedOutput &compressed) {
     const ::attn::rt::Compression &c = s.compression;
     auto vec = VectorType::get({16}, f32);
     auto ivec = VectorType::get({16}, b.getI64Type());
@@ -339,7 +389,7 @@ public:
       }
       return mIn;
     };
-    constexpr int64_t unroll = 4;
+    const int64_t unroll = std::max<int64_t>(4, cpuAccumulatorBudget() / 2);
     Value tWhole = mul(floorDiv(tMax, unroll), idx(unroll));
     Value m = scf::ForOp::create(
                   b, idx(0), tWhole, idx(unroll), ValueRange{splatNegInf},
@@ -369,6 +419,8 @@ public:
         b, positive,
         arith::DivFOp::create(b, arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 1.0f)), sum),
         splat0);
+    if (compressed.values)
+      attendCompressed(compressed, batch, h, kvHead, i0, count, logits, tMax, inv);
     // Pass 3: spread the probabilities over the blocks.
     bool maxPool = s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
     Value target = maxPool ? head : score;
@@ -530,11 +582,12 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
     shape[2] = ShapedType::kDynamic;
     kcTensor = CompressOp::create(b, RankedTensorType::get(shape, kType.getElementType()),
                                   op.getKey(), Value(), s.compression.block,
-                                  s.compression.stride, Pool::Mean)
+                                  s.compression.stride, op.getPool())
                    .getOutput();
   }
   Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey());
   Value kc = prob ? toBuffer(kcTensor) : Value();
+  Value vc = op.getValues() ? toBuffer(op.getValues()) : Value();
   RankedTensorType idxType = op.getIndices().getType();
   Value batches = memref::DimOp::create(b, q, 0);
   Value queries = memref::DimOp::create(b, q, 2);
@@ -551,6 +604,16 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
       b, MemRefType::get(idxType.getShape(), idxType.getElementType()), sizes,
       b.getI64IntegerAttr(64));
   Value blocks = arith::CeilDivSIOp::create(b, keys, g.idx(s.block));
+  Value cmpOut;
+  if (vc) {
+    RankedTensorType t = op.getOutput().getType();
+    SmallVector<Value> dynamic;
+    for (int64_t i = 0; i < 4; ++i)
+      if (t.isDynamicDim(i))
+        dynamic.push_back(memref::DimOp::create(b, i == 3 ? vc : q, i == 3 ? 3 : i));
+    cmpOut = memref::AllocOp::create(b, MemRefType::get(t.getShape(), t.getElementType()),
+                                     dynamic, b.getI64IntegerAttr(64));
+  }
   // Element b's valid keys: kv_lengths[b] clamped to [0, Skv] (the runtime
   // rejects values outside), or Skv. Queries sit bottom-right: i + L - Sq.
   Value lengths = op.getKvLengths() ? toBuffer(op.getKvLengths()) : Value();
@@ -593,6 +656,12 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
               ValueRange{g.idx(s.topK)});
           Value best = memref::AllocaOp::create(
               b, MemRefType::get({ShapedType::kDynamic}, g.f32), ValueRange{g.idx(s.topK)});
+          CompressedOutput cmp;
+          if (vc)
+            cmp = {vc, cmpOut,
+                   memref::AllocaOp::create(
+                       b, MemRefType::get({ShapedType::kDynamic, 16}, g.f32),
+                       ValueRange{memref::DimOp::create(b, vc, 3)}, b.getI64IntegerAttr(64))};
           auto vec = VectorType::get({16}, g.f32);
           Value zeros = arith::ConstantOp::create(b, DenseElementsAttr::get(vec, 0.0f));
           g.loop(g.idx(0), blocks, [&](Value j) {
@@ -608,7 +677,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
               tokens);
           for (auto [h, kvHead] : g.headsOf(hs, group))
             g.scoreCompressedLanes(q, kc, batch, h, kvHead, i0, count, off, score, head,
-                                   logits, qt, seen, blocks);
+                                   logits, qt, seen, blocks, cmp);
           // Each row's list from its column of scores.
           g.loop(g.idx(0), count, [&](Value r) {
             Value i = g.add(i0, r);
@@ -648,5 +717,8 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
   Value result = bufferization::ToTensorOp::create(b, idxType, out, /*restrict=*/true,
                                                    /*writable=*/true);
   op.getIndices().replaceAllUsesWith(result);
+  if (vc)
+    op.getOutput().replaceAllUsesWith(bufferization::ToTensorOp::create(
+        b, op.getOutput().getType(), cmpOut, /*restrict=*/true, /*writable=*/true));
   op.erase();
 }

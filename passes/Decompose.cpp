@@ -35,86 +35,38 @@ void decompose(NsaOp op) {
   RankedTensorType outType = op.getOutput().getType();
   FloatAttr scale = op.getScaleAttr();
   Value lengths = op.getKvLengths();
-  // One attention of q over `key`/`value` with the composite's scale.
-  auto attention = [&](Value key, Value value, Value validKeys, Value offsets,
-                       Value blocks) {
+  // One causal bottom-right attention of q over k, v with the composite's
+  // scale and valid lengths.
+  auto attention = [&](Value blocks) {
     return AttentionOp::create(
-        b, outType, Type(), q, key, value, Value(), validKeys, offsets, blocks, scale,
-        FloatAttr(), UnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
-        AlignmentAttr(), IntegerAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
-        LayoutAttr(), DenseI64ArrayAttr(), TilePlanAttr());
+        b, outType, Type(), q, k, v, Value(), lengths, Value(), blocks, scale,
+        FloatAttr(), b.getUnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
+        AlignmentAttr::get(b.getContext(), Alignment::BottomRight), IntegerAttr(),
+        DenseI64ArrayAttr(), DenseI64ArrayAttr(), LayoutAttr(), DenseI64ArrayAttr(),
+        TilePlanAttr());
   };
 
-  // Compressed branch: queries at their original bottom-right positions.
-  const int64_t kDyn = ShapedType::kDynamic;
-  int64_t tokens = kShape[2] == kDyn ? kDyn : p.compression.tokens(kShape[2]);
-  auto compress = [&](Value x, int64_t dim) {
-    return CompressOp::create(b, withSeqDim(x, tokens, dim), x, Value(),
-                              p.compression.block, p.compression.stride,
-                              op.getPool())
-        .getOutput();
-  };
-  Value kc = compress(k, kShape[3]), vc = compress(v, vShape[3]);
-  // Compressed branch: queries at their original bottom-right positions
-  // (L - Sq, per element), compressed token t valid iff t*d + l <= L.
-  Value queries = tensor::DimOp::create(b, q, 2);
-  Value batch = tensor::DimOp::create(b, q, 0);
-  auto i64 = b.getI64Type();
-  Value sq = arith::IndexCastOp::create(b, i64, queries);
-  auto offsetType = RankedTensorType::get({kDyn}, i64);
-  Value offsets, cmpLengths;
-  if (!lengths) {
-    Value keys = arith::IndexCastOp::create(b, i64, tensor::DimOp::create(b, k, 2));
-    offsets = tensor::SplatOp::create(b, offsetType, arith::SubIOp::create(b, keys, sq),
-                                      ValueRange{batch});
-  } else {
-    auto lengthType = cast<RankedTensorType>(lengths.getType());
-    Type elt = lengthType.getElementType();
-    auto empty = [&](Type t) {
-      return tensor::EmptyOp::create(b, ArrayRef<int64_t>{kDyn}, t, ValueRange{batch});
-    };
-    AffineMap id = b.getMultiDimIdentityMap(1);
-    auto perElement = linalg::GenericOp::create(
-        b, TypeRange{offsetType, RankedTensorType::get({kDyn}, elt)}, ValueRange{lengths},
-        ValueRange{empty(i64), empty(elt)}, ArrayRef<AffineMap>{id, id, id},
-        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
-        [&](OpBuilder &nb, Location loc, ValueRange x) {
-          ImplicitLocOpBuilder n(loc, nb);
-          Value L = elt == i64 ? x[0] : Value(arith::ExtSIOp::create(n, i64, x[0]));
-          auto c = [&](int64_t v) { return arith::ConstantIntOp::create(n, i64, v); };
-          Value tokens = arith::SelectOp::create(
-              n, arith::CmpIOp::create(n, arith::CmpIPredicate::sge, L, c(p.compression.block)),
-              arith::AddIOp::create(
-                  n, arith::DivSIOp::create(n, arith::SubIOp::create(n, L, c(p.compression.block)),
-                                            c(p.compression.stride)),
-                  c(1)),
-              c(0));
-          Value out = elt == i64 ? tokens : Value(arith::TruncIOp::create(n, elt, tokens));
-          linalg::YieldOp::create(n, ValueRange{arith::SubIOp::create(n, L, sq), out});
-        });
-    offsets = perElement.getResult(0);
-    cmpLengths = perElement.getResult(1);
-  }
-  AttentionOp cmp = attention(kc, vc, cmpLengths, offsets, Value());
-  cmp.setCausal(true);
-  cmp.setCompressedKeysAttr(
-      b.getDenseI64ArrayAttr({p.compression.block, p.compression.stride}));
-
-  // Selected branch.
+  // Compressed and selected branches: the selection scores with the
+  // compressed attention's probabilities, so one op (one pass over the
+  // compressed keys) returns both the lists and that attention's output.
+  auto vcType = withSeqDim(v, kShape[2] == ShapedType::kDynamic
+                                  ? ShapedType::kDynamic
+                                  : p.compression.tokens(kShape[2]),
+                           vShape[3]);
+  Value vc = CompressOp::create(b, vcType, v, Value(), p.compression.block,
+                                p.compression.stride, op.getPool())
+                 .getOutput();
   auto select = SelectBlocksOp::create(
-      b, op.getIndices().getType(), q, k, lengths, ScoreMethod::SoftmaxProb,
+      b, op.getIndices().getType(), outType, q, k, vc, lengths, ScoreMethod::SoftmaxProb,
       p.selection.block, p.selection.topK, p.selection.init, p.selection.local,
       /*per_query_head=*/false,
-      b.getDenseI64ArrayAttr({p.compression.block, p.compression.stride}), scale);
-  AttentionOp slc = attention(k, v, lengths, Value(), select.getIndices());
-  slc.setCausal(true);
-  slc.setAlignment(Alignment::BottomRight);
+      b.getDenseI64ArrayAttr({p.compression.block, p.compression.stride}), op.getPool(),
+      scale);
+  AttentionOp slc = attention(select.getIndices());
   slc.setBlockSizesAttr(b.getDenseI64ArrayAttr({1, p.selection.block}));
 
   // Window branch: w keys including the query's own.
-  AttentionOp win = attention(k, v, lengths, Value(), Value());
-  win.setCausal(true);
-  win.setAlignment(Alignment::BottomRight);
+  AttentionOp win = attention(Value());
   win.setWindowAttr(b.getDenseI64ArrayAttr({p.window - 1, 0}));
 
   // out = g0 * cmp + g1 * slc + g2 * win.
@@ -137,7 +89,7 @@ void decompose(NsaOp op) {
   SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
   auto sum = linalg::GenericOp::create(
       b, TypeRange{outType},
-      SmallVector<Value>{gates, gates, gates, cmp.getOutput(), slc.getOutput(),
+      SmallVector<Value>{gates, gates, gates, select.getOutput(), slc.getOutput(),
                          win.getOutput()},
       ValueRange{init},
       ArrayRef<AffineMap>{gate(0), gate(1), gate(2), identity, identity, identity, identity},
@@ -158,11 +110,10 @@ void decompose(MobaOp op) {
   ImplicitLocOpBuilder b(op.getLoc(), op);
   ::attn::rt::Selection s = op.getSelection();
   FloatAttr scale = op.getScaleAttr();
-  auto select = SelectBlocksOp::create(b, op.getIndices().getType(), op.getQuery(),
-                                       op.getKey(), op.getKvLengths(), ScoreMethod::MeanKey,
-                                       s.block, s.topK,
-                                       s.init, s.local, /*per_query_head=*/true,
-                                       DenseI64ArrayAttr(), scale);
+  auto select = SelectBlocksOp::create(
+      b, op.getIndices().getType(), Type(), op.getQuery(), op.getKey(), Value(),
+      op.getKvLengths(), ScoreMethod::MeanKey, s.block, s.topK, s.init, s.local,
+      /*per_query_head=*/true, DenseI64ArrayAttr(), Pool::Mean, scale);
   auto attention = AttentionOp::create(
       b, op.getOutput().getType(), Type(), op.getQuery(), op.getKey(), op.getValue(),
       Value(), op.getKvLengths(), Value(), select.getIndices(), scale, FloatAttr(),

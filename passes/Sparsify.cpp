@@ -107,11 +107,11 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
           lastSelection.getParentBlock() == op->getBlock())
         indices = lastSelection;
       if (!indices) {
-        indices = SelectBlocksOp::create(r, idxType, op.getQuery(), op.getKey(),
-                                         op.getKvLengths(),
+        indices = SelectBlocksOp::create(r, idxType, Type(), op.getQuery(), op.getKey(),
+                                         Value(), op.getKvLengths(),
                                          static_cast<ScoreMethod>(s.method), s.block,
                                          s.topK, s.init, s.local, s.perQueryHead,
-                                         compress, scale)
+                                         compress, Pool::Mean, scale)
                       .getIndices();
         lastSelection = indices;
         lastQuery = op.getQuery().getType(), lastKey = op.getKey().getType();

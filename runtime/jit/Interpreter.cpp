@@ -221,6 +221,14 @@ std::string mlir::attn::interpret(func::FuncOp func,
                                   select.getKvLengths() ? get(select.getKvLengths()) : nullptr);
       if (error.empty())
         env[select.getIndices()] = std::move(idx);
+      if (Value vc = select.getValues(); vc && error.empty()) {
+        rt::Tensor out;
+        error = rt::referenceCompressedAttention(
+            *get(select.getQuery()), *get(select.getKey()), *get(vc), select.getSelection(),
+            out, select.getKvLengths() ? get(select.getKvLengths()) : nullptr);
+        if (error.empty())
+          env[select.getOutput()] = rt::cast(out, dtypeOf(select.getOutput().getType()));
+      }
     } else if (auto nsa = dyn_cast<NsaOp>(op)) {
       rt::Tensor out, idx;
       error = rt::referenceNsa(*get(nsa.getQuery()), *get(nsa.getKey()),

@@ -104,6 +104,30 @@ std::vector<double> compressedProbs(const double *q, const Bhsd &kc, int64_t b,
   return prob;
 }
 
+/// The attention over the compressed tokens, F64 [B, Hq, Sq, Dv]:
+/// out[b, h, i] = sum_t pc[t] * vc[b, h / G, t], queries bottom-right over
+/// each element's valid keys (zero where no compressed token is visible).
+Bhsd compressedAttention(const Bhsd &q, const Bhsd &kc, const Bhsd &vc,
+                         const std::vector<int64_t> &lengths, const Compression &c,
+                         double scale) {
+  Bhsd out;
+  out.B = q.B, out.H = q.H, out.S = q.S, out.D = vc.D;
+  out.x.assign(size_t(out.B * out.H * out.S * out.D), 0.0);
+  const int64_t G = q.H / kc.H;
+  for (int64_t b = 0; b < q.B; ++b)
+    for (int64_t h = 0; h < q.H; ++h)
+      for (int64_t i = 0; i < q.S; ++i) {
+        const int64_t L = lengths[size_t(b)];
+        std::vector<double> pc =
+            compressedProbs(q.row(b, h, i), kc, b, h / G, i + L - q.S, L, c, scale);
+        double *o = out.row(b, h, i);
+        for (int64_t t = 0; t < kc.S; ++t)
+          for (int64_t d = 0; d < vc.D; ++d)
+            o[d] += pc[size_t(t)] * vc.row(b, h / G, t)[d];
+      }
+  return out;
+}
+
 /// Sub-blocks of stride d that compressed span t shares with block j.
 int64_t overlap(const Compression &c, int64_t block, int64_t t, int64_t j) {
   int64_t per = block / c.stride;
@@ -354,6 +378,37 @@ std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selecti
   return selectTensors(q, k, s, kvLengths, idx, &scores);
 }
 
+std::string referenceCompressedAttention(const Tensor &q, const Tensor &k,
+                                         const Tensor &vc, const Selection &s, Tensor &out,
+                                         const Tensor *kvLengths) {
+  return withoutExceptions("compressed attention", [&]() -> std::string {
+    Bhsd qq, kk, vv;
+    std::string e = load(q, "q", qq);
+    if (e.empty())
+      e = load(k, "k", kk);
+    if (e.empty())
+      e = load(vc, "values", vv);
+    if (e.empty())
+      e = s.compression.validate();
+    if (!e.empty())
+      return e;
+    if (std::string e = checkHeads(qq, kk, kk); !e.empty())
+      return e;
+    if (vv.B != kk.B || vv.H != kk.H || vv.S != s.compression.tokens(kk.S))
+      return "values: expected [B, Hkv, Sc, Dv] = " +
+             shapeString({kk.B, kk.H, s.compression.tokens(kk.S), vv.D}) + ", got " +
+             shapeString(vc.shape);
+    std::vector<int64_t> lengths;
+    if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
+      return e;
+    const double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(qq.D));
+    out = compressedAttention(qq, compress(kk, s.compression), vv, lengths, s.compression,
+                              scale)
+              .tensor();
+    return "";
+  });
+}
+
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
                          Tensor &idx, const Tensor *selection, const Tensor *kvLengths) {
@@ -382,7 +437,6 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
     Bhsd kc = compress(kk, c), vc = compress(vv, c);
-    const int64_t G = qq.H / kk.H;
     const double scale = p.scale ? *p.scale : 1.0 / std::sqrt(double(qq.D));
     // Selected and window branches.
     Selection s = p.selection;
@@ -408,23 +462,13 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                                std::make_pair(p.window - 1, int64_t(0)), window, kvLengths);
         !e.empty())
       return e;
+    Bhsd cmp = compressedAttention(qq, kc, vc, lengths, c, scale);
     out = Tensor::zeros(DType::F64, {qq.B, qq.H, qq.S, vv.D});
-    for (int64_t b = 0; b < qq.B; ++b)
-      for (int64_t h = 0; h < qq.H; ++h)
-        for (int64_t i = 0; i < qq.S; ++i) {
-          const int64_t L = lengths[size_t(b)];
-          std::vector<double> pc =
-              compressedProbs(qq.row(b, h, i), kc, b, h / G, i + L - qq.S, L, c, scale);
-          size_t g = size_t(((b * qq.H + h) * qq.S + i) * 3);
-          for (int64_t d = 0; d < vv.D; ++d) {
-            double cmp = 0;
-            for (int64_t t = 0; t < kc.S; ++t)
-              cmp += pc[size_t(t)] * vc.row(b, h / G, t)[d];
-            size_t o = size_t(((b * qq.H + h) * qq.S + i) * vv.D + d);
-            out.set(o, gates.get(g) * cmp + gates.get(g + 1) * selected.get(o) +
-                           gates.get(g + 2) * window.get(o));
-          }
-        }
+    for (size_t o = 0; o < cmp.x.size(); ++o) {
+      size_t g = o / size_t(vv.D) * 3;
+      out.set(o, gates.get(g) * cmp.x[o] + gates.get(g + 1) * selected.get(o) +
+                     gates.get(g + 2) * window.get(o));
+    }
     return "";
   });
 }

@@ -65,6 +65,15 @@ std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
                                  Tensor &scores, const Tensor *kvLengths = nullptr);
 
+/// The attention a softmax_prob(_max) selection scores with, F64
+/// [B, Hq, Sq, Dv]: out[b, h, i] = sum_t pc[t] * vc[b, h / G, t], pc the
+/// probabilities over the compressed keys (compress(k, s.compression)),
+/// queries bottom-right; zero rows where no compressed token is visible.
+/// `vc` [B, Hkv, Sc, Dv] are compressed values.
+std::string referenceCompressedAttention(const Tensor &q, const Tensor &k,
+                                         const Tensor &vc, const Selection &s, Tensor &out,
+                                         const Tensor *kvLengths = nullptr);
+
 /// NSA: out = g_cmp * A(q, kc, vc) + g_slc * BlockSparse(q, k, v, idx)
 ///          + g_win * Window(q, k, v, (w - 1, 0)); all causal, bottom-right.
 struct NsaParams {

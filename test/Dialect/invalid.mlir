@@ -480,6 +480,46 @@ func.func @select_needs_compress(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32
 
 // -----
 
+func.func @select_values_method(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>, %vc: tensor<1x2x4x8xf32>) -> (tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'values' needs softmax_prob or softmax_prob_max (the output is the attention over the compressed tokens)}}
+  %i, %o = attn.select_blocks %q, %k values(%vc : tensor<1x2x4x8xf32>) {method = #attn.score<mean_key>, block = 8, top_k = 3, init = 1, local = 2} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+  return %i, %o : tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @select_values_tokens(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>, %vc: tensor<1x2x5x8xf32>) -> (tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'values': expected shape [1, 2, 4, 8] ([B, Hkv, Sc, Dv], Sc the compressed key count), got [1, 2, 5, 8]}}
+  %i, %o = attn.select_blocks %q, %k values(%vc : tensor<1x2x5x8xf32>) {method = #attn.score<softmax_prob>, block = 8, top_k = 3, init = 1, local = 2, compress = array<i64: 16, 8>} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+  return %i, %o : tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @select_values_output(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>, %vc: tensor<1x2x4x16xf32>) -> (tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{result 'output': expected shape [1, 4, 7, 16] ([B, Hq, Sq, Dv]), got [1, 4, 7, 8]}}
+  %i, %o = attn.select_blocks %q, %k values(%vc : tensor<1x2x4x16xf32>) {method = #attn.score<softmax_prob>, block = 8, top_k = 3, init = 1, local = 2, compress = array<i64: 16, 8>} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+  return %i, %o : tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @select_output_without_values(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>) -> (tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{'values' and result 'output' go together}}
+  %i, %o = attn.select_blocks %q, %k {method = #attn.score<softmax_prob>, block = 8, top_k = 3, init = 1, local = 2, compress = array<i64: 16, 8>} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+  return %i, %o : tensor<1x2x7x3xi32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @select_pool_method(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>) -> tensor<1x2x7x3xi32> {
+  // expected-error @+1 {{'pool' pools the compressed keys of softmax_prob and softmax_prob_max only}}
+  %i = attn.select_blocks %q, %k {method = #attn.score<key_bound>, block = 8, top_k = 3, init = 1, local = 2, pool = #attn.pool<max>} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x2x7x3xi32>
+  return %i : tensor<1x2x7x3xi32>
+}
+
+// -----
+
 func.func @select_heads(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>) -> tensor<1x2x7x3xi32> {
   // expected-error @+1 {{result 'indices': expected shape [1, 4, 7, 3] ([B, Hq, Sq, top_k]), got [1, 2, 7, 3]}}
   %i = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 4, top_k = 3, init = 1, local = 2, per_query_head} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x2x7x3xi32>

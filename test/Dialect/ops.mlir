@@ -185,6 +185,16 @@ func.func @switch(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor
   return %o : tensor<?x8x?x64xf32>
 }
 
+// A selection with compressed values also returns the attention over the
+// compressed tokens (NSA's compressed branch); max-pooled scoring keys.
+// CHECK-LABEL: func @select_values
+// CHECK: %{{.*}}, %{{.*}} = attn.select_blocks %arg0, %arg1 values(%arg2 : tensor<?x2x?x48xbf16>) kv_lengths(%arg3 : tensor<?xi64>) {block = 64 : i64, compress = array<i64: 32, 16>, init = 1 : i64, local = 2 : i64, method = #attn.score<softmax_prob>, pool = #attn.pool<max>, top_k = 16 : i64} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x16xi32>, tensor<?x8x?x48xbf16>
+func.func @select_values(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %vc: tensor<?x2x?x48xbf16>, %n: tensor<?xi64>)
+    -> (tensor<?x2x?x16xi32>, tensor<?x8x?x48xbf16>) {
+  %idx, %cmp = attn.select_blocks %q, %k values(%vc : tensor<?x2x?x48xbf16>) kv_lengths(%n : tensor<?xi64>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>, pool = #attn.pool<max>} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x16xi32>, tensor<?x8x?x48xbf16>
+  return %idx, %cmp : tensor<?x2x?x16xi32>, tensor<?x8x?x48xbf16>
+}
+
 // Per-batch valid key lengths on the sparse ops and the switch.
 // CHECK-LABEL: func @ragged
 // CHECK: attn.select_blocks %arg0, %arg1 kv_lengths(%arg4 : tensor<?xi32>) {block = 64 : i64

@@ -1,16 +1,13 @@
 // attn-decompose rewrites NSA into the primitive ops of section 5: the
-// compressed branch over mean-pooled keys and values with the queries at
-// their original bottom-right positions, the selection (softmax_prob, one
-// list per key head), block-sparse and sliding-window attention, and the
-// gated sum.
+// selection (softmax_prob over compressed keys, one list per key head) with
+// the compressed values, so that it also returns the compressed branch (the
+// attention its probabilities come from: one pass over the compressed keys
+// for both), block-sparse and sliding-window attention, and the gated sum.
 // RUN: attn-opt %s --attn-decompose | FileCheck %s
 
 // CHECK-LABEL: func @nsa
-// CHECK-DAG: %[[KC:.*]] = attn.compress %arg1 {block = 8 : i64, pool = #attn.pool<mean>, stride = 4 : i64} : tensor<?x2x?x32xf32> -> tensor<?x2x?x32xf32>
-// CHECK-DAG: %[[VC:.*]] = attn.compress %arg2 {block = 8 : i64, pool = #attn.pool<mean>, stride = 4 : i64} : tensor<?x2x?x48xf32> -> tensor<?x2x?x48xf32>
-// CHECK: %[[OFF:.*]] = tensor.splat %{{.*}}[%{{.*}}] : tensor<?xi64>
-// CHECK: %[[CMP:.*]] = attn.attention %arg0, %[[KC]], %[[VC]] query_offsets(%[[OFF]] : tensor<?xi64>) {causal, compressed_keys = array<i64: 8, 4>, scale = 1.250000e-01 : f64}
-// CHECK: %[[IDX:.*]] = attn.select_blocks %arg0, %arg1 {block = 16 : i64, compress = array<i64: 8, 4>, init = 1 : i64, local = 2 : i64, method = #attn.score<softmax_prob>, scale = 1.250000e-01 : f64, top_k = 4 : i64} : tensor<?x6x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x2x?x4xi32>
+// CHECK: %[[VC:.*]] = attn.compress %arg2 {block = 8 : i64, pool = #attn.pool<mean>, stride = 4 : i64} : tensor<?x2x?x48xf32> -> tensor<?x2x?x48xf32>
+// CHECK: %[[IDX:.*]], %[[CMP:.*]] = attn.select_blocks %arg0, %arg1 values(%[[VC]] : tensor<?x2x?x48xf32>) {block = 16 : i64, compress = array<i64: 8, 4>, init = 1 : i64, local = 2 : i64, method = #attn.score<softmax_prob>, scale = 1.250000e-01 : f64, top_k = 4 : i64} : tensor<?x6x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x2x?x4xi32>, tensor<?x6x?x48xf32>
 // CHECK: %[[SLC:.*]] = attn.attention %arg0, %arg1, %arg2 blocks(%[[IDX]] : tensor<?x2x?x4xi32>) {alignment = #attn.alignment<bottom_right>, block_sizes = array<i64: 1, 16>, causal, scale = 1.250000e-01 : f64}
 // CHECK: %[[WIN:.*]] = attn.attention %arg0, %arg1, %arg2 {alignment = #attn.alignment<bottom_right>, causal, scale = 1.250000e-01 : f64, window = array<i64: 23, 0>}
 // CHECK: %[[SUM:.*]] = linalg.generic {{.*}} ins(%arg3, %arg3, %arg3, %[[CMP]], %[[SLC]], %[[WIN]] :
@@ -52,20 +49,16 @@ func.func @switch(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor
   return %o : tensor<?x4x?x32xf32>
 }
 
-// NSA over a ragged batch: the compressed branch's queries sit at L - Sq
-// and see the Sc(L) = (L - l) / d + 1 tokens inside L; the selection and
-// the other two branches take L as it is.
+// NSA over a ragged batch: the selection (and with it the compressed
+// branch) and the other two branches take the valid lengths as they are.
+// With max pooling, the selection scores through max-pooled keys too.
 // CHECK-LABEL: func @nsa_lengths
-// CHECK: %[[PER:.*]]:2 = linalg.generic {{.*}} ins(%arg4 : tensor<?xi32>)
-// CHECK: arith.subi %{{.*}}, %c8_i64
-// CHECK: arith.divsi %{{.*}}, %c4_i64
-// CHECK: arith.cmpi sge
-// CHECK: attn.attention %arg0, %{{.*}}, %{{.*}} kv_lengths(%[[PER]]#1 : tensor<?xi32>) query_offsets(%[[PER]]#0 : tensor<?xi64>) {causal, compressed_keys = array<i64: 8, 4>}
-// CHECK: attn.select_blocks %arg0, %arg1 kv_lengths(%arg4 : tensor<?xi32>)
+// CHECK: %[[VC:.*]] = attn.compress %arg2 {block = 8 : i64, pool = #attn.pool<max>, stride = 4 : i64}
+// CHECK: attn.select_blocks %arg0, %arg1 values(%[[VC]] : tensor<?x2x?x48xf32>) kv_lengths(%arg4 : tensor<?xi32>) {{.*}}pool = #attn.pool<max>
 // CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) blocks(
 // CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) {{.*}}window = array<i64: 23, 0>
 func.func @nsa_lengths(%q: tensor<?x6x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x48xf32>, %g: tensor<?x6x?x3xf32>, %n: tensor<?xi32>) -> (tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>) {
-  %o, %idx = attn.nsa %q, %k, %v, %g kv_lengths(%n : tensor<?xi32>) {compress_block = 8, compress_stride = 4, select_block = 16, top_k = 4, init_blocks = 1, local_blocks = 2, window = 24} : tensor<?x6x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x48xf32>, tensor<?x6x?x3xf32> -> tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
+  %o, %idx = attn.nsa %q, %k, %v, %g kv_lengths(%n : tensor<?xi32>) {compress_block = 8, compress_stride = 4, pool = #attn.pool<max>, select_block = 16, top_k = 4, init_blocks = 1, local_blocks = 2, window = 24} : tensor<?x6x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x48xf32>, tensor<?x6x?x3xf32> -> tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
   return %o, %idx : tensor<?x6x?x48xf32>, tensor<?x2x?x4xi32>
 }
 

@@ -204,7 +204,7 @@ std::unique_ptr<mlir::attn::HostModule> compileOrExit(MLIRContext &context,
   return host;
 }
 
-/// --sparse --nsa-parts: NSA decomposed (attn-decompose) into four functions,
+/// --sparse --nsa-parts: NSA decomposed (attn-decompose) into three functions,
 /// each timed on its own, so that the table shows where NSA's time goes.
 void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
   const int64_t hq = c.q.shape[1], hkv = c.k.shape[1], d = c.q.shape[3];
@@ -213,20 +213,13 @@ void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
   };
   const std::string qt = t(hq, d), kt = t(hkv, d), it = t(hkv, 16, "i32");
   const std::string sig = "(%q: " + qt + ", %k: " + kt + ", %v: " + kt + ")";
+  const std::string sel = "{block = 64, compress = array<i64: 32, 16>, init = 1, local = 2, "
+                          "method = #attn.score<softmax_prob>, top_k = 16}";
   std::string text =
-      "func.func @cmp" + sig + " -> " + qt + " {\n"
-      "  %kc = attn.compress %k {block = 32, stride = 16, pool = #attn.pool<mean>} : " + kt + " -> " + kt + "\n"
+      "func.func @select" + sig + " -> (" + it + ", " + qt + ") {\n"
       "  %vc = attn.compress %v {block = 32, stride = 16, pool = #attn.pool<mean>} : " + kt + " -> " + kt + "\n"
-      "  %c0 = arith.constant 0 : index\n  %c2 = arith.constant 2 : index\n"
-      "  %nk = tensor.dim %k, %c2 : " + kt + "\n  %nq = tensor.dim %q, %c2 : " + qt + "\n"
-      "  %nb = tensor.dim %q, %c0 : " + qt + "\n"
-      "  %o = arith.subi %nk, %nq : index\n  %o64 = arith.index_cast %o : index to i64\n"
-      "  %off = tensor.splat %o64[%nb] : tensor<?xi64>\n"
-      "  %r = attn.attention %q, %kc, %vc query_offsets(%off : tensor<?xi64>) {causal, compressed_keys = array<i64: 32, 16>} : " + qt + ", " + kt + ", " + kt + " -> " + qt + "\n"
-      "  return %r : " + qt + "\n}\n"
-      "func.func @select(%q: " + qt + ", %k: " + kt + ") -> " + it + " {\n"
-      "  %i = attn.select_blocks %q, %k {block = 64, compress = array<i64: 32, 16>, init = 1, local = 2, method = #attn.score<softmax_prob>, top_k = 16} : " + qt + ", " + kt + " -> " + it + "\n"
-      "  return %i : " + it + "\n}\n"
+      "  %i, %o = attn.select_blocks %q, %k values(%vc : " + kt + ") " + sel + " : " + qt + ", " + kt + " -> " + it + ", " + qt + "\n"
+      "  return %i, %o : " + it + ", " + qt + "\n}\n"
       "func.func @slc(%q: " + qt + ", %k: " + kt + ", %v: " + kt + ", %i: " + it + ") -> " + qt + " {\n"
       "  %r = attn.attention %q, %k, %v blocks(%i : " + it + ") {alignment = #attn.alignment<bottom_right>, block_sizes = array<i64: 1, 64>, causal} : " + qt + ", " + kt + ", " + kt + " -> " + qt + "\n"
       "  return %r : " + qt + "\n}\n"
@@ -235,10 +228,11 @@ void nsaPartsRow(MLIRContext &context, const rt::OnnxCase &c, double denseMs) {
       "  return %r : " + qt + "\n}\n";
   std::unique_ptr<mlir::attn::HostModule> host = compileOrExit(context, text);
   std::vector<rt::Tensor> idx;
-  if (std::string e = host->run("select", {c.q, c.k}, idx); !e.empty())
+  if (std::string e = host->run("select", {c.q, c.k, c.v}, idx); !e.empty())
     llvm::report_fatal_error(llvm::StringRef(e));
+  idx.resize(1);
   std::vector<std::pair<const char *, std::vector<rt::Tensor>>> calls = {
-      {"cmp", {c.q, c.k, c.v}}, {"select", {c.q, c.k}},
+      {"select", {c.q, c.k, c.v}},
       {"slc", {c.q, c.k, c.v, idx[0]}}, {"win", {c.q, c.k, c.v}}};
   std::vector<std::vector<rt::Tensor>> outs(calls.size());
   std::vector<std::function<void()>> fns;
@@ -327,9 +321,9 @@ int sparseBenchmarks(MLIRContext &context) {
     return raggedBenchmarks(context, lengths);
   std::mt19937 gen(11);
   if (nsaParts)
-    llvm::outs() << "| keys | queries | dense causal ms | compression + compressed ms | "
-                    "selection ms | selected ms | window ms | NSA parts ms |\n"
-                 << "|---|---|---|---|---|---|---|---|\n";
+    llvm::outs() << "| keys | queries | dense causal ms | selection + compressed ms | "
+                    "selected ms | window ms | NSA parts ms |\n"
+                 << "|---|---|---|---|---|---|---|\n";
   else
     llvm::outs() << "| keys | queries | dense causal ms | NSA ms | NSA speed-up | MoBA ms | "
                     "MoBA speed-up | switch ms | switch side | switch / its side |\n"

@@ -294,6 +294,7 @@ rt::OnnxCase randomComposite(Random &r, std::string &describe) {
   int64_t topK = init + local + r.pick<int64_t>({0, 1, 3});
   if (c.composite == "NSA") {
     c.nsa.compression = {span, stride};
+    c.nsa.compression.pool = r.pick({rt::Pool::Mean, rt::Pool::Max});
     c.nsa.selection.block = block;
     c.nsa.selection.topK = topK;
     c.nsa.selection.init = init;
@@ -337,7 +338,10 @@ rt::OnnxCase randomComposite(Random &r, std::string &describe) {
              " D=" + std::to_string(d) + " Dv=" + std::to_string(dv) +
              " Sq=" + std::to_string(sq) + " Skv=" + std::to_string(skv) +
              " block=" + std::to_string(block) + " span=" + std::to_string(span) +
-             "/" + std::to_string(stride) + lengths +
+             "/" + std::to_string(stride) +
+             (c.composite == "NSA" ? std::string(" pool=") + rt::poolName(c.nsa.compression.pool)
+                                   : std::string()) +
+             lengths +
              (c.composite == "InfLLMV2" ? " dense_len=" + std::to_string(c.infLlmV2.denseLen)
                                         : std::string());
   return c;

@@ -34,3 +34,13 @@ func.func @moba(%q: !q, %k: !k, %v: !k, %n: !l) -> (!q, tensor<?x4x?x2xi32>) {
   %o, %idx = attn.moba %q, %k, %v kv_lengths(%n : !l) {block = 8, top_k = 2} : !q, !k, !k -> !q, tensor<?x4x?x2xi32>
   return %o, %idx : !q, tensor<?x4x?x2xi32>
 }
+
+// A selection that also returns the attention over the compressed tokens
+// it scores with, written with the primitives: max-pooled values, lists
+// per query head by softmax_prob_max (NSA's form, softmax_prob per key
+// head, runs in @nsa above).
+func.func @select_values(%q: !q, %k: !k, %v: !k, %n: !l) -> (tensor<?x4x?x2xi32>, !q) {
+  %vc = attn.compress %v {block = 4, stride = 2, pool = #attn.pool<max>} : !k -> !k
+  %idx, %o = attn.select_blocks %q, %k values(%vc : !k) kv_lengths(%n : !l) {method = #attn.score<softmax_prob_max>, block = 8, top_k = 2, init = 0, local = 1, per_query_head, compress = array<i64: 4, 2>, scale = 0.5 : f64} : !q, !k -> tensor<?x4x?x2xi32>, !q
+  return %idx, %o : tensor<?x4x?x2xi32>, !q
+}
