@@ -531,48 +531,74 @@ Value peelCast(Value v) {
   return v;
 }
 
-/// A batched contraction written as a linalg.generic: loops (b, i, j, r),
-/// maps (b, i, r) and `second` for the inputs, (b, i, j) for the output,
-/// iterators [par, par, par, red], body acc + x * y.
-bool isContraction(linalg::GenericOp g, AffineMap second) {
-  if (!g || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 || g.getNumLoops() != 4 ||
-      g.getNumReductionLoops() != 1 ||
-      g.getIteratorTypesArray()[3] != utils::IteratorType::reduction)
-    return false;
-  MLIRContext *ctx = g.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineMap> expected = {AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx), second,
-                                     AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)};
-  if (g.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
-    return false;
-  auto add = dyn_cast_or_null<arith::AddFOp>(yielded(g));
-  if (!add)
-    return false;
-  Value acc = add.getLhs(), prod = add.getRhs();
-  if (!isArg(g, acc, 2))
-    std::swap(acc, prod);
-  auto mul = prod.getDefiningOp<arith::MulFOp>();
-  return isArg(g, acc, 2) && mul &&
-         ((isArg(g, mul.getLhs(), 0) && isArg(g, mul.getRhs(), 1)) ||
-          (isArg(g, mul.getLhs(), 1) && isArg(g, mul.getRhs(), 0)));
+/// A batched contraction out[b, i, j] = sum_r x * y with its loops in any
+/// order: a linalg.batch_matmul (plain, or with indexing maps that
+/// transpose an operand) or a linalg.generic whose body is acc + x * y.
+/// x is read as [b, i, r] or, with xT, [b, r, i]; y as [b, r, j] or, with
+/// yT, [b, j, r].
+struct Contraction {
+  Value x, y, init;
+  bool xT = false, yT = false;
+};
+
+std::optional<Contraction> contractionOf(Operation *op) {
+  auto l = dyn_cast_or_null<linalg::LinalgOp>(op);
+  if (!l || l.getNumDpsInputs() != 2 || l.getNumDpsInits() != 1 || l.getNumLoops() != 4 ||
+      l.getNumReductionLoops() != 1)
+    return std::nullopt;
+  if (auto g = dyn_cast<linalg::GenericOp>(op)) {
+    auto add = dyn_cast_or_null<arith::AddFOp>(yielded(g));
+    if (!add)
+      return std::nullopt;
+    Value acc = add.getLhs(), prod = add.getRhs();
+    if (!isArg(g, acc, 2))
+      std::swap(acc, prod);
+    auto mul = prod.getDefiningOp<arith::MulFOp>();
+    if (!isArg(g, acc, 2) || !mul ||
+        !((isArg(g, mul.getLhs(), 0) && isArg(g, mul.getRhs(), 1)) ||
+          (isArg(g, mul.getLhs(), 1) && isArg(g, mul.getRhs(), 0))))
+      return std::nullopt;
+  } else if (!isa<linalg::BatchMatmulOp>(op)) {
+    return std::nullopt;
+  }
+  // Each map: three loop dims.
+  auto dims = [](AffineMap m) -> std::optional<std::array<unsigned, 3>> {
+    if (m.getNumResults() != 3 || !m.isProjectedPermutation())
+      return std::nullopt;
+    return std::array<unsigned, 3>{m.getDimPosition(0), m.getDimPosition(1),
+                                   m.getDimPosition(2)};
+  };
+  SmallVector<AffineMap> maps = l.getIndexingMapsArray();
+  auto x = dims(maps[0]), y = dims(maps[1]), out = dims(maps[2]);
+  if (!x || !y || !out)
+    return std::nullopt;
+  unsigned b = (*out)[0], i = (*out)[1], j = (*out)[2], r = 0;
+  while (r < 4 && (r == b || r == i || r == j))
+    ++r;
+  if (l.getIteratorTypesArray()[r] != utils::IteratorType::reduction || (*x)[0] != b ||
+      (*y)[0] != b)
+    return std::nullopt;
+  Contraction c{l.getDpsInputOperand(0)->get(), l.getDpsInputOperand(1)->get(),
+                l.getDpsInitOperand(0)->get()};
+  if ((*x)[1] == r && (*x)[2] == i)
+    c.xT = true;
+  else if ((*x)[1] != i || (*x)[2] != r)
+    return std::nullopt;
+  if ((*y)[1] == j && (*y)[2] == r)
+    c.yT = true;
+  else if ((*y)[1] != r || (*y)[2] != j)
+    return std::nullopt;
+  return c;
 }
 
-/// The second input's map (b, i, j, r) -> (b, x, y) of a contraction.
-bool isContractionWith(linalg::GenericOp g, unsigned x, unsigned y) {
-  if (!g)
-    return false;
-  MLIRContext *ctx = g.getContext();
-  return isContraction(g, AffineMap::get(4, 0,
-                                         {getAffineDimExpr(0, ctx), getAffineDimExpr(x, ctx),
-                                          getAffineDimExpr(y, ctx)},
-                                         ctx));
+/// t = linalg.transpose(x) with permutation [0, 2, 1] (through a scale,
+/// peeled by `peel`): x, else null.
+Value untransposed(Value t) {
+  auto transpose = t.getDefiningOp<linalg::TransposeOp>();
+  return transpose && transpose.getPermutation() == ArrayRef<int64_t>{0, 2, 1}
+             ? transpose.getInput()
+             : Value();
 }
-
-/// Q K^T as bid,bjd->bij (K untransposed).
-bool isQKtContraction(linalg::GenericOp g) { return isContractionWith(g, 2, 3); }
-
-/// P V as bij,bjd->bid: a batch_matmul written as a generic.
-bool isPVContraction(linalg::GenericOp g) { return isContractionWith(g, 3, 2); }
 
 /// A contraction's init is zero-filled.
 bool zeroFilled(Value init) {
@@ -748,10 +774,8 @@ Value lengthsMask(Value mask, int64_t heads) {
 
 /// Matches softmax(...) . V ending in `pv`; on a near-miss returns the
 /// step that failed (for a remark), else "" with `chain` filled.
-std::string match(linalg::LinalgOp pv, Chain &chain) {
-  if (auto mm = dyn_cast<linalg::BatchMatmulOp>(pv.getOperation()); mm && mm.hasUserDefinedMaps())
-    return "P V uses transposed operands";
-  Value probs = peelCast(pv.getDpsInputs()[0]);
+std::string match(Contraction pv, Chain &chain) {
+  Value probs = peelCast(pv.x);
   auto softmax = probs.getDefiningOp<linalg::SoftmaxOp>();
   Value scores;
   if (softmax) {
@@ -762,16 +786,21 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
   } else if (Value x = decomposedSoftmax(probs)) {
     scores = x;
   } else {
-    auto g = pv.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    auto g = pv.x.getDefiningOp<linalg::GenericOp>();
     if (g && llvm::any_of(g.getDpsInputs(), [](Value x) {
           return x.getDefiningOp<linalg::SoftmaxOp>();
         }))
       return "the probabilities pass through a linalg.generic after the softmax";
     return "not-attention";
   }
-  if (!zeroFilled(pv.getDpsInits()[0]))
+  if (pv.xT)
+    return "P V reads the probabilities transposed";
+  if (!zeroFilled(pv.init))
     return "P V accumulates into a tensor that is not zero-filled";
-  chain.value = pv.getDpsInputs()[1];
+  chain.value = pv.yT ? untransposed(pv.y) : pv.y;
+  if (!chain.value)
+    return "P V reads V transposed ([N, Dv, Skv]) from a tensor that is not a "
+           "linalg.transpose of V with permutation [0, 2, 1]";
   // Optional additive mask, then optional scale, in either order of
   // appearance the graph uses: s -> (scale) -> (+ mask) -> softmax.
   if (auto add = scores.getDefiningOp<linalg::GenericOp>();
@@ -787,7 +816,7 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
       scores = input;
     }
   }
-  if (auto mul = scores.getDefiningOp<linalg::GenericOp>(); mul && !isQKtContraction(mul)) {
+  if (auto mul = scores.getDefiningOp<linalg::GenericOp>(); mul && !contractionOf(mul)) {
     Value input;
     std::optional<double> scale = matchScale(mul, input);
     if (!scale)
@@ -805,26 +834,21 @@ std::string match(linalg::LinalgOp pv, Chain &chain) {
       x = input;
     }
   };
-  if (auto einsum = scores.getDefiningOp<linalg::GenericOp>(); isQKtContraction(einsum)) {
-    // bid,bjd->bij: K is read untransposed.
-    if (!zeroFilled(einsum.getDpsInits()[0]))
-      return "Q K^T accumulates into a tensor that is not zero-filled";
-    chain.query = einsum.getDpsInputs()[0];
-    chain.key = einsum.getDpsInputs()[1];
-  } else {
-    auto qk = scores.getDefiningOp<linalg::BatchMatmulOp>();
-    if (!qk || qk.hasUserDefinedMaps())
-      return "the softmax input is not Q K^T (a plain linalg.batch_matmul or a "
-             "bid,bjd->bij contraction)";
-    if (!zeroFilled(qk.getDpsInits()[0]))
-      return "Q K^T accumulates into a tensor that is not zero-filled";
-    Value kt = qk.getDpsInputs()[1];
-    peelScale(kt);
-    auto transpose = kt.getDefiningOp<linalg::TransposeOp>();
-    if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
+  // Q K^T in any loop order: K read as it is ([N, Skv, D], the transpose
+  // folded into the maps) or as K^T, a linalg.transpose of K.
+  std::optional<Contraction> qk = contractionOf(scores.getDefiningOp());
+  if (!qk || qk->xT)
+    return "the softmax input is not Q K^T (a linalg.batch_matmul or a "
+           "contraction generic reading Q as [N, Sq, D])";
+  if (!zeroFilled(qk->init))
+    return "Q K^T accumulates into a tensor that is not zero-filled";
+  chain.query = qk->x;
+  chain.key = qk->y;
+  if (!qk->yT) {
+    peelScale(chain.key);
+    chain.key = untransposed(chain.key);
+    if (!chain.key)
       return "K^T is not a linalg.transpose of K with permutation [0, 2, 1]";
-    chain.query = qk.getDpsInputs()[0];
-    chain.key = transpose.getInput();
   }
   peelScale(chain.query);
   peelScale(chain.key);
@@ -1102,14 +1126,13 @@ struct Raise : impl::AttnRaiseBase<Raise> {
     // tosa.matmul.
     SmallVector<Operation *> candidates;
     getOperation()->walk([&](Operation *op) {
-      if (isa<linalg::BatchMatmulOp, tosa::MatMulOp>(op) ||
-          isPVContraction(dyn_cast<linalg::GenericOp>(op)))
+      if (isa<tosa::MatMulOp>(op) || contractionOf(op))
         candidates.push_back(op);
     });
     for (Operation *pv : candidates) {
       Chain chain;
       auto mm = dyn_cast<tosa::MatMulOp>(pv);
-      std::string failure = mm ? matchTosa(mm, chain) : match(cast<linalg::LinalgOp>(pv), chain);
+      std::string failure = mm ? matchTosa(mm, chain) : match(*contractionOf(pv), chain);
       if (failure == "not-attention")
         continue;
       if (!failure.empty()) {

@@ -133,6 +133,23 @@ func.func @no_transpose(%q: tensor<2x4x8xf32>, %kt: tensor<2x8x4xf32>, %v: tenso
 
 // -----
 
+// Near miss: P V reads V transposed from a tensor that no transpose made
+// (the graph's V^T is an input; its V is not in the graph).
+func.func @value_transposed(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %vt: tensor<2x8x4xf32>) -> tensor<2x4x8xf32> {
+  %s0 = tensor.empty() : tensor<2x4x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(b, i, j, d) -> (b, i, d)>, affine_map<(b, i, j, d) -> (b, j, d)>, affine_map<(b, i, j, d) -> (b, i, j)>] ins(%q, %k : tensor<2x4x8xf32>, tensor<2x4x8xf32>) outs(%sz : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x4xf32>) outs(%s0 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  // expected-remark @+1 {{attn-raise: not raised: P V reads V transposed ([N, Dv, Skv]) from a tensor that is not a linalg.transpose of V with permutation [0, 2, 1]}}
+  %o = linalg.batch_matmul indexing_maps = [affine_map<(b, i, j, k) -> (b, i, k)>, affine_map<(b, i, j, k) -> (b, j, k)>, affine_map<(b, i, j, k) -> (b, i, j)>] ins(%p, %vt : tensor<2x4x4xf32>, tensor<2x8x4xf32>) outs(%oz : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
+// -----
+
 // Near miss: Q K^T accumulates into uninitialised memory.
 func.func @no_zero_fill(%q: tensor<2x4x8xf32>, %k: tensor<2x4x8xf32>, %v: tensor<2x4x8xf32>) -> tensor<2x4x8xf32> {
   %kt0 = tensor.empty() : tensor<2x8x4xf32>

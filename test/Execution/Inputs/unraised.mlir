@@ -346,6 +346,29 @@ func.func @einsum_both(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<
   return %o : tensor<2x4x8xf32>
 }
 
+// Transposes folded into the products' maps, loops in other orders:
+// Q K^T as a batch_matmul whose indexing maps read K as it is (the
+// modern form of batch_matmul_transpose_b), P V as a generic over
+// (b, key, i, d) reading V transposed ([B, D, Skv], from a transpose).
+func.func @folded_transposes(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>) -> tensor<2x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x4x6xf32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(b, i, j, d) -> (b, i, d)>, affine_map<(b, i, j, d) -> (b, j, d)>, affine_map<(b, i, j, d) -> (b, i, j)>] ins(%q, %k : tensor<2x4x8xf32>, tensor<2x6x8xf32>) outs(%s1 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x4x6xf32>) outs(%s0 : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
+  %vt0 = tensor.empty() : tensor<2x8x6xf32>
+  %vt = linalg.transpose ins(%v : tensor<2x6x8xf32>) outs(%vt0 : tensor<2x8x6xf32>) permutation = [0, 2, 1]
+  %o0 = tensor.empty() : tensor<2x4x8xf32>
+  %o1 = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(b, j, i, d) -> (b, i, j)>, affine_map<(b, j, i, d) -> (b, d, j)>, affine_map<(b, j, i, d) -> (b, i, d)>], iterator_types = ["parallel", "reduction", "parallel", "parallel"]} ins(%p, %vt : tensor<2x4x6xf32>, tensor<2x8x6xf32>) outs(%o1 : tensor<2x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %b, %a : f32
+    %y = arith.addf %acc, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
+}
+
 // Scales on Q (a product) and on K (a division, before the transpose).
 func.func @scaled_q_k(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>) -> tensor<2x4x8xf32> {
   %half = arith.constant 0.5 : f32
