@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -772,6 +773,41 @@ Value lengthsMask(Value mask, int64_t heads) {
   return pred == P::slt || pred == P::ult ? lengths : Value();
 }
 
+/// How N = B * Hq splits, from how the graph made Q, K and V [N, S, D]:
+/// K/V heads copied for grouped-query attention (`unexpand` gives
+/// [B, Hkv, S, D] and the copies), or heads collapsed into the batch
+/// (`split` gives [B, H, S, D]). Sets batch, heads, key4/value4, group; a
+/// near-miss message, else "".
+std::string findHeads(Chain &chain, function_ref<Value(Value, int64_t &)> unexpand,
+                      function_ref<Value(Value)> split) {
+  // Grouped-query attention written as copies of the K/V heads: attend to
+  // the heads themselves.
+  int64_t gk = 0, gv = 0;
+  Value k4 = unexpand(chain.key, gk), v4 = unexpand(chain.value, gv);
+  if (bool(k4) != bool(v4) || gk != gv)
+    return "keys and values are expanded to different head counts";
+  chain.batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0);
+  if (k4) {
+    auto q = cast<RankedTensorType>(chain.query.getType());
+    auto k = cast<RankedTensorType>(k4.getType()).getShape();
+    if (!q.hasStaticShape() || ShapedType::isDynamic(k[0]) || ShapedType::isDynamic(k[1]) ||
+        q.getDimSize(0) != k[0] * k[1] * gk)
+      return "the query batch does not match the expanded key heads";
+    chain.key4 = k4, chain.value4 = v4, chain.group = gk;
+    chain.batch = k[0], chain.heads = k[1] * gk;
+  } else if (Value q4 = split(chain.query), k4 = split(chain.key),
+             v4 = split(chain.value);
+             q4 && k4 && v4) {
+    // Heads collapsed into the batch: [B, H, S, D] for all three.
+    auto bh = [](Value x) { return cast<RankedTensorType>(x.getType()).getShape().take_front(2); };
+    if (bh(k4) == bh(q4) && bh(v4) == bh(q4)) {
+      chain.key4 = k4, chain.value4 = v4;
+      chain.batch = bh(q4)[0], chain.heads = bh(q4)[1];
+    }
+  }
+  return "";
+}
+
 /// Matches softmax(...) . V ending in `pv`; on a near-miss returns the
 /// step that failed (for a remark), else "" with `chain` filled.
 std::string match(Contraction pv, Chain &chain) {
@@ -852,31 +888,8 @@ std::string match(Contraction pv, Chain &chain) {
   }
   peelScale(chain.query);
   peelScale(chain.key);
-  // Grouped-query attention written as copies of the K/V heads: attend to
-  // the heads themselves.
-  int64_t gk = 0, gv = 0;
-  Value k4 = unexpandHeads(chain.key, gk), v4 = unexpandHeads(chain.value, gv);
-  if (bool(k4) != bool(v4) || gk != gv)
-    return "keys and values are expanded to different head counts";
-  chain.batch = cast<RankedTensorType>(chain.query.getType()).getDimSize(0);
-  if (k4) {
-    auto q = cast<RankedTensorType>(chain.query.getType());
-    auto k = cast<RankedTensorType>(k4.getType()).getShape();
-    if (!q.hasStaticShape() || ShapedType::isDynamic(k[0]) || ShapedType::isDynamic(k[1]) ||
-        q.getDimSize(0) != k[0] * k[1] * gk)
-      return "the query batch does not match the expanded key heads";
-    chain.key4 = k4, chain.value4 = v4, chain.group = gk;
-    chain.batch = k[0], chain.heads = k[1] * gk;
-  } else if (Value q4 = splitFrom(chain.query), k4 = splitFrom(chain.key),
-             v4 = splitFrom(chain.value);
-             q4 && k4 && v4) {
-    // Heads collapsed into the batch: [B, H, S, D] for all three.
-    auto bh = [](Value x) { return cast<RankedTensorType>(x.getType()).getShape().take_front(2); };
-    if (bh(k4) == bh(q4) && bh(v4) == bh(q4)) {
-      chain.key4 = k4, chain.value4 = v4;
-      chain.batch = bh(q4)[0], chain.heads = bh(q4)[1];
-    }
-  }
+  if (std::string e = findHeads(chain, unexpandHeads, splitFrom); !e.empty())
+    return e;
   if (chain.mask) {
     auto type = cast<RankedTensorType>(chain.mask.getType());
     // Causal at offset c: bottom-right when c = Skv - Sq, else an offset.
@@ -986,6 +999,56 @@ bool plainMatmul(tosa::MatMulOp mm) {
 }
 
 /// Matches softmax(...) . V ending in the tosa.matmul `pv` (as `match`).
+/// x3 = tosa.reshape(x4 [B, H, S, D]) to [B*H, S, D] (heads folded into
+/// the batch) with static B and H: x4.
+Value tosaSplitFrom(Value x3) {
+  auto reshape = x3.getDefiningOp<tosa::ReshapeOp>();
+  if (!reshape)
+    return Value();
+  auto from = dyn_cast<RankedTensorType>(reshape.getInput1().getType());
+  auto to = cast<ShapedType>(x3.getType());
+  if (!from || from.getRank() != 4 || !to.hasRank() || to.getRank() != 3 ||
+      ShapedType::isDynamic(from.getDimSize(0)) || ShapedType::isDynamic(from.getDimSize(1)) ||
+      from.getShape().drop_front(2) != to.getShape().drop_front(1) ||
+      to.getDimSize(0) != from.getDimSize(0) * from.getDimSize(1))
+    return Value();
+  return reshape.getInput1();
+}
+
+/// x3 = reshape(tile(reshape(x4 [B, Hkv, S, D]) to [B, Hkv, 1, S, D],
+/// multiples [1, 1, G, 1, 1])) to [B*Hkv*G, S, D], possibly through a
+/// [B, Hkv*G, S, D] reshape (K/V heads copied for grouped-query attention,
+/// as repeat_interleave lowers to TOSA): x4 and G.
+Value tosaUnexpandHeads(Value x3, int64_t &group) {
+  auto reshape = x3.getDefiningOp<tosa::ReshapeOp>();
+  if (!reshape)
+    return Value();
+  Value x = reshape.getInput1();
+  if (auto inner = x.getDefiningOp<tosa::ReshapeOp>())
+    x = inner.getInput1();
+  auto tile = x.getDefiningOp<tosa::TileOp>();
+  SmallVector<int64_t> multiples;
+  if (!tile || !tosa::getConstShapeValues(tile.getMultiples().getDefiningOp(), multiples) ||
+      multiples.size() != 5 || multiples[0] != 1 || multiples[1] != 1 || multiples[3] != 1 ||
+      multiples[4] != 1)
+    return Value();
+  auto unit = tile.getInput1().getDefiningOp<tosa::ReshapeOp>();
+  if (!unit)
+    return Value();
+  auto five = cast<ShapedType>(unit.getType());
+  auto from = dyn_cast<RankedTensorType>(unit.getInput1().getType());
+  if (!from || from.getRank() != 4 || !five.hasRank() || five.getRank() != 5 ||
+      five.getDimSize(2) != 1 || five.getShape().take_front(2) != from.getShape().take_front(2) ||
+      five.getShape().drop_front(3) != from.getShape().drop_front(2))
+    return Value();
+  auto to = cast<ShapedType>(x3.getType());
+  if (!to.hasRank() || to.getRank() != 3 || from.isDynamicDim(0) || from.isDynamicDim(1) ||
+      to.getDimSize(0) != from.getDimSize(0) * from.getDimSize(1) * multiples[2])
+    return Value();
+  group = multiples[2];
+  return unit.getInput1();
+}
+
 std::string matchTosa(tosa::MatMulOp pv, Chain &chain) {
   Value scores = tosaSoftmax(tosaPeelCast(pv.getA()));
   if (!scores) {
@@ -1044,10 +1107,12 @@ std::string matchTosa(tosa::MatMulOp pv, Chain &chain) {
   for (Value x : {chain.query, chain.key, chain.value})
     if (!cast<ShapedType>(x.getType()).hasRank())
       return "Q, K or V is unranked";
-  chain.batch = cast<ShapedType>(chain.query.getType()).getDimSize(0);
+  if (std::string e = findHeads(chain, tosaUnexpandHeads, tosaSplitFrom); !e.empty())
+    return e;
   if (chain.mask) {
+    int64_t n = cast<ShapedType>(chain.query.getType()).getDimSize(0);
     auto type = dyn_cast<RankedTensorType>(chain.mask.getType());
-    if (!type || type.getRank() != 3 || (type.getDimSize(0) != 1 && type.getDimSize(0) != chain.batch))
+    if (!type || type.getRank() != 3 || (type.getDimSize(0) != 1 && type.getDimSize(0) != n))
       return "the additive mask is not [N or 1, Sq, Skv]";
     if (std::optional<MaskForm> form = knownMaskForm(chain.mask)) {
       chain.causal = true;
