@@ -63,9 +63,11 @@ def AttnRaise : Pass<"attn-raise"> {
     Finds `P V` products whose `P` is a softmax over the key axis of
     `Q K^T` and replaces the chain by one `attn.attention`:
 
-    - `linalg.batch_matmul` `[N, Sq, D] x [N, D, Skv]` for the scores, with
-      `K^T` from `linalg.transpose` (permutation `[0, 2, 1]`) of `[N, Skv, D]`,
-      accumulating into a zero fill;
+    - the scores as a contraction into a zero fill: `linalg.batch_matmul`
+      (plain, or with indexing maps) or a `linalg.generic` computing
+      `acc + x * y`, its loops in any order; K read as `[N, Skv, D]` (the
+      transpose folded into the maps) or as `K^T` made by `linalg.transpose`
+      (permutation `[0, 2, 1]`) of `[N, Skv, D]`;
     - an optional scale: an element-wise `linalg.generic` multiplying or
       dividing by a scalar constant, on the scores, on Q, or on K (before
       or after its transpose); scales multiply;
@@ -83,7 +85,8 @@ def AttnRaise : Pass<"attn-raise"> {
       mask;
     - `linalg.softmax` over dimension 2, or the softmax written out (max,
       `exp(x - max)` in one or two generics, sum, divide);
-    - `linalg.batch_matmul` `P x V`, into a zero fill.
+    - `P x V` as such a contraction into a zero fill, V read as
+      `[N, Skv, Dv]` or transposed from a `linalg.transpose` of it.
 
     The same chain in TOSA is matched in place (no tosa-to-linalg needed):
     `tosa.matmul` with zero points 0, `tosa.transpose` (perms `[0, 2, 1]`),
@@ -91,7 +94,9 @@ def AttnRaise : Pass<"attn-raise"> {
     `tosa.reciprocal`), `tosa.add` of a mask (a constant one is read off
     as above; `[1, Sq, Skv]` broadcasts), the softmax as `exp(x -
     reduce_max(x))` (or `exp(x)`) times `reciprocal(reduce_sum)` over axis
-    2, and float `tosa.cast`s around it.
+    2, and float `tosa.cast`s around it; heads folded into the batch by
+    `tosa.reshape` and K/V heads copied by `tosa.reshape` + `tosa.tile`
+    (`[B, Hkv, 1, S, D]` tiled `G` times) as below.
 
     The `N` batch becomes `[N, 1, S, D]` with `tensor.expand_shape`, and the
     result is collapsed back. When Q, K and V are `[B, H, S, D]` collapsed
