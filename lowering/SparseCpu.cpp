@@ -34,7 +34,8 @@ Value castFloat(ImplicitLocOpBuilder &b, Value x, Type to) {
   Type from = x.getType();
   if (from == to)
     return x;
-  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+  if (getElementTypeOrSelf(from).getIntOrFloatBitWidth() <
+      getElementTypeOrSelf(to).getIntOrFloatBitWidth())
     return arith::ExtFOp::create(b, to, x);
   return arith::TruncFOp::create(b, to, x);
 }
@@ -42,81 +43,99 @@ Value castFloat(ImplicitLocOpBuilder &b, Value x, Type to) {
 
 void mlir::attn::lowerCompress(CompressOp op) {
   ImplicitLocOpBuilder b(op.getLoc(), op);
-  MLIRContext *ctx = b.getContext();
   ::attn::rt::Compression c = op.getCompression();
   RankedTensorType outType = op.getOutput().getType();
   Type f32 = b.getF32Type(), elt = outType.getElementType();
-  Value input = op.getInput();
+  auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, v); };
+  auto toBuffer = [&](Value t) -> Value {
+    auto type = cast<RankedTensorType>(t.getType());
+    return bufferization::ToBufferOp::create(
+        b, MemRefType::get(type.getShape(), type.getElementType()), t, true);
+  };
+  Value input = toBuffer(op.getInput());
+  Value weights = op.getWeights() ? toBuffer(op.getWeights()) : Value();
 
   // Sc = S >= l ? (S - l) / d + 1 : 0, and the other sizes of the input.
-  Value seq = tensor::DimOp::create(b, input, 2);
-  Value l = arith::ConstantIndexOp::create(b, c.block);
-  Value d = arith::ConstantIndexOp::create(b, c.stride);
-  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value seq = memref::DimOp::create(b, input, 2);
   Value tokens = arith::SelectOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, seq, l),
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, seq, idx(c.block)),
       arith::AddIOp::create(
-          b, arith::DivUIOp::create(b, arith::SubIOp::create(b, seq, l), d),
-          arith::ConstantIndexOp::create(b, 1)),
-      zero);
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < 4; ++i)
+          b, arith::DivUIOp::create(b, arith::SubIOp::create(b, seq, idx(c.block)),
+                                    idx(c.stride)),
+          idx(1)),
+      idx(0));
+  SmallVector<Value> sizes, dims;
+  for (int64_t i = 0; i < 4; ++i) {
+    dims.push_back(i == 2 ? tokens : Value(memref::DimOp::create(b, input, i)));
     if (outType.isDynamicDim(i))
-      sizes.push_back(i == 2 ? tokens : Value(tensor::DimOp::create(b, input, i)));
+      sizes.push_back(dims.back());
+  }
+  Value out = memref::AllocOp::create(b, MemRefType::get(outType.getShape(), elt), sizes,
+                                      b.getI64IntegerAttr(64));
 
-  // acc[b, h, t, x] = pool over u of input[b, h, t*d + u, x] (f32).
-  auto accType = RankedTensorType::get(outType.getShape(), f32);
+  // One task per (b, h, t): out[b, h, t, x] = pool over u of
+  // input[b, h, t*d + u, x], in f32, `lanes` head-dim columns at a time
+  // (contiguous in input and output).
+  int64_t headDim = outType.getDimSize(3), lanes = 1;
+  for (int64_t w : {16, 8, 4})
+    if (lanes == 1 && headDim != ShapedType::kDynamic && headDim % w == 0)
+      lanes = w;
+  auto vec = [&](Type t) -> Type { return lanes == 1 ? t : VectorType::get({lanes}, t); };
+  auto splat = [&](double v) -> Value {
+    if (lanes == 1)
+      return arith::ConstantOp::create(b, b.getF32FloatAttr(float(v)));
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(cast<ShapedType>(vec(f32)), float(v)));
+  };
+  auto load = [&](Value m, ValueRange at) -> Value {
+    Type t = cast<MemRefType>(m.getType()).getElementType();
+    if (lanes == 1)
+      return memref::LoadOp::create(b, m, at);
+    return vector::LoadOp::create(b, cast<VectorType>(vec(t)), m, at);
+  };
   bool max = c.pool == ::attn::rt::Pool::Max;
-  Value init = linalg::FillOp::create(
-                   b, ValueRange{arith::ConstantOp::create(
-                          b, b.getF32FloatAttr(max ? -INFINITY : 0.0f))},
-                   ValueRange{tensor::EmptyOp::create(b, accType, sizes)})
-                   .getResult(0);
-  auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  // Loops (b, h, t, u, x): the head dim innermost, contiguous in input and
-  // output, so the loop vectorises.
-  AffineMap in = AffineMap::get(
-      5, 0, {dim(0), dim(1), dim(2) * c.stride + dim(3), dim(4)}, ctx);
-  AffineMap span = AffineMap::get(5, 0, {dim(3)}, ctx);
-  AffineMap out = AffineMap::get(5, 0, {dim(0), dim(1), dim(2), dim(4)}, ctx);
-  SmallVector<Value> inputs = {input};
-  SmallVector<AffineMap> maps = {in};
-  // The span's extent comes from a [l] operand: the weights, or a shape.
-  Value weights = op.getWeights();
-  if (!weights)
-    weights = tensor::EmptyOp::create(b, ArrayRef<int64_t>{c.block}, f32);
-  inputs.push_back(weights);
-  maps.push_back(span);
-  maps.push_back(out);
-  SmallVector<utils::IteratorType> iters(5, utils::IteratorType::parallel);
-  iters[3] = utils::IteratorType::reduction;
-  auto pooled = linalg::GenericOp::create(
-      b, TypeRange{accType}, inputs, ValueRange{init}, maps, iters,
-      [&](OpBuilder &nb, Location loc, ValueRange x) {
-        ImplicitLocOpBuilder n(loc, nb);
-        Value v = castFloat(n, x[0], f32);
-        Value r;
-        if (max)
-          r = arith::MaximumFOp::create(n, x[2], v);
-        else if (c.pool == ::attn::rt::Pool::Weighted)
-          r = math::FmaOp::create(n, castFloat(n, x[1], f32), v, x[2]);
-        else
-          r = arith::AddFOp::create(n, x[2], v);
-        linalg::YieldOp::create(n, r);
+  Value scale = splat(c.pool == ::attn::rt::Pool::Mean ? 1.0 / double(c.block) : 1.0);
+  scf::ParallelOp::create(
+      b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{dims[0], dims[1], tokens},
+      ValueRange{idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
+        Value batch = ivs[0], h = ivs[1], t = ivs[2];
+        Value first = arith::MulIOp::create(b, t, idx(c.stride));
+        scf::ForOp::create(
+            b, idx(0), dims[3], idx(lanes), ValueRange{},
+            [&](OpBuilder &, Location, Value x, ValueRange) {
+              Value acc = scf::ForOp::create(
+                              b, idx(0), idx(c.block), idx(1),
+                              ValueRange{splat(max ? -INFINITY : 0.0)},
+                              [&](OpBuilder &, Location, Value u, ValueRange a) {
+                                Value key = arith::AddIOp::create(b, first, u);
+                                Value v = castFloat(b, load(input, {batch, h, key, x}),
+                                                    vec(f32));
+                                Value r;
+                                if (max) {
+                                  r = arith::MaximumFOp::create(b, a[0], v);
+                                } else if (weights) {
+                                  Value w = castFloat(
+                                      b, memref::LoadOp::create(b, weights, ValueRange{u}), f32);
+                                  if (lanes > 1)
+                                    w = vector::BroadcastOp::create(b, vec(f32), w);
+                                  r = math::FmaOp::create(b, w, v, a[0]);
+                                } else {
+                                  r = arith::AddFOp::create(b, a[0], v);
+                                }
+                                scf::YieldOp::create(b, r);
+                              })
+                              .getResult(0);
+              Value y = castFloat(b, arith::MulFOp::create(b, acc, scale), vec(elt));
+              if (lanes == 1)
+                memref::StoreOp::create(b, y, out, ValueRange{batch, h, t, x});
+              else
+                vector::StoreOp::create(b, y, out, ValueRange{batch, h, t, x});
+              scf::YieldOp::create(b);
+            });
+        scf::ReduceOp::create(b);
       });
-  // The mean's 1 / l and the element type.
-  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
-  Value scale = arith::ConstantOp::create(
-      b, b.getF32FloatAttr(c.pool == ::attn::rt::Pool::Mean ? 1.0f / float(c.block) : 1.0f));
-  auto result = linalg::GenericOp::create(
-      b, TypeRange{outType}, ValueRange{pooled.getResult(0)},
-      ValueRange{tensor::EmptyOp::create(b, outType, sizes)},
-      ArrayRef<AffineMap>{id, id}, SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location loc, ValueRange x) {
-        ImplicitLocOpBuilder n(loc, nb);
-        linalg::YieldOp::create(n, castFloat(n, arith::MulFOp::create(n, x[0], scale), elt));
-      });
-  op.getOutput().replaceAllUsesWith(result.getResult(0));
+  op.getOutput().replaceAllUsesWith(bufferization::ToTensorOp::create(
+      b, outType, out, /*restrict=*/true, /*writable=*/true));
   op.erase();
 }
 
