@@ -1,14 +1,16 @@
 //===- SparseCpu.cpp - compression and block selection on CPUs ------------===//
 //
-// attn.compress becomes linalg.generic ops on tensors (a pooled sum in f32,
-// then the mean's scale and the element type). attn.select_blocks becomes a
+// attn.compress becomes a parallel loop over (batch, head, token) on
+// buffers (a pooled sum in f32, then the mean's scale and the element
+// type). attn.select_blocks becomes a
 // loop nest on buffers: an scf.parallel over (batch, selection head, query)
 // whose body scores the eligible blocks into a per-task scratch row and takes
 // the top k in one pass (ties to the lower block), without ever
 // forming an Sq x blocks score matrix in memory. softmax_prob and
 // softmax_prob_max score from the compressed keys (an attn.compress the
 // lowering inserts): the query's probabilities over the compressed tokens
-// it can see, spread over the blocks each token's span overlaps.
+// it can see, spread over the blocks each token's span overlaps; with
+// values, the same exponentials give the compressed attention's output.
 //
 //===----------------------------------------------------------------------===//
 #include "lowering/SparseCpu.h"
@@ -16,7 +18,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

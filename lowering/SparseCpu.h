@@ -5,7 +5,7 @@
 #include "dialects/AttnOps.h"
 
 namespace mlir::attn {
-/// attn.compress as linalg.generic ops on tensors.
+/// attn.compress as a parallel loop nest on buffers.
 void lowerCompress(CompressOp op);
 /// attn.select_blocks as a parallel loop nest on buffers (inserting the
 /// attn.compress its scoring needs; lower those afterwards).
