@@ -592,8 +592,7 @@ std::optional<Contraction> contractionOf(Operation *op) {
   return c;
 }
 
-/// t = linalg.transpose(x) with permutation [0, 2, 1] (through a scale,
-/// peeled by `peel`): x, else null.
+/// t = linalg.transpose(x) with permutation [0, 2, 1]: x, else null.
 Value untransposed(Value t) {
   auto transpose = t.getDefiningOp<linalg::TransposeOp>();
   return transpose && transpose.getPermutation() == ArrayRef<int64_t>{0, 2, 1}
@@ -998,7 +997,6 @@ bool plainMatmul(tosa::MatMulOp mm) {
   return splatValue(mm.getAZp()) == 0.0 && splatValue(mm.getBZp()) == 0.0;
 }
 
-/// Matches softmax(...) . V ending in the tosa.matmul `pv` (as `match`).
 /// x3 = tosa.reshape(x4 [B, H, S, D]) to [B*H, S, D] (heads folded into
 /// the batch) with static B and H: x4.
 Value tosaSplitFrom(Value x3) {
@@ -1049,6 +1047,7 @@ Value tosaUnexpandHeads(Value x3, int64_t &group) {
   return unit.getInput1();
 }
 
+/// Matches softmax(...) . V ending in the tosa.matmul `pv` (as `match`).
 std::string matchTosa(tosa::MatMulOp pv, Chain &chain) {
   Value scores = tosaSoftmax(tosaPeelCast(pv.getA()));
   if (!scores) {
@@ -1189,15 +1188,16 @@ struct Raise : impl::AttnRaiseBase<Raise> {
   void runOnOperation() override {
     // P V: a batch_matmul, the same contraction written as a generic, or a
     // tosa.matmul.
-    SmallVector<Operation *> candidates;
+    SmallVector<std::pair<Operation *, std::optional<Contraction>>> candidates;
     getOperation()->walk([&](Operation *op) {
-      if (isa<tosa::MatMulOp>(op) || contractionOf(op))
-        candidates.push_back(op);
+      std::optional<Contraction> c = contractionOf(op);
+      if (c || isa<tosa::MatMulOp>(op))
+        candidates.push_back({op, c});
     });
-    for (Operation *pv : candidates) {
+    for (auto [pv, contraction] : candidates) {
       Chain chain;
-      auto mm = dyn_cast<tosa::MatMulOp>(pv);
-      std::string failure = mm ? matchTosa(mm, chain) : match(*contractionOf(pv), chain);
+      std::string failure = contraction ? match(*contraction, chain)
+                                        : matchTosa(cast<tosa::MatMulOp>(pv), chain);
       if (failure == "not-attention")
         continue;
       if (!failure.empty()) {
