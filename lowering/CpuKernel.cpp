@@ -26,6 +26,7 @@
 #include "lowering/KeyTileSchedule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -556,6 +557,12 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
                                  memref::LoadOp::create(b, visit, add(jLo, t)), zero);
   };
   return KeyTileSchedule::indexList(b, masks, pLo, pHi, kvEnd, kvBlock, n, entry, keep);
+}
+
+Value mlir::attn::toBuffer(ImplicitLocOpBuilder &b, Value t, bool readOnly) {
+  auto type = cast<RankedTensorType>(t.getType());
+  return bufferization::ToBufferOp::create(
+      b, MemRefType::get(type.getShape(), type.getElementType()), t, readOnly);
 }
 
 int64_t mlir::attn::divisorAtMost(int64_t n, int64_t cap) {

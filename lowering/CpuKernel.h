@@ -35,6 +35,9 @@ std::string checkCpuKernel(const ::attn::rt::AttentionConfig &c);
 MemRefType kernelOperandType(MLIRContext *ctx, Type element, int64_t rank,
                              int64_t lastDim);
 
+/// The identity-layout buffer of the tensor `t` (bufferization.to_buffer).
+Value toBuffer(ImplicitLocOpBuilder &b, Value t, bool readOnly = true);
+
 /// 2^x on a vector of f32 for x <= 0 (every exponent of an online softmax):
 /// exact 0 for -inf, NaN stays NaN, relative error about 1e-7 (degree-6
 /// polynomial on [-1/2, 1/2]). Cheaper than math.exp's approximation, which

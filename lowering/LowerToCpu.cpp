@@ -34,11 +34,7 @@ struct ViewBuilder {
   }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
 
-  Value toBuffer(Value tensor, bool readOnly) {
-    auto type = cast<RankedTensorType>(tensor.getType());
-    auto memref = MemRefType::get(type.getShape(), type.getElementType());
-    return bufferization::ToBufferOp::create(b, memref, tensor, readOnly);
-  }
+  Value toBuffer(Value tensor, bool readOnly) { return mlir::attn::toBuffer(b, tensor, readOnly); }
 
   Value reinterpret(Value buffer, MemRefType to, ArrayRef<Value> sizes,
                     ArrayRef<Value> strides) {

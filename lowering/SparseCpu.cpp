@@ -48,13 +48,8 @@ void mlir::attn::lowerCompress(CompressOp op) {
   RankedTensorType outType = op.getOutput().getType();
   Type f32 = b.getF32Type(), elt = outType.getElementType();
   auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, v); };
-  auto toBuffer = [&](Value t) -> Value {
-    auto type = cast<RankedTensorType>(t.getType());
-    return bufferization::ToBufferOp::create(
-        b, MemRefType::get(type.getShape(), type.getElementType()), t, true);
-  };
-  Value input = toBuffer(op.getInput());
-  Value weights = op.getWeights() ? toBuffer(op.getWeights()) : Value();
+  Value input = toBuffer(b, op.getInput());
+  Value weights = op.getWeights() ? toBuffer(b, op.getWeights()) : Value();
 
   // Sc = S >= l ? (S - l) / d + 1 : 0, and the other sizes of the input.
   Value seq = memref::DimOp::create(b, input, 2);
@@ -590,11 +585,6 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
   const ::attn::rt::Selection &s = g.s;
   bool prob = s.method == ::attn::rt::ScoreMethod::SoftmaxProb ||
               s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
-  auto toBuffer = [&](Value t) -> Value {
-    auto type = cast<RankedTensorType>(t.getType());
-    return bufferization::ToBufferOp::create(
-        b, MemRefType::get(type.getShape(), type.getElementType()), t, true);
-  };
   Value kcTensor;
   if (prob) {
     auto kType = cast<RankedTensorType>(op.getKey().getType());
@@ -605,9 +595,9 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
                                   s.compression.stride, op.getPool())
                    .getOutput();
   }
-  Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey());
-  Value kc = prob ? toBuffer(kcTensor) : Value();
-  Value vc = op.getValues() ? toBuffer(op.getValues()) : Value();
+  Value q = toBuffer(b, op.getQuery()), k = toBuffer(b, op.getKey());
+  Value kc = prob ? toBuffer(b, kcTensor) : Value();
+  Value vc = op.getValues() ? toBuffer(b, op.getValues()) : Value();
   RankedTensorType idxType = op.getIndices().getType();
   Value batches = memref::DimOp::create(b, q, 0);
   Value queries = memref::DimOp::create(b, q, 2);
@@ -636,7 +626,7 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
   }
   // Element b's valid keys: kv_lengths[b] clamped to [0, Skv] (the runtime
   // rejects values outside), or Skv. Queries sit bottom-right: i + L - Sq.
-  Value lengths = op.getKvLengths() ? toBuffer(op.getKvLengths()) : Value();
+  Value lengths = op.getKvLengths() ? toBuffer(b, op.getKvLengths()) : Value();
   auto validKeys = [&](Value batch) -> Value {
     if (!lengths)
       return keys;
