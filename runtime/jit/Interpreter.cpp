@@ -215,18 +215,15 @@ std::string mlir::attn::interpret(func::FuncOp func,
       if (error.empty())
         env[compress.getOutput()] = rt::cast(out, dtypeOf(compress.getOutput().getType()));
     } else if (auto select = dyn_cast<SelectBlocksOp>(op)) {
-      rt::Tensor idx;
+      rt::Tensor idx, out;
+      Value vc = select.getValues();
       error = rt::referenceSelect(*get(select.getQuery()), *get(select.getKey()),
                                   select.getSelection(), idx,
-                                  select.getKvLengths() ? get(select.getKvLengths()) : nullptr);
-      if (error.empty())
+                                  select.getKvLengths() ? get(select.getKvLengths()) : nullptr,
+                                  vc ? get(vc) : nullptr, &out);
+      if (error.empty()) {
         env[select.getIndices()] = std::move(idx);
-      if (Value vc = select.getValues(); vc && error.empty()) {
-        rt::Tensor out;
-        error = rt::referenceCompressedAttention(
-            *get(select.getQuery()), *get(select.getKey()), *get(vc), select.getSelection(),
-            out, select.getKvLengths() ? get(select.getKvLengths()) : nullptr);
-        if (error.empty())
+        if (vc)
           env[select.getOutput()] = rt::cast(out, dtypeOf(select.getOutput().getType()));
       }
     } else if (auto nsa = dyn_cast<NsaOp>(op)) {

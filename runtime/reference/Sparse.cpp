@@ -164,7 +164,8 @@ void pick(const std::vector<double> &score, const Selection &s, int32_t *list) {
 
 std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
                    const std::vector<int64_t> &lengths, std::vector<int32_t> &idx,
-                   int64_t &hsel, std::vector<double> *ranked = nullptr) {
+                   int64_t &hsel, std::vector<double> *ranked = nullptr,
+                   Bhsd *compressedKeys = nullptr) {
   if (std::string e = s.validate(); !e.empty())
     return e;
   const int64_t G = q.H / k.H;
@@ -238,6 +239,8 @@ std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
         if (ranked)
           ranked->insert(ranked->end(), score.begin(), score.end());
       }
+  if (compressedKeys)
+    *compressedKeys = std::move(kc);
   return "";
 }
 
@@ -335,24 +338,38 @@ std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out
 
 namespace {
 /// Loads q and k and selects: the lists into `idx` and, when asked, the
-/// ranked scores [B, Hsel, Sq, blocks] into `scores`.
+/// ranked scores [B, Hsel, Sq, blocks] into `scores` and, with compressed
+/// values, the attention over the compressed tokens into `output`.
 std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
-                          const Tensor *kvLengths, Tensor &idx, Tensor *scores) {
+                          const Tensor *kvLengths, Tensor &idx, Tensor *scores,
+                          const Tensor *values = nullptr, Tensor *output = nullptr) {
   return withoutExceptions("select", [&]() -> std::string {
-    Bhsd qq, kk;
+    Bhsd qq, kk, vv;
     if (std::string e = load(q, "q", qq); !e.empty())
       return e;
     if (std::string e = load(k, "k", kk); !e.empty())
       return e;
     if (std::string e = checkHeads(qq, kk, kk); !e.empty())
       return e;
+    if (values) {
+      if (std::string e = load(*values, "values", vv); !e.empty())
+        return e;
+      if (std::string e = s.compression.validate(); !e.empty())
+        return e;
+      if (vv.B != kk.B || vv.H != kk.H || vv.S != s.compression.tokens(kk.S))
+        return "values: expected [B, Hkv, Sc, Dv] = " +
+               shapeString({kk.B, kk.H, s.compression.tokens(kk.S), vv.D}) + ", got " +
+               shapeString(values->shape);
+    }
     std::vector<int64_t> lengths;
     if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
     std::vector<int32_t> list;
     std::vector<double> ranked;
     int64_t hsel;
-    if (std::string e = select(qq, kk, s, lengths, list, hsel, scores ? &ranked : nullptr);
+    Bhsd kc;
+    if (std::string e = select(qq, kk, s, lengths, list, hsel, scores ? &ranked : nullptr,
+                               values ? &kc : nullptr);
         !e.empty())
       return e;
     idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
@@ -362,51 +379,25 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
       for (size_t i = 0; i < ranked.size(); ++i)
         scores->set(i, ranked[i]);
     }
+    if (values) {
+      const double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(qq.D));
+      *output = compressedAttention(qq, kc, vv, lengths, s.compression, scale).tensor();
+    }
     return "";
   });
 }
 } // namespace
 
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
-                            Tensor &idx, const Tensor *kvLengths) {
-  return selectTensors(q, k, s, kvLengths, idx, nullptr);
+                            Tensor &idx, const Tensor *kvLengths, const Tensor *values,
+                            Tensor *output) {
+  return selectTensors(q, k, s, kvLengths, idx, nullptr, values, output);
 }
 
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
                                  Tensor &scores, const Tensor *kvLengths) {
   Tensor idx;
   return selectTensors(q, k, s, kvLengths, idx, &scores);
-}
-
-std::string referenceCompressedAttention(const Tensor &q, const Tensor &k,
-                                         const Tensor &vc, const Selection &s, Tensor &out,
-                                         const Tensor *kvLengths) {
-  return withoutExceptions("compressed attention", [&]() -> std::string {
-    Bhsd qq, kk, vv;
-    std::string e = load(q, "q", qq);
-    if (e.empty())
-      e = load(k, "k", kk);
-    if (e.empty())
-      e = load(vc, "values", vv);
-    if (e.empty())
-      e = s.compression.validate();
-    if (!e.empty())
-      return e;
-    if (std::string e = checkHeads(qq, kk, kk); !e.empty())
-      return e;
-    if (vv.B != kk.B || vv.H != kk.H || vv.S != s.compression.tokens(kk.S))
-      return "values: expected [B, Hkv, Sc, Dv] = " +
-             shapeString({kk.B, kk.H, s.compression.tokens(kk.S), vv.D}) + ", got " +
-             shapeString(vc.shape);
-    std::vector<int64_t> lengths;
-    if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
-      return e;
-    const double scale = s.scale ? *s.scale : 1.0 / std::sqrt(double(qq.D));
-    out = compressedAttention(qq, compress(kk, s.compression), vv, lengths, s.compression,
-                              scale)
-              .tensor();
-    return "";
-  });
 }
 
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,

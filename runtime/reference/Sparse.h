@@ -56,23 +56,20 @@ struct Selection {
 /// kvLengths[b] (an integer [B] tensor) or all of them. Keys past L never
 /// count: blocks starting there are ineligible, block summaries and
 /// compressed tokens use only valid keys.
+///
+/// With compressed values `values` [B, Hkv, Sc, Dv] (softmax_prob(_max)),
+/// also the attention whose probabilities the scores come from, F64
+/// [B, Hq, Sq, Dv] into `output`: out[b, h, i] = sum_t pc[t] *
+/// vc[b, h / G, t]; zero rows where no compressed token is visible.
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
-                            Tensor &idx, const Tensor *kvLengths = nullptr);
+                            Tensor &idx, const Tensor *kvLengths = nullptr,
+                            const Tensor *values = nullptr, Tensor *output = nullptr);
 
 /// The scores referenceSelect ranks, F64 [B, Hsel, Sq, blocks]: -inf for
 /// ineligible blocks, +inf for forced ones (to check a selection computed in
 /// lower precision, whose near-ties may order differently).
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
                                  Tensor &scores, const Tensor *kvLengths = nullptr);
-
-/// The attention a softmax_prob(_max) selection scores with, F64
-/// [B, Hq, Sq, Dv]: out[b, h, i] = sum_t pc[t] * vc[b, h / G, t], pc the
-/// probabilities over the compressed keys (compress(k, s.compression)),
-/// queries bottom-right; zero rows where no compressed token is visible.
-/// `vc` [B, Hkv, Sc, Dv] are compressed values.
-std::string referenceCompressedAttention(const Tensor &q, const Tensor &k,
-                                         const Tensor &vc, const Selection &s, Tensor &out,
-                                         const Tensor *kvLengths = nullptr);
 
 /// NSA: out = g_cmp * A(q, kc, vc) + g_slc * BlockSparse(q, k, v, idx)
 ///          + g_win * Window(q, k, v, (w - 1, 0)); all causal, bottom-right.
