@@ -586,7 +586,7 @@ LogicalResult MobaOp::verify() {
       failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
                         {q[0], q[1], q[2], v[3]}, "[B, Hq, Sq, Dv]")) ||
       failed(checkShape(*this, "result 'indices'", shapeOf(getIndices()),
-                        {q[0], q[1], q[2], getTopK()}, "[B, Hq, Sq, top_k]")) ||
+                        {q[0], q[1], q[2], int64_t(getTopK())}, "[B, Hq, Sq, top_k]")) ||
       failed(checkLengths(*this, getKvLengths(), q[0])))
     return failure();
   for (Value x : {getKey(), getValue(), getOutput()})

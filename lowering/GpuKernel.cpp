@@ -4,8 +4,9 @@
 // A thread block handles one query tile of one key/value head group of one
 // batch element: grid (query tiles, Hkv, B). The tile's q_block rows are `G`
 // heads times q_block / G positions (row r: position r / G, head r % G), so
-// K and V tiles are loaded once for the whole group. Each warp owns 16 rows
-// per m-tile. Shapes and shared memory come from GpuTileLayout.
+// K and V tiles are loaded once for the whole group. (Per-query-head block
+// lists: G = 1 and grid (query tiles, Hq, B).) Each warp owns 16 rows per
+// m-tile. Shapes and shared memory come from GpuTileLayout.
 //
 //   cp.async    Q tile and K/V tiles into shared memory (rows padded by 16
 //               bytes, so ldmatrix reads are free of bank conflicts); K/V in
@@ -18,7 +19,10 @@
 //   ex2.approx  the online softmax in base 2 (scale * log2 e folded in)
 //
 // Key tiles come from the key-tile schedule; only the tiles it marks partial
-// take the per-element test. Rows that see no key end as 0 with lse = -inf
+// take the per-element test. A block-sparse tile's positions share one list
+// of key blocks: the block reads it into shared memory, drops padding,
+// blocks outside the keys or the dense range and duplicates, sorts it, and
+// walks its blocks' key tiles. Rows that see no key end as 0 with lse = -inf
 // (the running max is replaced by 0 while it is -inf); a NaN propagates.
 //
 //===----------------------------------------------------------------------===//
@@ -35,6 +39,7 @@
 
 #include <array>
 #include <cmath>
+#include <functional>
 #include <optional>
 
 using namespace mlir;
@@ -105,6 +110,10 @@ private:
   Value lt(Value x, Value y) {
     return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
   }
+  Value ge(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::sge, x, y);
+  }
+  Value both(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
   Value wide(Value x) { return arith::ExtSIOp::create(b, i64, x); }
   Value select(Value c, Value x, Value y) {
     return arith::SelectOp::create(b, c, x, y);
@@ -229,10 +238,35 @@ private:
     return add(add(warpRow, c32(kMmaRows * i + 8 * (c >> 1))), quadRow);
   }
   Value positionOf(Value row) {
-    return add(p0, arith::DivUIOp::create(b, row, group));
+    return add(p0, arith::DivUIOp::create(b, row, heads));
   }
   Value headOf(Value row) {
-    return add(mul(kvHead, group), arith::RemUIOp::create(b, row, group));
+    return add(headBase, arith::RemUIOp::create(b, row, heads));
+  }
+  /// An i32 of the block list regions in shared memory.
+  Value listAt(int64_t region, Value i) {
+    return add(c32(region), mul(i, c32(4)));
+  }
+  Value loadShared(Value byteOffset) {
+    return LLVM::LoadOp::create(b, i32, shared(byteOffset));
+  }
+  /// for (i = tid; i < n; i += threads) body(i)
+  void forEachThread(Value n, function_ref<void(Value)> body) {
+    scf::ForOp::create(b, tid, n, c32(lay.threads), ValueRange{},
+                       [&](OpBuilder &, Location, Value i, ValueRange) {
+                         body(i);
+                         scf::YieldOp::create(b);
+                       });
+  }
+  /// sum over j < n of f(j) (an i32 count).
+  Value countOf(Value n, function_ref<Value(Value)> f) {
+    auto loop = scf::ForOp::create(
+        b, c32(0), n, c32(1), ValueRange{c32(0)},
+        [&](OpBuilder &, Location, Value j, ValueRange acc) {
+          scf::YieldOp::create(
+              b, ValueRange{add(acc[0], arith::ExtUIOp::create(b, i32, f(j)))});
+        });
+    return loop.getResult(0);
   }
   /// Element offset of [batch, head, pos] in an operand with strides `s`.
   Value rowOffset(const std::array<Value, 3> &s, Value head, Value pos) {
@@ -250,12 +284,15 @@ private:
   void readParams(gpu::GPUFuncOp func);
   void placeTile();
   void loadQueryTile();
+  Value sortBlockList(Value pLo, Value pHi);
   void issueKeys(Value j0, Value stage);
   void loadQueryFragments();
   SmallVector<Value> step(Value t, bool masked, ValueRange carried);
   ScoreTile scores(Value kBase);
   void scaleScores(ScoreTile &s);
-  void maskScores(ScoreTile &s, Value j0);
+  void maskScores(ScoreTile &s, Value j0, Value keyEnd);
+  /// Keys of tile t at or beyond this are masked.
+  Value tileEnd(Value t);
   Value softmaxUpdate(ScoreTile &s, SoftmaxState &state,
                       SmallVectorImpl<Value> &alphas);
   void rescaleOutput(SoftmaxState &state, ArrayRef<Value> alphas,
@@ -275,10 +312,11 @@ private:
   llvm::StringMap<Value> params; // the ABI (kernelParams) by name
   Value smemBase, tid, lane, warpRow, quadRow, quadCol;
   // This block's tile.
-  Value batch, kvHead, group, seqQ, seqKv, maskKeys;
-  Value p0, rows, qRowsTotal, off, kvEnd;
+  Value batch, kvHead, headBase, heads, seqQ, seqKv, maskKeys;
+  Value p0, rows, qRowsTotal, off, kvEnd, pLo, pHi;
   std::array<Value, 2> kvBase; // element offsets of this (b, hk) in K, V
   std::optional<KeyTileSchedule> schedule;
+  std::function<Value(Value)> blockStart; // block-sparse: tile t's block
   std::vector<std::vector<Frag>> qFrag; // [m-tile][k-step], when in registers
   // Scores are kept in units of scoreUnit: raw q.k when the scale folds into
   // the softmax's exponent (foldScale), else already times scale * log2 e.
@@ -329,9 +367,13 @@ void GpuKernelGen::placeTile() {
   // Causal query tiles get heavier towards the end: run those first.
   if (spec.causal || spec.branches)
     tile = sub(sub(NVVM::GridDimXOp::create(b, i32), c32(1)), tile);
-  kvHead = NVVM::BlockIdYOp::create(b, i32);
+  // Grid y: key/value heads, or query heads when a tile holds one of them.
+  Value y = NVVM::BlockIdYOp::create(b, i32);
+  int64_t tileGroup = spec.tileGroup();
+  kvHead = tileGroup == spec.group ? y : arith::DivUIOp::create(b, y, c32(spec.group));
+  headBase = tileGroup == 1 ? y : mul(y, c32(tileGroup));
+  heads = c32(tileGroup);
   batch = NVVM::BlockIdZOp::create(b, i32);
-  group = c32(spec.group);
 
   // A per-batch i32 or i64 value (clamped to [lo, hi]) as i32.
   auto loadBatchValue = [&](Value buffer, Type type, int64_t lo, int64_t hi) {
@@ -359,14 +401,15 @@ void GpuKernelGen::placeTile() {
   off = masks.queryOffset(b, seqQ, validKeys, batchOffset);
   p0 = mul(tile, c32(lay.positions));
   Value count = minI(c32(lay.positions), sub(seqQ, p0));
-  rows = mul(count, group);
-  qRowsTotal = mul(c32(lay.positions), group);
-  Value pLo = add(p0, off);
-  Value pHi = sub(add(pLo, count), c32(1));
+  rows = mul(count, heads);
+  qRowsTotal = mul(c32(lay.positions), heads);
+  pLo = add(p0, off);
+  pHi = sub(add(pLo, count), c32(1));
   // Kernels compute whole key tiles, so one that reaches past the visible
-  // keys is partial.
-  schedule = KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, lay.keys,
-                                    /*wholeTiles=*/true);
+  // keys is partial. (Block-sparse tiles: sortBlockList.)
+  if (!spec.blocks)
+    schedule = KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, lay.keys,
+                                      /*wholeTiles=*/true);
   std::array<Value, 3> ks = strides("k"), vs = strides("v");
   kvBase = {add(mul(wide(batch), ks[0]), mul(wide(kvHead), ks[1])),
             add(mul(wide(batch), vs[0]), mul(wide(kvHead), vs[1]))};
@@ -379,6 +422,57 @@ void GpuKernelGen::loadQueryTile() {
     Value clamped = maxI(minI(positionOf(row), sub(seqQ, c32(1))), c32(0));
     return std::make_pair(rowOffset(qs, headOf(row), clamped), exists);
   });
+}
+
+Value GpuKernelGen::sortBlockList(Value pLo, Value pHi) {
+  auto [qBlock, kvBlock] = *spec.blocks;
+  Value entries = param("block_k");
+  Value selHead = spec.blockHeads == ::attn::rt::BlockHeads::Shared     ? c32(0)
+                  : spec.blockHeads == ::attn::rt::BlockHeads::KeyHead ? kvHead
+                                                                       : headBase;
+  std::array<Value, 3> is = strides("block_idx");
+  Value list = rowOffset(is, selHead, arith::DivUIOp::create(b, p0, c32(qBlock)));
+  // Blocks [first, end) meet the tile's dense key range.
+  auto [lo, hi] = masks.keyRange(b, pLo, pHi, kvEnd);
+  Value first = arith::DivUIOp::create(b, lo, c32(kvBlock));
+  Value end = arith::CeilDivUIOp::create(b, maxI(hi, c32(0)), c32(kvBlock));
+  int64_t raw = lay.listOffset(), sorted = lay.sortedOffset();
+  // 1. The list as read; padding, out-of-range entries (never read) and
+  //    blocks outside the dense range become -1.
+  forEachThread(entries, [&](Value i) {
+    Value e = LLVM::LoadOp::create(b, i32, global(param("block_idx"),
+                                                  add(list, wide(i)), i32));
+    Value keep = both(ge(e, first), lt(e, end));
+    LLVM::StoreOp::create(b, select(keep, e, c32(-1)), shared(listAt(raw, i)));
+  });
+  NVVM::Barrier0Op::create(b);
+  // 2. Duplicates after their first occurrence become -1 (into `sorted`).
+  forEachThread(entries, [&](Value i) {
+    Value e = loadShared(listAt(raw, i));
+    Value before = countOf(i, [&](Value j) {
+      return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                   loadShared(listAt(raw, j)), e);
+    });
+    Value unique = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, before, c32(0));
+    LLVM::StoreOp::create(b, select(unique, e, c32(-1)), shared(listAt(sorted, i)));
+  });
+  NVVM::Barrier0Op::create(b);
+  // 3. Each distinct block goes to its rank (into `raw`): the list sorted.
+  forEachThread(entries, [&](Value i) {
+    Value e = loadShared(listAt(sorted, i));
+    ifThen(ge(e, c32(0)), [&] {
+      Value rank = countOf(entries, [&](Value j) {
+        Value x = loadShared(listAt(sorted, j));
+        return both(ge(x, c32(0)), lt(x, e));
+      });
+      LLVM::StoreOp::create(b, e, shared(listAt(raw, rank)));
+    });
+  });
+  Value blocks = countOf(entries, [&](Value j) {
+    return ge(loadShared(listAt(sorted, j)), c32(0));
+  });
+  NVVM::Barrier0Op::create(b);
+  return blocks;
 }
 
 void GpuKernelGen::issueKeys(Value j0, Value stage) {
@@ -458,7 +552,7 @@ void GpuKernelGen::scaleScores(ScoreTile &s) {
                 : fmul(x, cf(scale * kLog2e));
 }
 
-void GpuKernelGen::maskScores(ScoreTile &s, Value j0) {
+void GpuKernelGen::maskScores(ScoreTile &s, Value j0, Value keyEnd) {
   Value negInf = cf(-INFINITY);
   Value mask = param("mask");
   std::array<Value, 3> ms;
@@ -471,8 +565,7 @@ void GpuKernelGen::maskScores(ScoreTile &s, Value j0) {
         Value row = fragmentRow(i, c);
         Value key = add(j0, add(c32(8 * j + (c & 1)), mul(quadCol, c32(2))));
         Value pos = positionOf(row);
-        Value vis = arith::AndIOp::create(b, lt(key, kvEnd),
-                                          masks.visible(b, add(pos, off), key));
+        Value vis = both(lt(key, keyEnd), masks.visible(b, add(pos, off), key));
         if (mask) {
           Value safePos = maxI(minI(pos, sub(seqQ, c32(1))), c32(0));
           Value safeKey = maxI(minI(key, sub(maskKeys, c32(1))), c32(0));
@@ -580,6 +673,12 @@ void GpuKernelGen::accumulate(const ScoreTile &p, Value vBase,
   }
 }
 
+Value GpuKernelGen::tileEnd(Value t) {
+  if (!spec.blocks || spec.blocks->second % lay.keys == 0)
+    return kvEnd;
+  return minI(kvEnd, add(blockStart(t), c32(spec.blocks->second)));
+}
+
 SmallVector<Value> GpuKernelGen::step(Value t, bool masked, ValueRange carried) {
   Value stage = arith::RemUIOp::create(b, t, c32(lay.stages));
   Value j0 = schedule->start(b, t);
@@ -604,7 +703,7 @@ SmallVector<Value> GpuKernelGen::step(Value t, bool masked, ValueRange carried) 
   ScoreTile s = scores(kTile(stage));
   scaleScores(s);
   if (masked)
-    maskScores(s, j0);
+    maskScores(s, j0, tileEnd(t));
   SmallVector<Value> alphas;
   Value maxMoved = softmaxUpdate(s, state, alphas); // P overwrites S
   rescaleOutput(state, alphas, maxMoved);
@@ -659,7 +758,23 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
   // Q tile (one group), then K/V tile 0 (another group).
   loadQueryTile();
   NVVM::CpAsyncCommitGroupOp::create(b);
-  issueKeys(schedule->start(b, c32(0)), c32(0));
+  if (spec.blocks) {
+    // Each listed block is tilesPerBlock key tiles; the last may reach
+    // past the block (tileEnd).
+    int64_t kvBlock = spec.blocks->second;
+    int64_t tilesPerBlock = (kvBlock + lay.keys - 1) / lay.keys;
+    Value count = mul(sortBlockList(pLo, pHi), c32(tilesPerBlock));
+    blockStart = [this, tilesPerBlock, kvBlock](Value t) {
+      Value at = arith::DivUIOp::create(b, t, c32(tilesPerBlock));
+      return mul(loadShared(listAt(lay.listOffset(), at)), c32(kvBlock));
+    };
+    schedule = KeyTileSchedule::chosen(b, count, [this, tilesPerBlock](Value t) {
+      Value within = arith::RemUIOp::create(b, t, c32(tilesPerBlock));
+      return add(blockStart(t), mul(within, c32(lay.keys)));
+    }, kvEnd);
+  }
+  ifThen(lt(c32(0), schedule->count()),
+         [&] { issueKeys(schedule->start(b, c32(0)), c32(0)); });
   NVVM::CpAsyncCommitGroupOp::create(b);
   NVVM::CpAsyncWaitGroupOp::create(b, 1);
   NVVM::Barrier0Op::create(b);

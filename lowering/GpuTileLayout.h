@@ -6,8 +6,11 @@
 // runtime checks an artefact's "shared" against it. Plain C++ (no MLIR), so
 // the runtime can include it.
 //
-// Shared memory: Q tile | K stages | V stages; every row is padded by 8
-// elements (16 bytes) so ldmatrix reads are free of bank conflicts.
+// Shared memory: Q tile | K stages | V stages [| block list | sorted list];
+// every row is padded by 8 elements (16 bytes) so ldmatrix reads are free
+// of bank conflicts. Block-sparse kernels keep their tile's list of key
+// blocks, as read and then sorted without duplicates (i32, up to
+// kMaxListEntries each).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_LOWERING_GPUTILELAYOUT_H
@@ -29,10 +32,13 @@ struct GpuTileLayout {
   /// position plus a window side of up to 2^30 never overflows.
   static constexpr int64_t kMaxPosition = int64_t(1) << 29;
   static constexpr int64_t kMaxWindowSide = int64_t(1) << 30;
+  /// Entries per block-sparse list (K) a GPU kernel takes.
+  static constexpr int64_t kMaxListEntries = 512;
 
   int64_t warps, threads, rows, mTiles, positions, keys, stages;
   int64_t pitchQ, pitchK, pitchV;  // shared row pitch, elements
   int64_t qBytes, kBytes, vBytes;  // one tile of each
+  int64_t listBytes;               // one list (0 without block lists)
   int64_t sharedBytes;
   bool qInRegisters; // Q fragments kept in registers (small head dims)
 
@@ -51,7 +57,8 @@ struct GpuTileLayout {
     qBytes = rows * pitchQ * kElementBytes;
     kBytes = keys * pitchK * kElementBytes;
     vBytes = keys * pitchV * kElementBytes;
-    sharedBytes = qBytes + stages * (kBytes + vBytes);
+    listBytes = c.blocks ? kMaxListEntries * 4 : 0;
+    sharedBytes = qBytes + stages * (kBytes + vBytes) + 2 * listBytes;
     qInRegisters = c.headDim * mTiles <= 128;
   }
 
@@ -60,6 +67,9 @@ struct GpuTileLayout {
   int64_t vOffset(int64_t stage) const {
     return qBytes + stages * kBytes + stage * vBytes;
   }
+  /// Byte offsets of the list as read and of the sorted list.
+  int64_t listOffset() const { return qBytes + stages * (kBytes + vBytes); }
+  int64_t sortedOffset() const { return listOffset() + listBytes; }
 
   /// Dynamic shared memory one block may use (cudaFuncAttribute limit).
   static int64_t maxSharedBytes(rt::Target t) {
@@ -99,9 +109,6 @@ struct GpuTileLayout {
     if (c.compressedKeys)
       return "GPU kernels do not take compressed keys yet; compile this "
              "attention for the CPU";
-    if (c.blocks)
-      return "GPU kernels do not walk block-sparse selections yet; compile "
-             "this attention for the CPU";
     if (c.maskDtype && *c.maskDtype == rt::DType::F64)
       return "GPU kernels take bool, f16, bf16 or f32 masks, got f64";
     if (p.warps != 1 && p.warps != 2 && p.warps != 4 && p.warps != 8)

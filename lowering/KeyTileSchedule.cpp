@@ -46,7 +46,20 @@ KeyTileSchedule KeyTileSchedule::indexList(ImplicitLocOpBuilder &b,
   return s;
 }
 
+KeyTileSchedule KeyTileSchedule::chosen(ImplicitLocOpBuilder &b, Value count,
+                                        std::function<Value(Value)> startOf,
+                                        Value kvEnd) {
+  KeyTileSchedule s;
+  s.hi = kvEnd;
+  s.tiles = count;
+  s.startOf = std::move(startOf);
+  s.parts = {{constant(b, count.getType(), 0), count, true}};
+  return s;
+}
+
 Value KeyTileSchedule::start(ImplicitLocOpBuilder &b, Value t) const {
+  if (startOf)
+    return startOf(t);
   Value step = constant(b, t.getType(), size);
   if (entry)
     return arith::MulIOp::create(b, entry(t), step);
@@ -74,7 +87,7 @@ SmallVector<Value> KeyTileSchedule::visit(
     auto loop = scf::ForOp::create(
         b, seg.from, seg.to, constant(b, seg.from.getType(), 1), carried,
         [&](OpBuilder &, Location, Value t, ValueRange state) {
-          if (!entry) {
+          if (!keep) {
             scf::YieldOp::create(b, body(t, seg.masked, state));
             return;
           }

@@ -9,7 +9,9 @@
 // partial / full / partial segments (full tiles carry no masking code).
 // Block-sparse attention visits the key blocks its selection lists, each
 // once: entries that pad (-1), lie outside the keys or miss the dense range
-// are skipped, so a bad list can never make a kernel read out of bounds.
+// are skipped, so a bad list can never make a kernel read out of bounds
+// (indexList tests each entry as it goes; a kernel that filters the list
+// itself gives the schedule the tiles it `chose`).
 //
 // Values are of the position type the generator uses (index on CPUs, i32 on
 // GPUs).
@@ -46,6 +48,13 @@ public:
                                    Value count, std::function<Value(Value)> entry,
                                    std::function<Value(Value)> keep);
 
+  /// `count` tiles the caller has chosen, tile t starting at key
+  /// `startOf(t)`, all partial; keys at or beyond `kvEnd` are never
+  /// visible. (The GPU kernel sorts its tile's list into shared memory,
+  /// without duplicates or blocks outside the dense range, and walks it.)
+  static KeyTileSchedule chosen(ImplicitLocOpBuilder &b, Value count,
+                                std::function<Value(Value)> startOf, Value kvEnd);
+
   /// A run of tiles [from, to) that are all partial (`masked`) or all full.
   struct Segment {
     Value from, to;
@@ -77,6 +86,7 @@ private:
   Value lo, hi, tiles;
   SmallVector<Segment, 3> parts;
   std::function<Value(Value)> entry, keep; // set for index lists
+  std::function<Value(Value)> startOf;     // set for chosen tiles
 };
 
 } // namespace mlir::attn

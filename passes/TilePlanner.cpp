@@ -2,6 +2,9 @@
 #include "passes/TilePlanner.h"
 #include "lowering/GpuTileLayout.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
 #include <numeric>
 
 using namespace mlir;
@@ -63,6 +66,13 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
 /// tile get a tile of whole groups. attn-compile halves q_block if ptxas
 /// still spills. The generator's limits (GpuTileLayout::check) decide what
 /// is an error.
+///
+/// Block-sparse attention: a tile walks one list, so it holds positions of
+/// one query block of the selection: q_block = its rows (positions times
+/// the heads sharing a list) rounded up to a power of two, at least one
+/// 16-row MMA tile, at most the dense tile; one warp per 16 rows up to 4.
+/// 16-key tiles for selection blocks of 16 (* odd) keys, so no tile reaches
+/// past its block.
 static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   AttentionShape s = op.getShape();
   if (s.headDim == ShapedType::kDynamic || s.valueDim == ShapedType::kDynamic)
@@ -83,6 +93,17 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
                                    : ::attn::rt::Target::SM80,
             std::max<int64_t>(d <= 128 ? 128 : 64, (c.group + 63) / 64 * 64),
             /*kvBlock=*/32, /*warps=*/4, /*stages=*/3};
+  if (Value blocks = op.getBlockIndices()) {
+    c.blockHeads = ::attn::rt::blockHeadsFor(
+        cast<ShapedType>(blocks.getType()).getDimSize(1), s.queryHeads, s.kvHeads);
+    auto [qBlock, kvBlock] = *c.blocks;
+    int64_t rows = int64_t(llvm::PowerOf2Ceil(
+        uint64_t(std::min(qBlock, c.plan.qBlock) * c.tileGroup())));
+    c.plan.qBlock = std::clamp<int64_t>(rows, 16, c.plan.qBlock);
+    c.plan.warps = std::min<int64_t>(4, c.plan.qBlock / 16);
+    if (kvBlock % 32 != 0 && kvBlock % 16 == 0)
+      c.plan.kvBlock = 16;
+  }
   // Three K/V buffers save a barrier per key tile (0.82x -> 0.92x of SDPA
   // on the H200) when two blocks still fit an SM's shared memory.
   if (2 * ::attn::GpuTileLayout(c).sharedBytes >

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 #include <sstream>
 
 namespace attn::rt {
@@ -277,6 +278,8 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c) {
     params.push_back({n, false, DType::I32});
   if (c.maskDtype)
     params.push_back({"mask_keys", false, DType::I32});
+  if (c.blockHeads)
+    params.push_back({"block_k", false, DType::I32});
   for (const KernelOperand &op : ops)
     if (op.rank >= 3)
       for (const char *axis : {"b", "h", "s"})
@@ -285,7 +288,16 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c) {
 }
 
 int64_t positionsPerBlock(const AttentionConfig &c) {
-  return std::max<int64_t>(1, c.plan.qBlock / c.tileGroup());
+  int64_t positions = std::max<int64_t>(1, c.plan.qBlock / c.tileGroup());
+  // A GPU tile walks one list: its positions lie in one query block of the
+  // selection. (CPU tiles walk the union of their lists.)
+  if (c.blocks && c.plan.target != Target::CPU)
+    positions = std::gcd(positions, c.blocks->first);
+  return positions;
+}
+
+bool gridPerQueryHead(const AttentionConfig &c) {
+  return c.tileGroup() != c.group;
 }
 
 std::string kernelHeader(const AttentionConfig &c, int64_t sharedBytes) {
@@ -307,7 +319,9 @@ std::string kernelHeader(const AttentionConfig &c, int64_t sharedBytes) {
         "unsigned block[3]) {\n"
      << "  grid[0] = (unsigned)((seq_q + " << positions - 1 << ") / " << positions
      << ");\n"
-     << "  grid[1] = (unsigned)kv_heads;\n  grid[2] = (unsigned)batch;\n"
+     << "  grid[1] = (unsigned)kv_heads"
+     << (gridPerQueryHead(c) ? " * " + std::to_string(c.group) : "")
+     << ";\n  grid[2] = (unsigned)batch;\n"
      << "  block[0] = " << 32 * c.plan.warps << "; block[1] = 1; block[2] = 1;\n}\n"
      << "enum { " << name << "_shared_bytes = " << sharedBytes << " };\n";
   return os.str();

@@ -165,7 +165,7 @@ struct KernelOperand {
 std::vector<KernelOperand> kernelOperands(const AttentionConfig &c);
 
 /// One GPU launch parameter: the operands' pointers, then batch, seq_q,
-/// seq_kv, [mask_keys], then the b, h and s strides (elements) of every
+/// seq_kv, [mask_keys], [block_k] (entries per list of block_idx), then the b, h and s strides (elements) of every
 /// operand of rank >= 3 ("q_stride_b", ...).
 struct KernelParam {
   std::string name;
@@ -178,6 +178,9 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c);
 /// Query positions one GPU thread block or CPU task covers (the grid's x
 /// granularity).
 int64_t positionsPerBlock(const AttentionConfig &c);
+/// Whether a GPU grid's y axis runs over query heads (a tile per query
+/// head: per-query-head block lists) rather than key/value heads.
+bool gridPerQueryHead(const AttentionConfig &c);
 
 /// A C header for a GPU kernel `c` named `name`: its parameter struct, a grid
 /// helper and the shared-memory size.

@@ -93,14 +93,14 @@ struct Operand {
   /// Whether the kernel may copy its rows with 16-byte cp.async: then the
   /// base and every stride but the innermost are 16-byte multiples. The
   /// others (lse, kv_lengths, q_offsets) need element alignment only.
-  bool rows16() const { return spec.rank == 4; }
+  bool rows16() const { return spec.rank == 4 && spec.name != "block_idx"; }
 };
 
 // Everything a launch passes, once the checks have passed.
 struct Problem {
   std::vector<Operand> ops; // in ABI order
   int64_t batch = 0, qHeads = 0, seqQ = 0, kvHeads = 0, seqKv = 0;
-  int64_t maskKeys = 0;
+  int64_t maskKeys = 0, blockK = 0;
   std::vector<uint64_t> params; // one 8-byte slot per kernelParams entry
   unsigned grid[3] = {0, 0, 0};
 
@@ -118,7 +118,8 @@ std::vector<std::pair<std::string, const attn_tensor *>>
 members(const attn_attention_args &a) {
   return {{"q", a.q},   {"k", a.k},     {"v", a.v},
           {"mask", a.mask}, {"kv_lengths", a.kv_lengths},
-          {"q_offsets", a.q_offsets}, {"out", a.out}, {"lse", a.lse}};
+          {"q_offsets", a.q_offsets}, {"block_idx", a.block_idx},
+          {"out", a.out}, {"lse", a.lse}};
 }
 
 bool toDType(int code, DType &t) {
@@ -243,6 +244,16 @@ std::vector<AxisRule> axisRules(const std::string &name, const Problem &p,
     return {{"batch", p.batch, fromQ, true},
             {"heads", p.qHeads, fromQ, true},
             {"seq_q", p.seqQ, fromQ, true}};
+  if (name == "block_idx") {
+    const BlockHeads heads = c.blockHeads.value_or(BlockHeads::Shared);
+    const int64_t qBlock = c.blocks ? c.blocks->first : 1;
+    return {batch,
+            heads == BlockHeads::Shared ? AxisRule{"heads", 1, "a shared selection"}
+            : heads == BlockHeads::KeyHead ? kvHeads
+                                           : qHeads,
+            {"query blocks", (p.seqQ + qBlock - 1) / qBlock,
+             "ceil_div(seq_q, q_block " + str(qBlock) + ")"}};
+  }
   return {batch}; // kv_lengths, q_offsets
 }
 
@@ -269,6 +280,19 @@ Failure checkMaskKeys(const Operand &op, int64_t seqKv) {
               std::string(op.name()) + ": axis 3 (keys) is " +
                   str(op.t->shape[3]) + ", more than seq_kv " + str(seqKv) +
                   " (from k); pass at most seq_kv keys");
+}
+
+// GPU kernels sort each list in shared memory: 1 to kMaxListEntries
+// entries.
+Failure checkBlockList(const Operand &op, int64_t &entries) {
+  entries = op.t->shape[3];
+  const int64_t most = ::attn::GpuTileLayout::kMaxListEntries;
+  if (entries >= 1 && entries <= most)
+    return {};
+  return fail(ATTN_ERROR_SHAPE,
+              std::string(op.name()) + ": axis 3 (entries per list) is " +
+                  str(entries) + "; GPU kernels take 1 to " + str(most) +
+                  " entries, -1 padded; drop the padding or split the keys");
 }
 
 // Kernels take sizes as i32 and place queries and keys at i32 positions:
@@ -325,7 +349,8 @@ bool scalarValue(const Problem &p, const std::string &name, int64_t &value) {
   const std::pair<const char *, int64_t> sizes[] = {{"batch", p.batch},
                                                     {"seq_q", p.seqQ},
                                                     {"seq_kv", p.seqKv},
-                                                    {"mask_keys", p.maskKeys}};
+                                                    {"mask_keys", p.maskKeys},
+                                                    {"block_k", p.blockK}};
   for (const auto &[n, v] : sizes)
     if (name == n) {
       value = v;
@@ -390,14 +415,16 @@ Failure checkGridAxis(int axis, int64_t value, const std::string &what) {
                                    names[axis] + "; split the problem");
 }
 
-// (blocks of positionsPerBlock query positions, k's heads, batch), as the
-// artefact's "grid" says.
+// (blocks of positionsPerBlock query positions, k's heads (q's for
+// per-query-head block lists), batch), as the artefact's "grid" says.
 Failure computeGrid(const AttentionConfig &c, Problem &p) {
   const int64_t positions = positionsPerBlock(c);
-  const int64_t values[3] = {(p.seqQ + positions - 1) / positions, p.kvHeads,
-                             p.batch};
+  const bool perQueryHead = gridPerQueryHead(c);
+  const int64_t values[3] = {(p.seqQ + positions - 1) / positions,
+                             perQueryHead ? p.qHeads : p.kvHeads, p.batch};
   const std::string what[3] = {" (ceil_div(seq_q, " + str(positions) + "))",
-                               " (heads of k)", " (batch)"};
+                               perQueryHead ? " (heads of q)" : " (heads of k)",
+                               " (batch)"};
   for (int i = 0; i < 3; ++i) {
     if (Failure f = checkGridAxis(i, values[i], what[i]))
       return f;
@@ -446,6 +473,9 @@ Failure checkAttention(const attn_kernel *kernel,
       return f;
     if (op.spec.name == "mask")
       if (Failure f = checkMaskKeys(op, p.seqKv))
+        return f;
+    if (op.spec.name == "block_idx")
+      if (Failure f = checkBlockList(op, p.blockK))
         return f;
   }
   const int64_t i32 = std::numeric_limits<int32_t>::max();

@@ -97,17 +97,21 @@ typedef struct {
  * mask [B or 1, Hq or 1, Sq or 1, <= Skv] (bool keeps, float adds),
  * kv_lengths [B] (valid keys per batch element), q_offsets [B] (the
  * absolute position of each batch element's first query), out
- * [B, Hq, Sq, Dv], lse f32 [B, Hq, Sq]. Hq = group * Hkv; head counts,
+ * [B, Hq, Sq, Dv], lse f32 [B, Hq, Sq], block_idx i32 [B, Hsel, ceil(Sq /
+ * q_block), K] (block-sparse lists, -1 padded, 1 <= K <= 512; entries
+ * outside the keys are skipped, never read). Hq = group * Hkv; head counts,
  * batch and lengths are free, the rest is fixed when the kernel is compiled.
  * An optional operand is given exactly when the kernel was compiled with it
  * (NULL otherwise). */
 typedef struct {
   const attn_tensor *q, *k, *v, *mask, *kv_lengths, *q_offsets, *out, *lse;
+  const attn_tensor *block_idx; /* last, so older initializers stay valid */
 } attn_attention_args;
 
 /* Checks the operands of an attention kernel without touching the GPU and
  * fills grid[3] (when not NULL) with the launch grid:
- * (ceil(Sq / positions per block), Hkv, B). */
+ * (ceil(Sq / positions per block), Hkv (Hq for per-query-head block lists),
+ * B). */
 ATTN_API attn_status attn_attention_check(const attn_kernel *kernel,
                                           const attn_attention_args *args,
                                           unsigned grid[3]);

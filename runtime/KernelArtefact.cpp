@@ -37,11 +37,12 @@ Json blockOf(const AttentionConfig &c) {
 }
 
 // x: blocks of positionsPerBlock query positions; y: key/value heads (the
-// extent of k's axis 1, since kernels are generic in head counts); z: batch.
+// extent of k's axis 1, since kernels are generic in head counts), or query
+// heads (q's) for per-query-head block lists; z: batch.
 Json gridOf(const AttentionConfig &c) {
   Json grid = Json::object();
   grid["x"] = {{"ceil_div", Json::array({"seq_q", positionsPerBlock(c)})}};
-  grid["y"] = {{"extent", Json::array({"k", 1})}};
+  grid["y"] = {{"extent", Json::array({gridPerQueryHead(c) ? "q" : "k", 1})}};
   grid["z"] = {{"arg", "batch"}};
   return grid;
 }
@@ -86,6 +87,9 @@ std::string attentionArtefactJson(const AttentionConfig &c,
   attn["mask_dtype"] = typeOrNull(c.maskDtype);
   attn["lengths_dtype"] = typeOrNull(c.lengthsDtype);
   attn["offsets_dtype"] = typeOrNull(c.offsetsDtype);
+  attn["block_sizes"] = pairOrNull(c.blocks);
+  attn["block_heads"] =
+      c.blockHeads ? Json(blockHeadsName(*c.blockHeads)) : Json(nullptr);
   attn["lse"] = c.lse;
   attn["tile_plan"] = std::move(plan);
   attn["block"] = blockOf(c);
@@ -455,6 +459,17 @@ AttentionConfig readConfig(const Json &section, Fields &top,
   c.maskDtype = a.nullOrType("mask_dtype");
   c.lengthsDtype = a.nullOrType("lengths_dtype");
   c.offsetsDtype = a.nullOrType("offsets_dtype");
+  c.blocks = a.nullOrPair("block_sizes");
+  if (const Json *v = a.required("block_heads", "null, \"shared\", \"kv\" or \"q\"");
+      v && !v->is_null()) {
+    for (BlockHeads h : {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead})
+      if (*v == blockHeadsName(h))
+        c.blockHeads = h;
+    if (!c.blockHeads)
+      a.fail(a.expected("block_heads", "null, \"shared\", \"kv\" or \"q\"", *v));
+  }
+  if (a.ok() && c.blocks.has_value() != c.blockHeads.has_value())
+    a.fail("attn.block_sizes and attn.block_heads: both null or both set");
   c.lse = a.boolean("lse");
   if (const Json *plan = a.object("tile_plan")) {
     Fields p(*plan, "attn.tile_plan.", error);

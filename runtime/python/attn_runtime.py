@@ -11,7 +11,8 @@
     kernel.launch(q, k, v, out)            # on torch's current stream
 
 Tensors are passed in the canonical [B, H, S, D] view ([B, H, S] for lse,
-[B] for kv_lengths and q_offsets), with any strides: a [B, S, H, D] buffer
+[B] for kv_lengths and q_offsets, int32 [B, Hsel, Qblocks, K] for block_idx),
+with any strides: a [B, S, H, D] buffer
 is passed as ``x.transpose(1, 2)``. Head counts are free (q has the
 kernel's group times k's heads); the optional operands are keyword-only and
 given exactly when the kernel was compiled with them. Anything with ``data_ptr()``, ``stride()``, ``shape``
@@ -66,7 +67,8 @@ class _Tensor(ctypes.Structure):
 T = ctypes.POINTER(_Tensor)
 
 # The operands of an attention kernel, in attn_attention_args' order.
-OPERANDS = ("q", "k", "v", "mask", "kv_lengths", "q_offsets", "out", "lse")
+OPERANDS = ("q", "k", "v", "mask", "kv_lengths", "q_offsets", "out", "lse",
+            "block_idx")
 
 
 class _Args(ctypes.Structure):
@@ -192,20 +194,21 @@ class Kernel:
         return args
 
     def check(self, q, k, v, out, *, mask=None, kv_lengths=None, q_offsets=None,
-              lse=None):
+              lse=None, block_idx=None):
         """Checks the operands without touching the GPU; returns the grid."""
         grid = (ctypes.c_uint * 3)()
         args = self._args(dict(q=q, k=k, v=v, mask=mask, kv_lengths=kv_lengths,
-                               q_offsets=q_offsets, out=out, lse=lse))
+                               q_offsets=q_offsets, out=out, lse=lse,
+                               block_idx=block_idx))
         _check(_library().attn_attention_check(self._handle, ctypes.byref(args), grid))
         return tuple(grid)
 
     def launch(self, q, k, v, out, *, mask=None, kv_lengths=None, q_offsets=None,
-               lse=None, stream=None):
+               lse=None, block_idx=None, stream=None):
         """Checks the operands and launches on `stream` (a CUstream as int or
         torch.cuda.Stream; default torch's current stream on q's device)."""
         operands = dict(q=q, k=k, v=v, mask=mask, kv_lengths=kv_lengths,
-                        q_offsets=q_offsets, out=out, lse=lse)
+                        q_offsets=q_offsets, out=out, lse=lse, block_idx=block_idx)
         for name, t in operands.items():
             # A host pointer would fault on the device: refuse it here.
             if t is not None and hasattr(t, "is_cuda"):

@@ -7,8 +7,10 @@
 // queries than keys, one to three key/value heads (the query heads are the
 // kernel's group times as many), [B, S, H, D] buffers passed as strided
 // views, a mask shorter than seq_kv and broadcast over heads or batch,
-// random per-batch query offsets (kernels with q_offsets), and rows that
-// see no key (which must come out exactly zero). Relative error bounds: 1e-2
+// random per-batch query offsets (kernels with q_offsets), random
+// block-sparse lists with padding, duplicates, an empty list and entries
+// beyond the keys (skipped by the kernel, -1 for the reference), and rows
+// that see no key (which must come out exactly zero). Relative error bounds: 1e-2
 // for bf16, 3e-3 for f16, 1e-4 for f32; no NaN anywhere.
 // One line per kernel, then "N passed, N failed"; exits 0 when all passed,
 // 1 when one failed, 77 (skipped) when there is no CUDA device.
@@ -31,6 +33,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace attn::rt;
@@ -211,6 +214,32 @@ Tensor randomMask(DType dtype, const Config &c, int64_t qHeads,
   return m;
 }
 
+// Block lists idx[B, Hsel, ceil(Sq / q_block), 6] for kernels with
+// block_idx: random blocks, -1 padding, duplicates, entries beyond the
+// keys; list 0 is empty. Returns (what the kernel gets, what the
+// reference gets: out-of-range entries -1, as the kernel skips them).
+std::pair<Tensor, Tensor> randomBlockLists(const AttentionConfig &a,
+                                           const Config &c,
+                                           std::mt19937_64 &rng) {
+  auto [qBlock, kvBlock] = *a.blocks;
+  const int64_t hsel = a.blockHeads == BlockHeads::Shared    ? 1
+                       : a.blockHeads == BlockHeads::KeyHead ? c.kvHeads
+                                                             : c.kvHeads * a.group;
+  const int64_t qBlocks = (c.seqQ + qBlock - 1) / qBlock, K = 6;
+  const int64_t blocks = (c.seqKv + kvBlock - 1) / kvBlock;
+  Tensor idx = Tensor::zeros(DType::I32, {c.batch, hsel, qBlocks, K});
+  Tensor clean = idx;
+  std::uniform_int_distribution<int64_t> pick(-1, blocks + 1);
+  for (size_t list = 0; list < idx.numel() / K; ++list)
+    for (int64_t e = 0; e < K; ++e) {
+      size_t at = list * size_t(K) + size_t(e);
+      int64_t x = list == 0 ? -1 : e == K - 1 ? int64_t(idx.get(at - 2)) : pick(rng);
+      idx.set(at, double(x));
+      clean.set(at, double(x < blocks ? x : -1));
+    }
+  return {idx, clean};
+}
+
 struct Outcome {
   std::string error;
   double outRel = 0, lseRel = 0;
@@ -236,7 +265,9 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
   Tensor v = randomNormal(a.dtype, {B, Hkv, Skv, a.valueDim}, rng);
   Tensor out = Tensor::zeros(a.dtype, {B, Hq, Sq, a.valueDim});
   Tensor lse = Tensor::zeros(DType::F32, {B, Hq, Sq});
-  Tensor mask, lengths, offsets;
+  Tensor mask, lengths, offsets, blocks, cleanBlocks;
+  if (a.blocks)
+    std::tie(blocks, cleanBlocks) = randomBlockLists(a, c, rng);
   if (a.maskDtype)
     mask = randomMask(*a.maskDtype, c, Hq, rng);
   if (a.lengthsDtype) {
@@ -250,7 +281,7 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
   auto layout = [&](const Tensor &t) {
     return c.bshd ? bshdStrides(t.shape) : contiguousStrides(t.shape);
   };
-  DeviceTensor dq, dk, dv, dout, dmask, dlengths, doffsets, dlse;
+  DeviceTensor dq, dk, dv, dout, dmask, dlengths, doffsets, dlse, dblocks;
   std::string e;
   if ((e = dq.upload(q, layout(q), 0)).empty() &&
       (e = dk.upload(k, layout(k), 0)).empty() &&
@@ -269,6 +300,8 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
     e = dlengths.upload(lengths, {1}, 0);
   if (e.empty() && a.offsetsDtype)
     e = doffsets.upload(offsets, {1}, 0);
+  if (e.empty() && a.blocks)
+    e = dblocks.upload(blocks, contiguousStrides(blocks.shape), 0);
   if (!e.empty())
     return {e};
 
@@ -279,7 +312,8 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
                               a.lengthsDtype ? &dlengths.view : nullptr,
                               a.offsetsDtype ? &doffsets.view : nullptr,
                               &dout.view,
-                              a.lse ? &dlse.view : nullptr};
+                              a.lse ? &dlse.view : nullptr,
+                              a.blocks ? &dblocks.view : nullptr};
   attn_status s = attn_attention_launch(kernel, &args, nullptr);
   if (s != ATTN_OK)
     return {std::string(attn_status_name(s)) + ": " + attn_last_error()};
@@ -297,7 +331,8 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
   if (std::string err = referenceAttention(
           q, k, v, a.maskDtype ? &mask : nullptr,
           a.lengthsDtype ? &lengths : nullptr,
-          a.offsetsDtype ? &offsets : nullptr, nullptr, p, refOut, refLse);
+          a.offsetsDtype ? &offsets : nullptr, a.blocks ? &cleanBlocks : nullptr,
+          p, refOut, refLse);
       !err.empty())
     return {"reference: " + err};
 

@@ -148,6 +148,8 @@ void expectSameConfig(AttentionConfig a, AttentionConfig b) {
   EXPECT_EQ(a.maskDtype, b.maskDtype);
   EXPECT_EQ(a.lengthsDtype, b.lengthsDtype);
   EXPECT_EQ(a.offsetsDtype, b.offsetsDtype);
+  EXPECT_EQ(a.blocks, b.blocks);
+  EXPECT_EQ(a.blockHeads, b.blockHeads);
   EXPECT_EQ(a.lse, b.lse);
   EXPECT_TRUE(a.plan == b.plan);
 }
@@ -171,6 +173,11 @@ TEST(ArtefactJson, RoundTrip) {
   c.queryOffset = 12;
   c.group = 8;
   c.plan = {Target::SM90, 256, 64, 8, 2};
+  configs.push_back(c);
+  c = baseConfig({false, true, false, true});
+  c.blocks = std::make_pair(int64_t(1), int64_t(64));
+  c.blockHeads = BlockHeads::KeyHead;
+  c.plan = {Target::SM90, 16, 32, 1, 3};
   configs.push_back(c);
 
   PtxasFigures figures{168, 0, "ptxas info    : Used 168 registers"};
@@ -199,7 +206,7 @@ TEST(ArtefactJson, RoundTrip) {
 
 TEST(ArtefactJson, Format) {
   Json j = artefactJson(baseConfig({true, true, true, true}));
-  EXPECT_EQ(j["attn"]["version"], 2);
+  EXPECT_EQ(j["attn"]["version"], 3);
   EXPECT_EQ(j["num_ctas"], 1);
   EXPECT_EQ(j["target"].dump(), R"({"backend":"cuda","arch":80,"warp_size":32})");
   EXPECT_EQ(j["attn"]["grid"].dump(),
@@ -235,7 +242,7 @@ TEST(ArtefactJson, Contradictions) {
   };
   const std::vector<Case> cases = {
       {"version-1", [](Json &j) { j["attn"]["version"] = 1; },
-       "attn.version: expected 2, got 1; recompile the kernel"},
+       "attn.version: expected 3, got 1; recompile the kernel"},
       {"not-attention", [](Json &j) { j["attn"]["op"] = "nsa"; },
        "attn.op: expected \"attention\", got \"nsa\""},
       {"missing-group", [](Json &j) { j["attn"].erase("group"); },
@@ -245,6 +252,10 @@ TEST(ArtefactJson, Contradictions) {
       {"bad-dtype", [](Json &j) { j["attn"]["dtype"] = "fp8"; },
        "\"attn.dtype\" must be one of f16, bf16, f32, f64, bool, i32, i64, "
        "got \"fp8\""},
+      {"block-heads", [](Json &j) { j["attn"]["block_heads"] = "all"; },
+       "\"attn.block_heads\" must be null, \"shared\", \"kv\" or \"q\", got \"all\""},
+      {"block-heads-alone", [](Json &j) { j["attn"]["block_heads"] = "kv"; },
+       "attn.block_sizes and attn.block_heads: both null or both set"},
       {"window-not-pair", [](Json &j) { j["attn"]["window"] = {1, 2, 3}; },
        "\"attn.window\" must be null or two integers, got [1,2,3]"},
       {"alignment", [](Json &j) { j["attn"]["alignment"] = "left"; },
@@ -430,7 +441,10 @@ struct Operands {
   attn_tensor offsets = contiguous(0x580000, ATTN_I64, {2});
   attn_tensor out = contiguous(0x600000, ATTN_BF16, {2, 4, 130, 64});
   attn_tensor lse = contiguous(0x700000, ATTN_F32, {2, 4, 130});
+  // Per-query-head lists of query blocks of 64: [B, Hq, ceil(130 / 64), K].
+  attn_tensor blocks = contiguous(0x800004, ATTN_I32, {2, 4, 3, 5});
   Optional given;
+  bool blockLists = false;
 
   attn_attention_args args() const {
     return {&q,
@@ -440,7 +454,8 @@ struct Operands {
             given.lengths ? &lengths : nullptr,
             given.offsets ? &offsets : nullptr,
             &out,
-            given.lse ? &lse : nullptr};
+            given.lse ? &lse : nullptr,
+            blockLists ? &blocks : nullptr};
   }
   attn_status check(const attn_kernel *kernel, unsigned grid[3]) const {
     attn_attention_args a = args();
@@ -634,6 +649,66 @@ TEST(Check, Errors) {
                     "kernel is NULL"));
   EXPECT_TRUE(gives(attn_attention_check(k.k, nullptr, nullptr),
                     ATTN_ERROR_ARGUMENT, "args is NULL"));
+}
+
+// Block-sparse kernels: lists per query head put query heads on grid y; a
+// tile holds positions of one query block of the selection.
+TEST(Check, BlockLists) {
+  AttentionConfig c = baseConfig({false, false, false, false});
+  c.blocks = {{64, 48}};
+  c.blockHeads = BlockHeads::QueryHead;
+  c.plan = {Target::SM80, 64, 16, 4, 2};
+  Kernel perHead(writeAttention("attn_lists_q", c));
+  Operands ops;
+  ops.given = {false, false, false, false};
+  ops.blockLists = true;
+  unsigned grid[3] = {0, 0, 0};
+  EXPECT_TRUE(gives(ops.check(perHead.k, grid), ATTN_OK, ""));
+  EXPECT_EQ(grid[0], 3u); // ceil(130 / 64)
+  EXPECT_EQ(grid[1], 4u); // q's heads
+  EXPECT_EQ(grid[2], 2u);
+
+  // Lists per key head of query blocks of 8: 16 rows hold 8 positions of 2
+  // heads, so the block's 64 positions shrink to gcd(64 / 2, 8) = 8.
+  c.blocks = {{8, 64}};
+  c.blockHeads = BlockHeads::KeyHead;
+  Kernel perKeyHead(writeAttention("attn_lists_kv", c));
+  Operands kv = ops;
+  kv.blocks = contiguous(0x800000, ATTN_I32, {2, 2, 17, 1});
+  EXPECT_TRUE(gives(kv.check(perKeyHead.k, grid), ATTN_OK, ""));
+  EXPECT_EQ(grid[0], 17u); // ceil(130 / 8)
+  EXPECT_EQ(grid[1], 2u);  // k's heads
+
+  struct Case {
+    const char *what;
+    std::function<void(Operands &)> breakIt;
+    attn_status status;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"missing", [](Operands &o) { o.blockLists = false; }, ATTN_ERROR_ARGUMENT,
+       "block_idx: missing (NULL), but the kernel was compiled with it"},
+      {"dtype", [](Operands &o) { o.blocks.dtype = ATTN_I64; }, ATTN_ERROR_DTYPE,
+       "block_idx: element type i64, expected i32"},
+      {"heads", [](Operands &o) { o.blocks.shape[1] = 2; }, ATTN_ERROR_SHAPE,
+       "block_idx: axis 1 (heads) is 2, expected 4 (from q)"},
+      {"query-blocks", [](Operands &o) { o.blocks.shape[2] = 2; },
+       ATTN_ERROR_SHAPE,
+       "block_idx: axis 2 (query blocks) is 2, expected 3 (ceil_div(seq_q, "
+       "q_block 64))"},
+      {"too-many-entries",
+       [](Operands &o) { o.blocks = contiguous(0x800000, ATTN_I32, {2, 4, 3, 513}); },
+       ATTN_ERROR_SHAPE,
+       "block_idx: axis 3 (entries per list) is 513; GPU kernels take 1 to 512"},
+      {"misaligned",
+       [](Operands &o) { o.blocks.data = reinterpret_cast<void *>(0x800002); },
+       ATTN_ERROR_ALIGNMENT, "block_idx: base address 0x800002 is not 4-byte aligned"},
+  };
+  for (const Case &x : cases) {
+    Operands broken = ops;
+    x.breakIt(broken);
+    EXPECT_TRUE(gives(broken.check(perHead.k, grid), x.status, x.message)) << x.what;
+  }
 }
 
 // The launch checks first (no GPU needed), then needs a device: on this
