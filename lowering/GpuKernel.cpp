@@ -773,8 +773,13 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
       return add(blockStart(t), mul(within, c32(lay.keys)));
     }, kvEnd);
   }
-  ifThen(lt(c32(0), schedule->count()),
-         [&] { issueKeys(schedule->start(b, c32(0)), c32(0)); });
+  // (A list's first entry exists only when the list is not empty; a dense
+  // schedule's first tile start is always a key position.)
+  if (spec.blocks)
+    ifThen(lt(c32(0), schedule->count()),
+           [&] { issueKeys(schedule->start(b, c32(0)), c32(0)); });
+  else
+    issueKeys(schedule->start(b, c32(0)), c32(0));
   NVVM::CpAsyncCommitGroupOp::create(b);
   NVVM::CpAsyncWaitGroupOp::create(b, 1);
   NVVM::Barrier0Op::create(b);

@@ -116,9 +116,9 @@ struct GpuTileLayout {
     if (p.qBlock % (kMmaRows * p.warps) != 0 || p.qBlock > 256)
       return "tile_plan q_block must be a multiple of 16 * warps = " +
              str(kMmaRows * p.warps) + " up to 256, got " + str(p.qBlock);
-    if (p.qBlock < c.group)
+    if (p.qBlock < c.tileGroup())
       return "tile_plan q_block " + str(p.qBlock) +
-             " is smaller than the group of " + str(c.group) +
+             " is smaller than the group of " + str(c.tileGroup()) +
              " query heads a tile packs";
     if (p.kvBlock % 16 != 0 || p.kvBlock > 128)
       return "tile_plan kv_block must be a multiple of 16 up to 128, got " +

@@ -72,7 +72,7 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
 /// the heads sharing a list) rounded up to a power of two, at least one
 /// 16-row MMA tile, at most the dense tile; one warp per 16 rows up to 4.
 /// 16-key tiles for selection blocks of 16 (* odd) keys, so no tile reaches
-/// past its block.
+/// past its block, and for head dim 256.
 static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   AttentionShape s = op.getShape();
   if (s.headDim == ShapedType::kDynamic || s.valueDim == ShapedType::kDynamic)
@@ -101,7 +101,9 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
         uint64_t(std::min(qBlock, c.plan.qBlock) * c.tileGroup())));
     c.plan.qBlock = std::clamp<int64_t>(rows, 16, c.plan.qBlock);
     c.plan.warps = std::min<int64_t>(4, c.plan.qBlock / 16);
-    if (kvBlock % 32 != 0 && kvBlock % 16 == 0)
+    // Every key tile of a list is partial (masked per element): at head
+    // dim 256 the masking's registers spill 32-key tiles.
+    if ((kvBlock % 32 != 0 && kvBlock % 16 == 0) || d > 128)
       c.plan.kvBlock = 16;
   }
   // Three K/V buffers save a barrier per key tile (0.82x -> 0.92x of SDPA

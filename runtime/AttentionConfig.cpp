@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <numeric>
 #include <sstream>
 
 namespace attn::rt {
@@ -290,9 +289,13 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c) {
 int64_t positionsPerBlock(const AttentionConfig &c) {
   int64_t positions = std::max<int64_t>(1, c.plan.qBlock / c.tileGroup());
   // A GPU tile walks one list: its positions lie in one query block of the
-  // selection. (CPU tiles walk the union of their lists.)
-  if (c.blocks && c.plan.target != Target::CPU)
-    positions = std::gcd(positions, c.blocks->first);
+  // selection, so they are a divisor of q_block. (CPU tiles walk the union
+  // of their lists.)
+  if (c.blocks && c.plan.target != Target::CPU) {
+    positions = std::min(positions, c.blocks->first);
+    while (c.blocks->first % positions != 0)
+      --positions;
+  }
   return positions;
 }
 

@@ -12,6 +12,7 @@
 //   --scale=X (1/sqrt(D))  --softcap=X  --causal  --bottom-right
 //   --window=L,R  --branches=P,N  --query-offset=N  --mask=bool|f16|bf16|f32
 //   --lengths=i32|i64  --offsets=i32|i64  --lse
+//   --blocks=Q_BLOCK,KV_BLOCK,shared|kv|q (block-sparse lists)
 //   --plan=TARGET,Q_BLOCK,KV_BLOCK,WARPS,STAGES (sm_80,64,64,4,2)
 //
 //===----------------------------------------------------------------------===//
@@ -35,7 +36,7 @@ int usage(const std::string &why) {
                "--group=G --head-dim=D [--value-dim=DV] [--scale=X] "
                "[--softcap=X] [--causal] [--bottom-right] [--window=L,R] "
                "[--branches=P,N] [--query-offset=N] [--mask=T] "
-               "[--lengths=T] [--offsets=T] [--lse] "
+               "[--lengths=T] [--offsets=T] [--lse] [--blocks=Q,KV,HEADS] "
                "[--plan=TARGET,Q,KV,WARPS,STAGES] [--name-only]\n",
                why.c_str());
   return 2;
@@ -107,6 +108,16 @@ std::string apply(AttentionConfig &c, const std::string &key,
      : key == "--lengths" ? c.lengthsDtype
                           : c.offsetsDtype) = t;
     return "";
+  }
+  if (key == "--blocks") {
+    size_t comma = value.rfind(',');
+    if (comma == std::string::npos || !integers(value.substr(0, comma), 2, ints))
+      return bad;
+    c.blocks = std::make_pair(ints[0], ints[1]);
+    for (BlockHeads h : {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead})
+      if (value.substr(comma + 1) == blockHeadsName(h))
+        c.blockHeads = h;
+    return c.blockHeads ? "" : bad;
   }
   if (key == "--plan") {
     size_t comma = value.find(',');

@@ -668,8 +668,8 @@ TEST(Check, BlockLists) {
   EXPECT_EQ(grid[1], 4u); // q's heads
   EXPECT_EQ(grid[2], 2u);
 
-  // Lists per key head of query blocks of 8: 16 rows hold 8 positions of 2
-  // heads, so the block's 64 positions shrink to gcd(64 / 2, 8) = 8.
+  // Lists per key head of query blocks of 8: the plan's 64 rows would hold
+  // 32 positions of 2 heads; a tile takes 8, one query block.
   c.blocks = {{8, 64}};
   c.blockHeads = BlockHeads::KeyHead;
   Kernel perKeyHead(writeAttention("attn_lists_kv", c));

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Writes the GPU kernel matrix: head dims x element types x mask kinds, one
-function each (regenerate with: python3 make-matrix.py > matrix.mlir)."""
+function each (regenerate with: python3 make-matrix.py > matrix.mlir).
+Block-sparse kinds take lists per key head (NSA's selection: one query per
+list, a tile of the group's heads), per query head (MoBA-like, 48-key
+blocks that 16-key tiles cover) and shared by all heads (bottom-right
+causal)."""
 
 HEAD_DIMS = [(64, 64), (80, 80), (96, 96), (128, 128), (256, 256), (128, 64)]
 TYPES = ["f16", "bf16"]
@@ -9,6 +13,12 @@ KINDS = {
     "causal": ("{causal}", 8, 8),
     "window": ("{causal, window = array<i64: 255, -1>}", 8, 8),
     "gqa": ("{causal, alignment = #attn.alignment<bottom_right>}", 32, 8),
+}
+# kind: (attributes, Hq, Hkv, Hsel)
+SPARSE = {
+    "nsa": ("{block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>}", 32, 2, 2),
+    "moba": ("{block_sizes = array<i64: 64, 48>, causal}", 8, 2, 8),
+    "shared": ("{block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>}", 8, 8, 1),
 }
 
 print("// The kernel matrix compiled by attn-compile in test/GPU/matrix.test.")
@@ -25,5 +35,18 @@ for dqk, dv in HEAD_DIMS:
             name = f"{kind}_{t}_d{dqk}" + (f"v{dv}" if dv != dqk else "")
             print(f"func.func @{name}(%q: {q}, %k: {k}, %v: {v}) -> {o} {{")
             print(f"  %o = attn.attention %q, %k, %v {attrs} : {q}, {k}, {v} -> {o}".replace("  :", " :"))
+            print(f"  return %o : {o}")
+            print("}")
+        for kind, (attrs, hq, hkv, hsel) in SPARSE.items():
+            if (dqk, dv) == (128, 64):
+                continue
+            q = f"tensor<?x{hq}x?x{dqk}x{t}>"
+            k = f"tensor<?x{hkv}x?x{dqk}x{t}>"
+            v = f"tensor<?x{hkv}x?x{dv}x{t}>"
+            o = f"tensor<?x{hq}x?x{dv}x{t}>"
+            idx = f"tensor<?x{hsel}x?x?xi32>"
+            name = f"{kind}_{t}_d{dqk}"
+            print(f"func.func @{name}(%q: {q}, %k: {k}, %v: {v}, %idx: {idx}) -> {o} {{")
+            print(f"  %o = attn.attention %q, %k, %v blocks(%idx : {idx}) {attrs} : {q}, {k}, {v} -> {o}")
             print(f"  return %o : {o}")
             print("}")

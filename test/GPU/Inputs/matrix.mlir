@@ -16,6 +16,18 @@ func.func @gqa_f16_d64(%q: tensor<?x32x?x64xf16>, %k: tensor<?x8x?x64xf16>, %v: 
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xf16>, tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16> -> tensor<?x32x?x64xf16>
   return %o : tensor<?x32x?x64xf16>
 }
+func.func @nsa_f16_d64(%q: tensor<?x32x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x64xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x32x?x64xf16>
+  return %o : tensor<?x32x?x64xf16>
+}
+func.func @moba_f16_d64(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x64xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x64xf16>
+  return %o : tensor<?x8x?x64xf16>
+}
+func.func @shared_f16_d64(%q: tensor<?x8x?x64xf16>, %k: tensor<?x8x?x64xf16>, %v: tensor<?x8x?x64xf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x64xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16> -> tensor<?x8x?x64xf16>
+  return %o : tensor<?x8x?x64xf16>
+}
 func.func @none_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) -> tensor<?x8x?x64xbf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
   return %o : tensor<?x8x?x64xbf16>
@@ -31,6 +43,18 @@ func.func @window_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>,
 func.func @gqa_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) -> tensor<?x32x?x64xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x32x?x64xbf16>
   return %o : tensor<?x32x?x64xbf16>
+}
+func.func @nsa_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x64xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x32x?x64xbf16>
+  return %o : tensor<?x32x?x64xbf16>
+}
+func.func @moba_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x64xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return %o : tensor<?x8x?x64xbf16>
+}
+func.func @shared_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x64xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
+  return %o : tensor<?x8x?x64xbf16>
 }
 func.func @none_f16_d80(%q: tensor<?x8x?x80xf16>, %k: tensor<?x8x?x80xf16>, %v: tensor<?x8x?x80xf16>) -> tensor<?x8x?x80xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16> -> tensor<?x8x?x80xf16>
@@ -48,6 +72,18 @@ func.func @gqa_f16_d80(%q: tensor<?x32x?x80xf16>, %k: tensor<?x8x?x80xf16>, %v: 
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xf16>, tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16> -> tensor<?x32x?x80xf16>
   return %o : tensor<?x32x?x80xf16>
 }
+func.func @nsa_f16_d80(%q: tensor<?x32x?x80xf16>, %k: tensor<?x2x?x80xf16>, %v: tensor<?x2x?x80xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x80xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xf16>, tensor<?x2x?x80xf16>, tensor<?x2x?x80xf16> -> tensor<?x32x?x80xf16>
+  return %o : tensor<?x32x?x80xf16>
+}
+func.func @moba_f16_d80(%q: tensor<?x8x?x80xf16>, %k: tensor<?x2x?x80xf16>, %v: tensor<?x2x?x80xf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x80xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x80xf16>, tensor<?x2x?x80xf16>, tensor<?x2x?x80xf16> -> tensor<?x8x?x80xf16>
+  return %o : tensor<?x8x?x80xf16>
+}
+func.func @shared_f16_d80(%q: tensor<?x8x?x80xf16>, %k: tensor<?x8x?x80xf16>, %v: tensor<?x8x?x80xf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x80xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16> -> tensor<?x8x?x80xf16>
+  return %o : tensor<?x8x?x80xf16>
+}
 func.func @none_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x8x?x80xbf16>, %v: tensor<?x8x?x80xbf16>) -> tensor<?x8x?x80xbf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16> -> tensor<?x8x?x80xbf16>
   return %o : tensor<?x8x?x80xbf16>
@@ -63,6 +99,18 @@ func.func @window_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x8x?x80xbf16>,
 func.func @gqa_bf16_d80(%q: tensor<?x32x?x80xbf16>, %k: tensor<?x8x?x80xbf16>, %v: tensor<?x8x?x80xbf16>) -> tensor<?x32x?x80xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xbf16>, tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16> -> tensor<?x32x?x80xbf16>
   return %o : tensor<?x32x?x80xbf16>
+}
+func.func @nsa_bf16_d80(%q: tensor<?x32x?x80xbf16>, %k: tensor<?x2x?x80xbf16>, %v: tensor<?x2x?x80xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x80xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xbf16>, tensor<?x2x?x80xbf16>, tensor<?x2x?x80xbf16> -> tensor<?x32x?x80xbf16>
+  return %o : tensor<?x32x?x80xbf16>
+}
+func.func @moba_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x2x?x80xbf16>, %v: tensor<?x2x?x80xbf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x80xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x80xbf16>, tensor<?x2x?x80xbf16>, tensor<?x2x?x80xbf16> -> tensor<?x8x?x80xbf16>
+  return %o : tensor<?x8x?x80xbf16>
+}
+func.func @shared_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x8x?x80xbf16>, %v: tensor<?x8x?x80xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x80xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16> -> tensor<?x8x?x80xbf16>
+  return %o : tensor<?x8x?x80xbf16>
 }
 func.func @none_f16_d96(%q: tensor<?x8x?x96xf16>, %k: tensor<?x8x?x96xf16>, %v: tensor<?x8x?x96xf16>) -> tensor<?x8x?x96xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16> -> tensor<?x8x?x96xf16>
@@ -80,6 +128,18 @@ func.func @gqa_f16_d96(%q: tensor<?x32x?x96xf16>, %k: tensor<?x8x?x96xf16>, %v: 
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xf16>, tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16> -> tensor<?x32x?x96xf16>
   return %o : tensor<?x32x?x96xf16>
 }
+func.func @nsa_f16_d96(%q: tensor<?x32x?x96xf16>, %k: tensor<?x2x?x96xf16>, %v: tensor<?x2x?x96xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x96xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xf16>, tensor<?x2x?x96xf16>, tensor<?x2x?x96xf16> -> tensor<?x32x?x96xf16>
+  return %o : tensor<?x32x?x96xf16>
+}
+func.func @moba_f16_d96(%q: tensor<?x8x?x96xf16>, %k: tensor<?x2x?x96xf16>, %v: tensor<?x2x?x96xf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x96xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x96xf16>, tensor<?x2x?x96xf16>, tensor<?x2x?x96xf16> -> tensor<?x8x?x96xf16>
+  return %o : tensor<?x8x?x96xf16>
+}
+func.func @shared_f16_d96(%q: tensor<?x8x?x96xf16>, %k: tensor<?x8x?x96xf16>, %v: tensor<?x8x?x96xf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x96xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16> -> tensor<?x8x?x96xf16>
+  return %o : tensor<?x8x?x96xf16>
+}
 func.func @none_bf16_d96(%q: tensor<?x8x?x96xbf16>, %k: tensor<?x8x?x96xbf16>, %v: tensor<?x8x?x96xbf16>) -> tensor<?x8x?x96xbf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16> -> tensor<?x8x?x96xbf16>
   return %o : tensor<?x8x?x96xbf16>
@@ -95,6 +155,18 @@ func.func @window_bf16_d96(%q: tensor<?x8x?x96xbf16>, %k: tensor<?x8x?x96xbf16>,
 func.func @gqa_bf16_d96(%q: tensor<?x32x?x96xbf16>, %k: tensor<?x8x?x96xbf16>, %v: tensor<?x8x?x96xbf16>) -> tensor<?x32x?x96xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xbf16>, tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16> -> tensor<?x32x?x96xbf16>
   return %o : tensor<?x32x?x96xbf16>
+}
+func.func @nsa_bf16_d96(%q: tensor<?x32x?x96xbf16>, %k: tensor<?x2x?x96xbf16>, %v: tensor<?x2x?x96xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x96xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xbf16>, tensor<?x2x?x96xbf16>, tensor<?x2x?x96xbf16> -> tensor<?x32x?x96xbf16>
+  return %o : tensor<?x32x?x96xbf16>
+}
+func.func @moba_bf16_d96(%q: tensor<?x8x?x96xbf16>, %k: tensor<?x2x?x96xbf16>, %v: tensor<?x2x?x96xbf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x96xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x96xbf16>, tensor<?x2x?x96xbf16>, tensor<?x2x?x96xbf16> -> tensor<?x8x?x96xbf16>
+  return %o : tensor<?x8x?x96xbf16>
+}
+func.func @shared_bf16_d96(%q: tensor<?x8x?x96xbf16>, %k: tensor<?x8x?x96xbf16>, %v: tensor<?x8x?x96xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x96xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16> -> tensor<?x8x?x96xbf16>
+  return %o : tensor<?x8x?x96xbf16>
 }
 func.func @none_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x8x?x128xf16>, %v: tensor<?x8x?x128xf16>) -> tensor<?x8x?x128xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16> -> tensor<?x8x?x128xf16>
@@ -112,6 +184,18 @@ func.func @gqa_f16_d128(%q: tensor<?x32x?x128xf16>, %k: tensor<?x8x?x128xf16>, %
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16> -> tensor<?x32x?x128xf16>
   return %o : tensor<?x32x?x128xf16>
 }
+func.func @nsa_f16_d128(%q: tensor<?x32x?x128xf16>, %k: tensor<?x2x?x128xf16>, %v: tensor<?x2x?x128xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x128xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xf16>, tensor<?x2x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x32x?x128xf16>
+  return %o : tensor<?x32x?x128xf16>
+}
+func.func @moba_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x2x?x128xf16>, %v: tensor<?x2x?x128xf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x128xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x128xf16>, tensor<?x2x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x8x?x128xf16>
+  return %o : tensor<?x8x?x128xf16>
+}
+func.func @shared_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x8x?x128xf16>, %v: tensor<?x8x?x128xf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x128xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16> -> tensor<?x8x?x128xf16>
+  return %o : tensor<?x8x?x128xf16>
+}
 func.func @none_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>) -> tensor<?x8x?x128xbf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x8x?x128xbf16>
   return %o : tensor<?x8x?x128xbf16>
@@ -127,6 +211,18 @@ func.func @window_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf1
 func.func @gqa_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>) -> tensor<?x32x?x128xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16>
   return %o : tensor<?x32x?x128xbf16>
+}
+func.func @nsa_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x128xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xbf16>, tensor<?x2x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x32x?x128xbf16>
+  return %o : tensor<?x32x?x128xbf16>
+}
+func.func @moba_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x128xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x128xbf16>, tensor<?x2x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x8x?x128xbf16>
+  return %o : tensor<?x8x?x128xbf16>
+}
+func.func @shared_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x128xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x8x?x128xbf16>
+  return %o : tensor<?x8x?x128xbf16>
 }
 func.func @none_f16_d256(%q: tensor<?x8x?x256xf16>, %k: tensor<?x8x?x256xf16>, %v: tensor<?x8x?x256xf16>) -> tensor<?x8x?x256xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16> -> tensor<?x8x?x256xf16>
@@ -144,6 +240,18 @@ func.func @gqa_f16_d256(%q: tensor<?x32x?x256xf16>, %k: tensor<?x8x?x256xf16>, %
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xf16>, tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16> -> tensor<?x32x?x256xf16>
   return %o : tensor<?x32x?x256xf16>
 }
+func.func @nsa_f16_d256(%q: tensor<?x32x?x256xf16>, %k: tensor<?x2x?x256xf16>, %v: tensor<?x2x?x256xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x256xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xf16>, tensor<?x2x?x256xf16>, tensor<?x2x?x256xf16> -> tensor<?x32x?x256xf16>
+  return %o : tensor<?x32x?x256xf16>
+}
+func.func @moba_f16_d256(%q: tensor<?x8x?x256xf16>, %k: tensor<?x2x?x256xf16>, %v: tensor<?x2x?x256xf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x256xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x256xf16>, tensor<?x2x?x256xf16>, tensor<?x2x?x256xf16> -> tensor<?x8x?x256xf16>
+  return %o : tensor<?x8x?x256xf16>
+}
+func.func @shared_f16_d256(%q: tensor<?x8x?x256xf16>, %k: tensor<?x8x?x256xf16>, %v: tensor<?x8x?x256xf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x256xf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16> -> tensor<?x8x?x256xf16>
+  return %o : tensor<?x8x?x256xf16>
+}
 func.func @none_bf16_d256(%q: tensor<?x8x?x256xbf16>, %k: tensor<?x8x?x256xbf16>, %v: tensor<?x8x?x256xbf16>) -> tensor<?x8x?x256xbf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16> -> tensor<?x8x?x256xbf16>
   return %o : tensor<?x8x?x256xbf16>
@@ -159,6 +267,18 @@ func.func @window_bf16_d256(%q: tensor<?x8x?x256xbf16>, %k: tensor<?x8x?x256xbf1
 func.func @gqa_bf16_d256(%q: tensor<?x32x?x256xbf16>, %k: tensor<?x8x?x256xbf16>, %v: tensor<?x8x?x256xbf16>) -> tensor<?x32x?x256xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xbf16>, tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16> -> tensor<?x32x?x256xbf16>
   return %o : tensor<?x32x?x256xbf16>
+}
+func.func @nsa_bf16_d256(%q: tensor<?x32x?x256xbf16>, %k: tensor<?x2x?x256xbf16>, %v: tensor<?x2x?x256xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x256xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xbf16>, tensor<?x2x?x256xbf16>, tensor<?x2x?x256xbf16> -> tensor<?x32x?x256xbf16>
+  return %o : tensor<?x32x?x256xbf16>
+}
+func.func @moba_bf16_d256(%q: tensor<?x8x?x256xbf16>, %k: tensor<?x2x?x256xbf16>, %v: tensor<?x2x?x256xbf16>, %idx: tensor<?x8x?x?xi32>) -> tensor<?x8x?x256xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x8x?x?xi32>) {block_sizes = array<i64: 64, 48>, causal} : tensor<?x8x?x256xbf16>, tensor<?x2x?x256xbf16>, tensor<?x2x?x256xbf16> -> tensor<?x8x?x256xbf16>
+  return %o : tensor<?x8x?x256xbf16>
+}
+func.func @shared_bf16_d256(%q: tensor<?x8x?x256xbf16>, %k: tensor<?x8x?x256xbf16>, %v: tensor<?x8x?x256xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x256xbf16> {
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16> -> tensor<?x8x?x256xbf16>
+  return %o : tensor<?x8x?x256xbf16>
 }
 func.func @none_f16_d128v64(%q: tensor<?x8x?x128xf16>, %k: tensor<?x8x?x128xf16>, %v: tensor<?x8x?x64xf16>) -> tensor<?x8x?x64xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x64xf16> -> tensor<?x8x?x64xf16>
