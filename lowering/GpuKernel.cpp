@@ -403,8 +403,10 @@ void GpuKernelGen::placeTile() {
   Value count = minI(c32(lay.positions), sub(seqQ, p0));
   rows = mul(count, heads);
   qRowsTotal = mul(c32(lay.positions), heads);
-  pLo = add(p0, off);
-  pHi = sub(add(pLo, count), c32(1));
+  // (In compressed-key coordinates for compressed keys: monotone, so the
+  // tile's first and last positions bound it.)
+  pLo = masks.position(b, p0, off);
+  pHi = masks.position(b, sub(add(p0, count), c32(1)), off);
   // Kernels compute whole key tiles, so one that reaches past the visible
   // keys is partial. (Block-sparse tiles: sortBlockList.)
   if (!spec.blocks)
@@ -565,7 +567,7 @@ void GpuKernelGen::maskScores(ScoreTile &s, Value j0, Value keyEnd) {
         Value row = fragmentRow(i, c);
         Value key = add(j0, add(c32(8 * j + (c & 1)), mul(quadCol, c32(2))));
         Value pos = positionOf(row);
-        Value vis = both(lt(key, keyEnd), masks.visible(b, add(pos, off), key));
+        Value vis = both(lt(key, keyEnd), masks.visible(b, masks.position(b, pos, off), key));
         if (mask) {
           Value safePos = maxI(minI(pos, sub(seqQ, c32(1))), c32(0));
           Value safeKey = maxI(minI(key, sub(maskKeys, c32(1))), c32(0));

@@ -106,9 +106,6 @@ struct GpuTileLayout {
     if (c.queryOffset && (*c.queryOffset > kMaxPosition || *c.queryOffset < -kMaxPosition))
       return "GPU kernels place queries at i32 positions: query_offset must "
              "lie within +-2^29, got " + str(*c.queryOffset);
-    if (c.compressedKeys)
-      return "GPU kernels do not take compressed keys yet; compile this "
-             "attention for the CPU";
     if (c.maskDtype && *c.maskDtype == rt::DType::F64)
       return "GPU kernels take bool, f16, bf16 or f32 masks, got f64";
     if (p.warps != 1 && p.warps != 2 && p.warps != 4 && p.warps != 8)

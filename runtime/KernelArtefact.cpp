@@ -87,6 +87,7 @@ std::string attentionArtefactJson(const AttentionConfig &c,
   attn["mask_dtype"] = typeOrNull(c.maskDtype);
   attn["lengths_dtype"] = typeOrNull(c.lengthsDtype);
   attn["offsets_dtype"] = typeOrNull(c.offsetsDtype);
+  attn["compressed_keys"] = pairOrNull(c.compressedKeys);
   attn["block_sizes"] = pairOrNull(c.blocks);
   attn["block_heads"] =
       c.blockHeads ? Json(blockHeadsName(*c.blockHeads)) : Json(nullptr);
@@ -459,6 +460,7 @@ AttentionConfig readConfig(const Json &section, Fields &top,
   c.maskDtype = a.nullOrType("mask_dtype");
   c.lengthsDtype = a.nullOrType("lengths_dtype");
   c.offsetsDtype = a.nullOrType("offsets_dtype");
+  c.compressedKeys = a.nullOrPair("compressed_keys");
   c.blocks = a.nullOrPair("block_sizes");
   if (const Json *v = a.required("block_heads", "null, \"shared\", \"kv\" or \"q\"");
       v && !v->is_null()) {

@@ -13,6 +13,7 @@
 //   --window=L,R  --branches=P,N  --query-offset=N  --mask=bool|f16|bf16|f32
 //   --lengths=i32|i64  --offsets=i32|i64  --lse
 //   --blocks=Q_BLOCK,KV_BLOCK,shared|kv|q (block-sparse lists)
+//   --compressed=L,D (compressed keys)
 //   --plan=TARGET,Q_BLOCK,KV_BLOCK,WARPS,STAGES (sm_80,64,64,4,2)
 //
 //===----------------------------------------------------------------------===//
@@ -36,7 +37,7 @@ int usage(const std::string &why) {
                "--group=G --head-dim=D [--value-dim=DV] [--scale=X] "
                "[--softcap=X] [--causal] [--bottom-right] [--window=L,R] "
                "[--branches=P,N] [--query-offset=N] [--mask=T] "
-               "[--lengths=T] [--offsets=T] [--lse] [--blocks=Q,KV,HEADS] "
+               "[--lengths=T] [--offsets=T] [--lse] [--blocks=Q,KV,HEADS] [--compressed=L,D] "
                "[--plan=TARGET,Q,KV,WARPS,STAGES] [--name-only]\n",
                why.c_str());
   return 2;
@@ -95,10 +96,12 @@ std::string apply(AttentionConfig &c, const std::string &key,
       c.softcap = x;
     return "";
   }
-  if (key == "--window" || key == "--branches") {
+  if (key == "--window" || key == "--branches" || key == "--compressed") {
     if (!integers(value, 2, ints))
       return bad;
-    (key == "--window" ? c.window : c.branches) = std::make_pair(ints[0], ints[1]);
+    (key == "--window"     ? c.window
+     : key == "--branches" ? c.branches
+                           : c.compressedKeys) = std::make_pair(ints[0], ints[1]);
     return "";
   }
   if (key == "--mask" || key == "--lengths" || key == "--offsets") {

@@ -148,6 +148,7 @@ void expectSameConfig(AttentionConfig a, AttentionConfig b) {
   EXPECT_EQ(a.maskDtype, b.maskDtype);
   EXPECT_EQ(a.lengthsDtype, b.lengthsDtype);
   EXPECT_EQ(a.offsetsDtype, b.offsetsDtype);
+  EXPECT_EQ(a.compressedKeys, b.compressedKeys);
   EXPECT_EQ(a.blocks, b.blocks);
   EXPECT_EQ(a.blockHeads, b.blockHeads);
   EXPECT_EQ(a.lse, b.lse);
@@ -178,6 +179,10 @@ TEST(ArtefactJson, RoundTrip) {
   c.blocks = std::make_pair(int64_t(1), int64_t(64));
   c.blockHeads = BlockHeads::KeyHead;
   c.plan = {Target::SM90, 16, 32, 1, 3};
+  configs.push_back(c);
+  c = baseConfig({false, true, false, true});
+  c.bottomRight = false;
+  c.compressedKeys = std::make_pair(int64_t(32), int64_t(16));
   configs.push_back(c);
 
   PtxasFigures figures{168, 0, "ptxas info    : Used 168 registers"};

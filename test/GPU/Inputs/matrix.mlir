@@ -16,6 +16,10 @@ func.func @gqa_f16_d64(%q: tensor<?x32x?x64xf16>, %k: tensor<?x8x?x64xf16>, %v: 
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xf16>, tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16> -> tensor<?x32x?x64xf16>
   return %o : tensor<?x32x?x64xf16>
 }
+func.func @compressed_f16_d64(%q: tensor<?x32x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>) -> tensor<?x32x?x64xf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x32x?x64xf16>
+  return %o : tensor<?x32x?x64xf16>
+}
 func.func @nsa_f16_d64(%q: tensor<?x32x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x64xf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x32x?x64xf16>
   return %o : tensor<?x32x?x64xf16>
@@ -42,6 +46,10 @@ func.func @window_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>,
 }
 func.func @gqa_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x8x?x64xbf16>, %v: tensor<?x8x?x64xbf16>) -> tensor<?x32x?x64xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x32x?x64xbf16>
+  return %o : tensor<?x32x?x64xbf16>
+}
+func.func @compressed_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>) -> tensor<?x32x?x64xbf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x32x?x64xbf16>
   return %o : tensor<?x32x?x64xbf16>
 }
 func.func @nsa_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x64xbf16> {
@@ -72,6 +80,10 @@ func.func @gqa_f16_d80(%q: tensor<?x32x?x80xf16>, %k: tensor<?x8x?x80xf16>, %v: 
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xf16>, tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16> -> tensor<?x32x?x80xf16>
   return %o : tensor<?x32x?x80xf16>
 }
+func.func @compressed_f16_d80(%q: tensor<?x32x?x80xf16>, %k: tensor<?x2x?x80xf16>, %v: tensor<?x2x?x80xf16>) -> tensor<?x32x?x80xf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x80xf16>, tensor<?x2x?x80xf16>, tensor<?x2x?x80xf16> -> tensor<?x32x?x80xf16>
+  return %o : tensor<?x32x?x80xf16>
+}
 func.func @nsa_f16_d80(%q: tensor<?x32x?x80xf16>, %k: tensor<?x2x?x80xf16>, %v: tensor<?x2x?x80xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x80xf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xf16>, tensor<?x2x?x80xf16>, tensor<?x2x?x80xf16> -> tensor<?x32x?x80xf16>
   return %o : tensor<?x32x?x80xf16>
@@ -98,6 +110,10 @@ func.func @window_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x8x?x80xbf16>,
 }
 func.func @gqa_bf16_d80(%q: tensor<?x32x?x80xbf16>, %k: tensor<?x8x?x80xbf16>, %v: tensor<?x8x?x80xbf16>) -> tensor<?x32x?x80xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x80xbf16>, tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16> -> tensor<?x32x?x80xbf16>
+  return %o : tensor<?x32x?x80xbf16>
+}
+func.func @compressed_bf16_d80(%q: tensor<?x32x?x80xbf16>, %k: tensor<?x2x?x80xbf16>, %v: tensor<?x2x?x80xbf16>) -> tensor<?x32x?x80xbf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x80xbf16>, tensor<?x2x?x80xbf16>, tensor<?x2x?x80xbf16> -> tensor<?x32x?x80xbf16>
   return %o : tensor<?x32x?x80xbf16>
 }
 func.func @nsa_bf16_d80(%q: tensor<?x32x?x80xbf16>, %k: tensor<?x2x?x80xbf16>, %v: tensor<?x2x?x80xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x80xbf16> {
@@ -128,6 +144,10 @@ func.func @gqa_f16_d96(%q: tensor<?x32x?x96xf16>, %k: tensor<?x8x?x96xf16>, %v: 
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xf16>, tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16> -> tensor<?x32x?x96xf16>
   return %o : tensor<?x32x?x96xf16>
 }
+func.func @compressed_f16_d96(%q: tensor<?x32x?x96xf16>, %k: tensor<?x2x?x96xf16>, %v: tensor<?x2x?x96xf16>) -> tensor<?x32x?x96xf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x96xf16>, tensor<?x2x?x96xf16>, tensor<?x2x?x96xf16> -> tensor<?x32x?x96xf16>
+  return %o : tensor<?x32x?x96xf16>
+}
 func.func @nsa_f16_d96(%q: tensor<?x32x?x96xf16>, %k: tensor<?x2x?x96xf16>, %v: tensor<?x2x?x96xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x96xf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xf16>, tensor<?x2x?x96xf16>, tensor<?x2x?x96xf16> -> tensor<?x32x?x96xf16>
   return %o : tensor<?x32x?x96xf16>
@@ -154,6 +174,10 @@ func.func @window_bf16_d96(%q: tensor<?x8x?x96xbf16>, %k: tensor<?x8x?x96xbf16>,
 }
 func.func @gqa_bf16_d96(%q: tensor<?x32x?x96xbf16>, %k: tensor<?x8x?x96xbf16>, %v: tensor<?x8x?x96xbf16>) -> tensor<?x32x?x96xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x96xbf16>, tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16> -> tensor<?x32x?x96xbf16>
+  return %o : tensor<?x32x?x96xbf16>
+}
+func.func @compressed_bf16_d96(%q: tensor<?x32x?x96xbf16>, %k: tensor<?x2x?x96xbf16>, %v: tensor<?x2x?x96xbf16>) -> tensor<?x32x?x96xbf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x96xbf16>, tensor<?x2x?x96xbf16>, tensor<?x2x?x96xbf16> -> tensor<?x32x?x96xbf16>
   return %o : tensor<?x32x?x96xbf16>
 }
 func.func @nsa_bf16_d96(%q: tensor<?x32x?x96xbf16>, %k: tensor<?x2x?x96xbf16>, %v: tensor<?x2x?x96xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x96xbf16> {
@@ -184,6 +208,10 @@ func.func @gqa_f16_d128(%q: tensor<?x32x?x128xf16>, %k: tensor<?x8x?x128xf16>, %
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16> -> tensor<?x32x?x128xf16>
   return %o : tensor<?x32x?x128xf16>
 }
+func.func @compressed_f16_d128(%q: tensor<?x32x?x128xf16>, %k: tensor<?x2x?x128xf16>, %v: tensor<?x2x?x128xf16>) -> tensor<?x32x?x128xf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x128xf16>, tensor<?x2x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x32x?x128xf16>
+  return %o : tensor<?x32x?x128xf16>
+}
 func.func @nsa_f16_d128(%q: tensor<?x32x?x128xf16>, %k: tensor<?x2x?x128xf16>, %v: tensor<?x2x?x128xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x128xf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xf16>, tensor<?x2x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x32x?x128xf16>
   return %o : tensor<?x32x?x128xf16>
@@ -210,6 +238,10 @@ func.func @window_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf1
 }
 func.func @gqa_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x128xbf16>) -> tensor<?x32x?x128xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x32x?x128xbf16>
+  return %o : tensor<?x32x?x128xbf16>
+}
+func.func @compressed_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>) -> tensor<?x32x?x128xbf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x128xbf16>, tensor<?x2x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x32x?x128xbf16>
   return %o : tensor<?x32x?x128xbf16>
 }
 func.func @nsa_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x128xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x128xbf16> {
@@ -240,6 +272,10 @@ func.func @gqa_f16_d256(%q: tensor<?x32x?x256xf16>, %k: tensor<?x8x?x256xf16>, %
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xf16>, tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16> -> tensor<?x32x?x256xf16>
   return %o : tensor<?x32x?x256xf16>
 }
+func.func @compressed_f16_d256(%q: tensor<?x32x?x256xf16>, %k: tensor<?x2x?x256xf16>, %v: tensor<?x2x?x256xf16>) -> tensor<?x32x?x256xf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x256xf16>, tensor<?x2x?x256xf16>, tensor<?x2x?x256xf16> -> tensor<?x32x?x256xf16>
+  return %o : tensor<?x32x?x256xf16>
+}
 func.func @nsa_f16_d256(%q: tensor<?x32x?x256xf16>, %k: tensor<?x2x?x256xf16>, %v: tensor<?x2x?x256xf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x256xf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xf16>, tensor<?x2x?x256xf16>, tensor<?x2x?x256xf16> -> tensor<?x32x?x256xf16>
   return %o : tensor<?x32x?x256xf16>
@@ -268,6 +304,10 @@ func.func @gqa_bf16_d256(%q: tensor<?x32x?x256xbf16>, %k: tensor<?x8x?x256xbf16>
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xbf16>, tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16> -> tensor<?x32x?x256xbf16>
   return %o : tensor<?x32x?x256xbf16>
 }
+func.func @compressed_bf16_d256(%q: tensor<?x32x?x256xbf16>, %k: tensor<?x2x?x256xbf16>, %v: tensor<?x2x?x256xbf16>) -> tensor<?x32x?x256xbf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x256xbf16>, tensor<?x2x?x256xbf16>, tensor<?x2x?x256xbf16> -> tensor<?x32x?x256xbf16>
+  return %o : tensor<?x32x?x256xbf16>
+}
 func.func @nsa_bf16_d256(%q: tensor<?x32x?x256xbf16>, %k: tensor<?x2x?x256xbf16>, %v: tensor<?x2x?x256xbf16>, %idx: tensor<?x2x?x?xi32>) -> tensor<?x32x?x256xbf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x256xbf16>, tensor<?x2x?x256xbf16>, tensor<?x2x?x256xbf16> -> tensor<?x32x?x256xbf16>
   return %o : tensor<?x32x?x256xbf16>
@@ -288,11 +328,19 @@ func.func @gqa_f16_d128v64(%q: tensor<?x32x?x128xf16>, %k: tensor<?x8x?x128xf16>
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x64xf16> -> tensor<?x32x?x64xf16>
   return %o : tensor<?x32x?x64xf16>
 }
+func.func @compressed_f16_d128v64(%q: tensor<?x32x?x128xf16>, %k: tensor<?x2x?x128xf16>, %v: tensor<?x2x?x64xf16>) -> tensor<?x32x?x64xf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x128xf16>, tensor<?x2x?x128xf16>, tensor<?x2x?x64xf16> -> tensor<?x32x?x64xf16>
+  return %o : tensor<?x32x?x64xf16>
+}
 func.func @none_bf16_d128v64(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x64xbf16>) -> tensor<?x8x?x64xbf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
   return %o : tensor<?x8x?x64xbf16>
 }
 func.func @gqa_bf16_d128v64(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x8x?x128xbf16>, %v: tensor<?x8x?x64xbf16>) -> tensor<?x32x?x64xbf16> {
   %o = attn.attention %q, %k, %v {causal, alignment = #attn.alignment<bottom_right>} : tensor<?x32x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x32x?x64xbf16>
+  return %o : tensor<?x32x?x64xbf16>
+}
+func.func @compressed_bf16_d128v64(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %v: tensor<?x2x?x64xbf16>) -> tensor<?x32x?x64xbf16> {
+  %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x32x?x128xbf16>, tensor<?x2x?x128xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x32x?x64xbf16>
   return %o : tensor<?x32x?x64xbf16>
 }
