@@ -3,6 +3,8 @@
 
     python3 bench/gpu_bench.py --check DIR...   every kernel (*.json) against an fp32 PyTorch reference
     python3 bench/gpu_bench.py --bench DIR      TFLOP/s of ours, SDPA (flash) and FlexAttention
+    python3 bench/gpu_bench.py --sparse DIR     NSA's attention branches and MoBA against our
+                                                dense causal kernel at 16k-64k keys
 
 Kernels come from attn-compile (see tools/gpu-check.sh); they are launched
 through the runtime's ctypes binding (runtime/python/attn_runtime.py) on the
@@ -31,8 +33,41 @@ def heads(meta, kv_heads):
     return kv_heads * meta["group"], kv_heads
 
 
-def reference(q, k, v, meta, mask=None, lengths=None, offsets=None):
-    """fp32 attention per the semantics contract; [B, H, S, D] in, out and lse."""
+def selection_heads(meta, hq, hkv):
+    """Heads of a block-sparse selection: 1 (shared), Hkv or Hq."""
+    return {"shared": 1, "kv": hkv, "q": hq}[meta["block_heads"]]
+
+
+def block_lists(meta, b, hq, hkv, sq, skv, gen, entries=6):
+    """Random lists idx[B, Hsel, ceil(Sq / q_block), K] with -1 padding,
+    duplicates (the last entry repeats the one two before) and entries past
+    the keys (which the kernel skips); list 0 is empty. Returns what the
+    kernel gets and what the reference gets (entries past the keys -1)."""
+    qb, kb = meta["block_sizes"]
+    blocks = (skv + kb - 1) // kb
+    shape = (b, selection_heads(meta, hq, hkv), (sq + qb - 1) // qb, entries)
+    idx = torch.randint(-1, blocks + 2, shape, device=gen.device, generator=gen, dtype=torch.int32)
+    idx[..., -1] = idx[..., -3]
+    idx.view(-1, entries)[0] = -1
+    return idx, torch.where(idx < blocks, idx, torch.full_like(idx, -1))
+
+
+def listed_keys(meta, idx, hq, sq, skv):
+    """[B, Hq, Sq, Skv]: whether query row i's list names key j's block."""
+    qb, kb = meta["block_sizes"]
+    b, hsel, nqb, _ = idx.shape
+    blocks = (skv + kb - 1) // kb
+    named = torch.zeros(b, hsel, nqb, blocks + 1, dtype=torch.bool, device=idx.device)
+    named.scatter_(3, torch.where(idx < 0, torch.full_like(idx, blocks), idx).long(), True)
+    named = named[..., :blocks]
+    rows = named[:, :, torch.arange(sq, device=idx.device) // qb]           # [B, Hsel, Sq, blocks]
+    keys = rows[..., torch.arange(skv, device=idx.device) // kb]             # [B, Hsel, Sq, Skv]
+    return keys.repeat_interleave(hq // hsel, dim=1)
+
+
+def reference(q, k, v, meta, mask=None, lengths=None, offsets=None, blocks=None):
+    """fp32 attention per the semantics contract; [B, H, S, D] in, out and lse.
+    `blocks`: the reference's block lists of a block-sparse kernel."""
     b, hq, sq, _ = q.shape
     skv = k.shape[2]
     g = hq // k.shape[1]
@@ -53,6 +88,9 @@ def reference(q, k, v, meta, mask=None, lengths=None, offsets=None):
         else:
             off = int(valid[bi]) - sq if meta["alignment"] == "bottom_right" else 0
         p = i + off
+        if meta.get("compressed_keys"):  # key j pools keys [j*d, j*d + l - 1]
+            l, d = meta["compressed_keys"]
+            p = torch.div(p - (l - 1), d, rounding_mode="floor")
         m = j < int(valid[bi])
         if meta["causal"]:
             m = m & (j <= p)
@@ -62,6 +100,8 @@ def reference(q, k, v, meta, mask=None, lengths=None, offsets=None):
         if w[1] >= 0:
             m = m & (j <= p + w[1])
         vis[bi, 0] = m
+    if blocks is not None:
+        vis = vis & listed_keys(meta, blocks, hq, sq, skv)
     if mask is not None:
         if mask.dtype == torch.bool:
             vis = vis & mask
@@ -74,7 +114,7 @@ def reference(q, k, v, meta, mask=None, lengths=None, offsets=None):
     l = p.sum(-1, keepdim=True)
     out = torch.where(l > 0, (p @ vf) / l.clamp_min(1e-30), torch.zeros(1, device=q.device))
     lse = torch.where(l > 0, torch.log(l.clamp_min(1e-30)) + mx, torch.full_like(l, float("-inf")))
-    return out, lse.squeeze(-1), ~vis.any(-1)  # out, lse, rows that see nothing [B, 1, Sq]
+    return out, lse.squeeze(-1), ~vis.any(-1)  # out, lse, rows that see nothing [B, 1 or Hq, Sq]
 
 
 def inputs_for(meta, b, sq, skv, gen):
@@ -101,6 +141,8 @@ def inputs_for(meta, b, sq, skv, gen):
     if meta.get("offsets_dtype"):
         od = torch.int32 if meta["offsets_dtype"] == "i32" else torch.int64
         extra["q_offsets"] = torch.randint(-sq, skv + 1, (b,), device=dev, generator=gen, dtype=od)
+    if meta.get("block_sizes"):
+        extra["block_idx"], extra["reference_blocks"] = block_lists(meta, b, hq, hkv, sq, skv, gen)
     return q, k, v, extra
 
 
@@ -121,10 +163,11 @@ def check(dirs):
             hq = q.shape[1]
             out = torch.empty(b, hq, sq, meta["value_dim"], device="cuda", dtype=q.dtype)
             lse = torch.empty(b, hq, sq, device="cuda") if meta.get("lse") else None
+            ref_blocks = extra.pop("reference_blocks", None)
             kernel.launch(q, k, v, out, lse=lse, **extra)
             torch.cuda.synchronize()
             ref, ref_lse, dead = reference(q, k, v, meta, extra.get("mask"), extra.get("kv_lengths"),
-                                           extra.get("q_offsets"))
+                                           extra.get("q_offsets"), ref_blocks)
             rel = ((out.float() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
             worst = max(worst, rel)
             if torch.isnan(out).any():
@@ -175,7 +218,8 @@ def bench(directory, flex_lengths):
     kernels = []
     for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
         meta = json.load(open(path)).get("attn")
-        if meta and not any(meta.get(f) for f in ("mask_dtype", "lengths_dtype", "offsets_dtype", "lse")):
+        if meta and not any(meta.get(f) for f in ("mask_dtype", "lengths_dtype", "offsets_dtype", "lse",
+                                                   "block_sizes", "compressed_keys")):
             kernels.append((path, meta))
     flex = None
     try:
@@ -222,17 +266,108 @@ def bench(directory, flex_lengths):
                   f"{sdpa / ours:.2f}x | {flex_cell} | (vs SDPA rel {err:.1e})", flush=True)
 
 
+def nsa_lists(b, hkv, sq, skv, kb, top, gen):
+    """NSA-like selections for causal queries (top-left, Sq = Skv): per key
+    head and query, the first block, the local one and top - 2 random
+    visible ones. [B, Hkv, Sq, top] int32."""
+    dev = gen.device
+    last = ((torch.arange(sq, device=dev) + skv - sq) // kb).clamp_min(0)
+    picks = (torch.rand(b, hkv, sq, top - 2, device=dev, generator=gen) * (last + 1)[:, None]).long()
+    fixed = torch.stack([torch.zeros_like(last), last], -1).expand(b, hkv, sq, 2)
+    return torch.cat([fixed, picks], -1).int().contiguous()
+
+
+def moba_lists(b, hq, sq, qb, kb, top, gen):
+    """MoBA-like selections (Sq = Skv, q_block = kv_block): per query head
+    and query block, its own block and top - 1 random earlier ones."""
+    dev = gen.device
+    own = torch.arange((sq + qb - 1) // qb, device=dev) * qb // kb
+    picks = (torch.rand(b, hq, own.numel(), top - 1, device=dev, generator=gen) * (own + 1)[:, None]).long()
+    return torch.cat([own.expand(b, hq, -1)[..., None], picks], -1).int().contiguous()
+
+
+def sparse_bench(directory, lengths):
+    """NSA's attention branches (lists given: compression of K and V in
+    PyTorch, selection not timed) and MoBA-like selection against our dense
+    causal kernel of the same heads."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
+        meta = json.load(open(path))["attn"]
+        p = meta["tile_plan"]
+        plan = f"q{p['q_block']}k{p['kv_block']}w{p['warps']}s{p['stages']}"
+        if meta.get("compressed_keys"):
+            found["compressed"] = (Kernel(path), plan)
+        elif meta.get("block_sizes") == [1, 64]:
+            found.setdefault("selected", []).append((Kernel(path), plan))
+        elif meta.get("block_sizes"):
+            found["moba"] = (Kernel(path), plan)
+        elif meta.get("window"):
+            found["window"] = (Kernel(path), plan)
+        else:
+            found[f"dense_g{meta['group']}"] = (Kernel(path), plan)
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}")
+    print("| model | S | dense causal ms | sparse ms | dense / sparse | parts (ms) |")
+    print("|---|---|---|---|---|---|")
+    gen = torch.Generator(device="cuda").manual_seed(7)
+    bf = torch.bfloat16
+    for s in lengths:
+        # NSA: 64 query heads over 4, D = 128; l = 32, d = 16; top 16 of 64-key blocks; window 512.
+        q = torch.randn(1, 64, s, 128, device="cuda", dtype=bf)
+        k = torch.randn(1, 4, s, 128, device="cuda", dtype=bf)
+        v = torch.randn_like(k)
+        out = torch.empty_like(q)
+        idx = nsa_lists(1, 4, s, s, 64, 16, gen)
+
+        def pooled(x):  # mean over 32-key spans every 16 keys
+            return x.unfold(2, 32, 16).mean(-1).contiguous()
+        kc, vc = pooled(k), pooled(v)
+        dense, plan_d = found["dense_g16"]
+        cmp_k, plan_c = found["compressed"]
+        win, plan_w = found["window"]
+        fns = [lambda: dense.launch(q, k, v, out),
+               lambda: (pooled(k), pooled(v)),
+               lambda: cmp_k.launch(q, kc, vc, out),
+               lambda: win.launch(q, k, v, out)]
+        fns += [lambda kern=kern: kern.launch(q, k, v, out, block_idx=idx) for kern, _ in found["selected"]]
+        t = cuda_times(fns)
+        t_dense, t_pool, t_cmp, t_win, t_sel = t[0], t[1], t[2], t[3], t[4:]
+        best = min(range(len(t_sel)), key=lambda i: t_sel[i])
+        total = t_pool + t_cmp + t_win + t_sel[best]
+        sel = ", ".join(f"selected {plan} {x * 1e3:.2f}" for (_, plan), x in zip(found["selected"], t_sel))
+        print(f"| NSA branches | {s} | {t_dense * 1e3:.2f} ({plan_d}) | {total * 1e3:.2f} | "
+              f"{t_dense / total:.2f}x | pool {t_pool * 1e3:.2f}, compressed {t_cmp * 1e3:.2f} ({plan_c}), "
+              f"window {t_win * 1e3:.2f} ({plan_w}), {sel} |", flush=True)
+        del q, k, v, out, idx, kc, vc
+        # MoBA-like: 32 query heads over 8, 128 x 128 blocks, top 8 per query head.
+        q = torch.randn(1, 32, s, 128, device="cuda", dtype=bf)
+        k = torch.randn(1, 8, s, 128, device="cuda", dtype=bf)
+        v = torch.randn_like(k)
+        out = torch.empty_like(q)
+        idx = moba_lists(1, 32, s, 128, 128, 8, gen)
+        dense, plan_d = found["dense_g4"]
+        moba, plan_m = found["moba"]
+        t_dense, t_moba = cuda_times([lambda: dense.launch(q, k, v, out),
+                                      lambda: moba.launch(q, k, v, out, block_idx=idx)])
+        print(f"| MoBA top 8 | {s} | {t_dense * 1e3:.2f} ({plan_d}) | {t_moba * 1e3:.2f} ({plan_m}) | "
+              f"{t_dense / t_moba:.2f}x | |", flush=True)
+        del q, k, v, out, idx
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", nargs="*", default=[])
     ap.add_argument("--bench")
     ap.add_argument("--flex-lengths", default="8192")
+    ap.add_argument("--sparse")
+    ap.add_argument("--sparse-lengths", default="16384,32768,65536")
     args = ap.parse_args()
     ok = True
     if args.check:
         ok = check(args.check)
     if args.bench:
         bench(args.bench, {int(x) for x in args.flex_lengths.split(",") if x})
+    if args.sparse:
+        sparse_bench(args.sparse, [int(x) for x in args.sparse_lengths.split(",") if x])
     sys.exit(0 if ok else 1)
 
 

@@ -14,7 +14,10 @@
 #                                2. bench/gpu_bench.py --check: every kernel
 #                                   against an fp32 PyTorch reference,
 #                                3. bench/gpu_bench.py --bench: TFLOP/s of ours,
-#                                   SDPA (flash backend) and FlexAttention.
+#                                   SDPA (flash backend) and FlexAttention,
+#                                4. bench/gpu_bench.py --sparse: NSA's attention
+#                                   branches and MoBA-like selection against our
+#                                   dense causal kernel at 16k-64k keys.
 #
 # The device tool runs it as: bash tools/gpu-check.sh run
 #   (carry build/kernels and build/deps)
@@ -32,7 +35,8 @@ prepare)
   echo "third-party code in $deps: $(ls "$deps" | tr '\n' ' ')"
   rm -rf "$kernels" && mkdir -p "$kernels"
   build/bin/attn-compile test/GPU/Inputs/matrix.mlir --target="$arch" -o "$kernels/matrix" &&
-    build/bin/attn-compile bench/gpu-kernels.mlir --target="$arch" -o "$kernels/bench" || exit 1
+    build/bin/attn-compile bench/gpu-kernels.mlir --target="$arch" -o "$kernels/bench" &&
+    build/bin/attn-compile bench/gpu-sparse-kernels.mlir --target="$arch" -o "$kernels/sparse" || exit 1
   echo "kernels in $kernels: $(ls "$kernels"/*/*.json | wc -l)"
   ;;
 run)
@@ -53,9 +57,11 @@ run)
   grep -v ' passed, ' "$build/gpu-test.log" | grep -v '^PASS' | sort
   echo "$(grep -c '^PASS' "$build/gpu-test.log") passed, $(grep -c '^FAIL' "$build/gpu-test.log") failed"
   echo "== PyTorch fp32 reference"
-  python3 bench/gpu_bench.py --check "$kernels"/matrix "$kernels"/bench | grep -v '^PASS' || status=1
+  python3 bench/gpu_bench.py --check "$kernels"/matrix "$kernels"/bench "$kernels"/sparse | grep -v '^PASS' || status=1
   echo "== speed"
   python3 bench/gpu_bench.py --bench "$kernels"/bench --flex-lengths="${FLEX_LENGTHS:-8192}" || status=1
+  echo "== sparse against dense"
+  python3 bench/gpu_bench.py --sparse "$kernels"/sparse --sparse-lengths="${SPARSE_LENGTHS:-16384,32768,65536}" || status=1
   exit $status
   ;;
 *)
