@@ -770,10 +770,20 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
       Value at = arith::DivUIOp::create(b, t, c32(tilesPerBlock));
       return mul(loadShared(listAt(lay.listOffset(), at)), c32(kvBlock));
     };
-    schedule = KeyTileSchedule::chosen(b, count, [this, tilesPerBlock](Value t) {
+    auto start = [this, tilesPerBlock](Value t) {
       Value within = arith::RemUIOp::create(b, t, c32(tilesPerBlock));
       return add(blockStart(t), mul(within, c32(lay.keys)));
-    }, kvEnd);
+    };
+    // A tile inside its block, the valid keys and every position's dense
+    // masks needs no per-element test (never with an explicit mask).
+    std::function<Value(Value)> full;
+    if (!spec.maskDtype)
+      full = [this, start](Value t) {
+        auto [first, last] = masks.fullTiles(b, pLo, pHi, start(t), tileEnd(t),
+                                             c32(1), lay.keys, /*wholeTiles=*/true);
+        return lt(first, last);
+      };
+    schedule = KeyTileSchedule::chosen(b, count, start, kvEnd, full);
   }
   // (A list's first entry exists only when the list is not empty; a dense
   // schedule's first tile start is always a key position.)

@@ -48,11 +48,13 @@ KeyTileSchedule KeyTileSchedule::indexList(ImplicitLocOpBuilder &b,
 
 KeyTileSchedule KeyTileSchedule::chosen(ImplicitLocOpBuilder &b, Value count,
                                         std::function<Value(Value)> startOf,
-                                        Value kvEnd) {
+                                        Value kvEnd,
+                                        std::function<Value(Value)> full) {
   KeyTileSchedule s;
   s.hi = kvEnd;
   s.tiles = count;
   s.startOf = std::move(startOf);
+  s.full = std::move(full);
   s.parts = {{constant(b, count.getType(), 0), count, true}};
   return s;
 }
@@ -87,6 +89,18 @@ SmallVector<Value> KeyTileSchedule::visit(
     auto loop = scf::ForOp::create(
         b, seg.from, seg.to, constant(b, seg.from.getType(), 1), carried,
         [&](OpBuilder &, Location, Value t, ValueRange state) {
+          if (full) {
+            auto visit = scf::IfOp::create(
+                b, full(t),
+                [&](OpBuilder &, Location) {
+                  scf::YieldOp::create(b, body(t, /*masked=*/false, state));
+                },
+                [&](OpBuilder &, Location) {
+                  scf::YieldOp::create(b, body(t, /*masked=*/true, state));
+                });
+            scf::YieldOp::create(b, visit.getResults());
+            return;
+          }
           if (!keep) {
             scf::YieldOp::create(b, body(t, seg.masked, state));
             return;

@@ -49,11 +49,14 @@ public:
                                    std::function<Value(Value)> keep);
 
   /// `count` tiles the caller has chosen, tile t starting at key
-  /// `startOf(t)`, all partial; keys at or beyond `kvEnd` are never
-  /// visible. (The GPU kernel sorts its tile's list into shared memory,
+  /// `startOf(t)`; keys at or beyond `kvEnd` are never visible. Tile t is
+  /// full where `full(t)` holds (decided per tile at run time, as
+  /// FlexAttention's full blocks), else partial; all are partial without
+  /// `full`. (The GPU kernel sorts its tile's list into shared memory,
   /// without duplicates or blocks outside the dense range, and walks it.)
   static KeyTileSchedule chosen(ImplicitLocOpBuilder &b, Value count,
-                                std::function<Value(Value)> startOf, Value kvEnd);
+                                std::function<Value(Value)> startOf, Value kvEnd,
+                                std::function<Value(Value)> full = nullptr);
 
   /// A run of tiles [from, to) that are all partial (`masked`) or all full.
   struct Segment {
@@ -87,6 +90,7 @@ private:
   SmallVector<Segment, 3> parts;
   std::function<Value(Value)> entry, keep; // set for index lists
   std::function<Value(Value)> startOf;     // set for chosen tiles
+  std::function<Value(Value)> full;        // chosen tiles: full at run time
 };
 
 } // namespace mlir::attn

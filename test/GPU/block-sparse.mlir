@@ -70,4 +70,8 @@ func.func @shared(%q: tensor<?x4x?x64xf16>, %k: tensor<?x4x?x64xf16>, %v: tensor
 // CHECK: scf.if
 // CHECK: nvvm.cp.async.shared.global
 // CHECK: scf.for {{.*}} to %[[TILES]] {{.*}} iter_args
+// Each tile is full (no per-element test) or partial, decided at run time.
+// CHECK: %[[FULL:.*]] = arith.cmpi slt
+// CHECK-NEXT: scf.if %[[FULL]] -> (f32
+// CHECK: } else {
 
