@@ -284,7 +284,11 @@ private:
   void readParams(gpu::GPUFuncOp func);
   void placeTile();
   void loadQueryTile();
-  Value sortBlockList(Value pLo, Value pHi);
+  /// Block-sparse: the tile's list into shared memory, sorted, without
+  /// duplicates or blocks outside the dense range; returns their count.
+  Value sortBlockList();
+  /// Block-sparse: the schedule over the sorted list's key tiles.
+  void scheduleBlockList();
   void issueKeys(Value j0, Value stage);
   void loadQueryFragments();
   SmallVector<Value> step(Value t, bool masked, ValueRange carried);
@@ -426,7 +430,7 @@ void GpuKernelGen::loadQueryTile() {
   });
 }
 
-Value GpuKernelGen::sortBlockList(Value pLo, Value pHi) {
+Value GpuKernelGen::sortBlockList() {
   auto [qBlock, kvBlock] = *spec.blocks;
   Value entries = param("block_k");
   Value selHead = spec.blockHeads == ::attn::rt::BlockHeads::Shared     ? c32(0)
@@ -475,6 +479,32 @@ Value GpuKernelGen::sortBlockList(Value pLo, Value pHi) {
   });
   NVVM::Barrier0Op::create(b);
   return blocks;
+}
+
+void GpuKernelGen::scheduleBlockList() {
+  // Each listed block is tilesPerBlock key tiles; the last may reach past
+  // the block (tileEnd).
+  int64_t kvBlock = spec.blocks->second;
+  int64_t tilesPerBlock = (kvBlock + lay.keys - 1) / lay.keys;
+  Value count = mul(sortBlockList(), c32(tilesPerBlock));
+  blockStart = [this, tilesPerBlock, kvBlock](Value t) {
+    Value at = arith::DivUIOp::create(b, t, c32(tilesPerBlock));
+    return mul(loadShared(listAt(lay.listOffset(), at)), c32(kvBlock));
+  };
+  auto start = [this, tilesPerBlock](Value t) {
+    Value within = arith::RemUIOp::create(b, t, c32(tilesPerBlock));
+    return add(blockStart(t), mul(within, c32(lay.keys)));
+  };
+  // A tile inside its block, the valid keys and every position's dense
+  // masks needs no per-element test (never with an explicit mask).
+  std::function<Value(Value)> full;
+  if (!spec.maskDtype)
+    full = [this, start](Value t) {
+      auto [first, last] = masks.fullTiles(b, pLo, pHi, start(t), tileEnd(t),
+                                           c32(1), lay.keys, /*wholeTiles=*/true);
+      return lt(first, last);
+    };
+  schedule = KeyTileSchedule::chosen(b, count, start, kvEnd, full);
 }
 
 void GpuKernelGen::issueKeys(Value j0, Value stage) {
@@ -761,37 +791,15 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
   loadQueryTile();
   NVVM::CpAsyncCommitGroupOp::create(b);
   if (spec.blocks) {
-    // Each listed block is tilesPerBlock key tiles; the last may reach
-    // past the block (tileEnd).
-    int64_t kvBlock = spec.blocks->second;
-    int64_t tilesPerBlock = (kvBlock + lay.keys - 1) / lay.keys;
-    Value count = mul(sortBlockList(pLo, pHi), c32(tilesPerBlock));
-    blockStart = [this, tilesPerBlock, kvBlock](Value t) {
-      Value at = arith::DivUIOp::create(b, t, c32(tilesPerBlock));
-      return mul(loadShared(listAt(lay.listOffset(), at)), c32(kvBlock));
-    };
-    auto start = [this, tilesPerBlock](Value t) {
-      Value within = arith::RemUIOp::create(b, t, c32(tilesPerBlock));
-      return add(blockStart(t), mul(within, c32(lay.keys)));
-    };
-    // A tile inside its block, the valid keys and every position's dense
-    // masks needs no per-element test (never with an explicit mask).
-    std::function<Value(Value)> full;
-    if (!spec.maskDtype)
-      full = [this, start](Value t) {
-        auto [first, last] = masks.fullTiles(b, pLo, pHi, start(t), tileEnd(t),
-                                             c32(1), lay.keys, /*wholeTiles=*/true);
-        return lt(first, last);
-      };
-    schedule = KeyTileSchedule::chosen(b, count, start, kvEnd, full);
-  }
-  // (A list's first entry exists only when the list is not empty; a dense
-  // schedule's first tile start is always a key position.)
-  if (spec.blocks)
+    // The list is sorted while Q is in flight; its first entry exists only
+    // when it is not empty (a dense schedule's first tile always starts at
+    // a key).
+    scheduleBlockList();
     ifThen(lt(c32(0), schedule->count()),
            [&] { issueKeys(schedule->start(b, c32(0)), c32(0)); });
-  else
+  } else {
     issueKeys(schedule->start(b, c32(0)), c32(0));
+  }
   NVVM::CpAsyncCommitGroupOp::create(b);
   NVVM::CpAsyncWaitGroupOp::create(b, 1);
   NVVM::Barrier0Op::create(b);
