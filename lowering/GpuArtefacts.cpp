@@ -3,6 +3,7 @@
 #include "lowering/GpuKernel.h"
 #include "lowering/GpuTileLayout.h"
 #include "lowering/Passes.h"
+#include "passes/Passes.h"
 #include "passes/TilePlanner.h"
 
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -163,10 +164,20 @@ private:
 };
 
 LogicalResult Compiler::collect() {
+  // Composites (attn.nsa, attn.moba, ...) become primitive ops, so the
+  // attention among them gets kernels.
   PassManager canonicalize(ctx);
+  canonicalize.addPass(createAttnDecompose());
   canonicalize.addPass(createCanonicalizerPass());
   if (failed(canonicalize.run(module)))
     return failure();
+  module.walk([&](Operation *op) {
+    if (isa<CompressOp, SelectBlocksOp>(op))
+      op->emitWarning() << "'" << op->getName()
+                        << "' has no GPU kernel yet: attn-compile builds the "
+                           "attention kernels around it; run it on the CPU "
+                           "(attn-run) or in the framework that launches them";
+  });
   llvm::StringMap<size_t> byName;
   WalkResult walk = module.walk([&](AttentionOp op) {
     bool pinned = false;

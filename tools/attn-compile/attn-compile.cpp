@@ -11,6 +11,7 @@
 #include "lowering/GpuArtefacts.h"
 #include "tools/Registration.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/CommandLine.h"
@@ -59,6 +60,22 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
   MLIRContext context(registry);
+  // Errors and warnings, one line each, as MLIR prints errors by default
+  // (it drops warnings: those of ops without a GPU kernel matter here).
+  context.getDiagEngine().registerHandler([](Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error &&
+        d.getSeverity() != DiagnosticSeverity::Warning)
+      return success();
+    auto &os = llvm::errs();
+    if (auto at = dyn_cast<FileLineColLoc>(d.getLocation()))
+      os << at.getFilename().getValue() << ":" << at.getLine() << ":"
+         << at.getColumn() << ": ";
+    else if (!isa<UnknownLoc>(d.getLocation()))
+      os << d.getLocation() << ": ";
+    os << (d.getSeverity() == DiagnosticSeverity::Error ? "error: " : "warning: ")
+       << d << "\n";
+    return success();
+  });
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, &context);
   if (!module)
     return fail("cannot parse " + inputFile + " (see the error above)");
