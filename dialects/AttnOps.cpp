@@ -444,7 +444,7 @@ LogicalResult CompressOp::verify() {
   if (Value w = getWeights();
       w && failed(checkShape(*this, "'weights'", shapeOf(w), {c.block}, "[l]")))
     return failure();
-  return success();
+  return checkLengths(*this, getKvLengths(), in[0]);
 }
 
 ::attn::rt::Selection SelectBlocksOp::getSelection() {

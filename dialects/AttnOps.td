@@ -147,25 +147,33 @@ def Attn_MergeOp : Attn_Op<"merge", [Pure, AttrSizedOperandSegments]> {
   let hasFolder = 1;
 }
 
-def Attn_CompressOp : Attn_Op<"compress", [Pure]> {
+def Attn_CompressOp : Attn_Op<"compress", [Pure, AttrSizedOperandSegments]> {
   let summary = "pool keys or values into compressed tokens";
   let description = [{
     Section 3 of `attention-semantics.md`: `[B, H, S, D]` in, `[B, H, Sc, D]`
     out with `Sc = (S - l) / d + 1` compressed tokens when `S >= l`, else 0;
     token `t` pools keys `t*d .. t*d + l - 1` by `mean`, `max` or
     `weighted` (a sum with the `weights` operand `[l]`). `d` divides `l`.
+    With `kv_lengths` (`[B]`), only the tokens whose span lies within
+    element `b`'s first `kv_lengths[b]` keys (`t*d + l <= L`) are pooled;
+    the others are 0: no query ever sees them (section 3), so a ragged
+    batch pools only its valid keys.
 
     ```mlir
     %kc = attn.compress %k {block = 32, stride = 16, pool = #attn.pool<mean>}
         : tensor<?x8x?x128xbf16> -> tensor<?x8x?x128xbf16>
+    %vc = attn.compress %v kv_lengths(%len : tensor<?xi32>) {block = 32, stride = 16,
+        pool = #attn.pool<mean>} : tensor<?x8x?x128xbf16> -> tensor<?x8x?x128xbf16>
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$input,
                        Optional<RankedTensorOf<[F32, F64]>>:$weights,
+                       Optional<Attn_LengthTensor>:$kv_lengths,
                        I64Attr:$block, I64Attr:$stride, Attn_PoolAttr:$pool);
   let results = (outs Attn_FloatTensor:$output);
   let assemblyFormat = [{
-    $input (`weights` `(` $weights^ `:` type($weights) `)`)? attr-dict `:`
+    $input (`weights` `(` $weights^ `:` type($weights) `)`)?
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)? attr-dict `:`
     type($input) `->` type($output)
   }];
   let hasVerifier = 1;

@@ -50,16 +50,20 @@ void mlir::attn::lowerCompress(CompressOp op) {
   auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, v); };
   Value input = toBuffer(b, op.getInput());
   Value weights = op.getWeights() ? toBuffer(b, op.getWeights()) : Value();
+  Value lengths = op.getKvLengths() ? toBuffer(b, op.getKvLengths()) : Value();
 
   // Sc = S >= l ? (S - l) / d + 1 : 0, and the other sizes of the input.
+  auto tokensOf = [&](Value keys) -> Value {
+    return arith::SelectOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, keys, idx(c.block)),
+        arith::AddIOp::create(
+            b, arith::DivUIOp::create(b, arith::SubIOp::create(b, keys, idx(c.block)),
+                                      idx(c.stride)),
+            idx(1)),
+        idx(0));
+  };
   Value seq = memref::DimOp::create(b, input, 2);
-  Value tokens = arith::SelectOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, seq, idx(c.block)),
-      arith::AddIOp::create(
-          b, arith::DivUIOp::create(b, arith::SubIOp::create(b, seq, idx(c.block)),
-                                    idx(c.stride)),
-          idx(1)),
-      idx(0));
+  Value tokens = tokensOf(seq);
   SmallVector<Value> sizes, dims;
   for (int64_t i = 0; i < 4; ++i) {
     dims.push_back(i == 2 ? tokens : Value(memref::DimOp::create(b, input, i)));
@@ -89,6 +93,12 @@ void mlir::attn::lowerCompress(CompressOp op) {
       return memref::LoadOp::create(b, m, at);
     return vector::LoadOp::create(b, cast<VectorType>(vec(t)), m, at);
   };
+  auto store = [&](Value y, ValueRange at) {
+    if (lanes == 1)
+      memref::StoreOp::create(b, y, out, at);
+    else
+      vector::StoreOp::create(b, y, out, at);
+  };
   bool max = c.pool == ::attn::rt::Pool::Max;
   Value scale = splat(c.pool == ::attn::rt::Pool::Mean ? 1.0 / double(c.block) : 1.0);
   scf::ParallelOp::create(
@@ -96,38 +106,55 @@ void mlir::attn::lowerCompress(CompressOp op) {
       ValueRange{idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
         Value batch = ivs[0], h = ivs[1], t = ivs[2];
         Value first = arith::MulIOp::create(b, t, idx(c.stride));
-        scf::ForOp::create(
-            b, idx(0), dims[3], idx(lanes), ValueRange{},
-            [&](OpBuilder &, Location, Value x, ValueRange) {
-              Value acc = scf::ForOp::create(
-                              b, idx(0), idx(c.block), idx(1),
-                              ValueRange{splat(max ? -INFINITY : 0.0)},
-                              [&](OpBuilder &, Location, Value u, ValueRange a) {
-                                Value key = arith::AddIOp::create(b, first, u);
-                                Value v = castFloat(b, load(input, {batch, h, key, x}),
-                                                    vec(f32));
-                                Value r;
-                                if (max) {
-                                  r = arith::MaximumFOp::create(b, a[0], v);
-                                } else if (weights) {
-                                  Value w = castFloat(
-                                      b, memref::LoadOp::create(b, weights, ValueRange{u}), f32);
-                                  if (lanes > 1)
-                                    w = vector::BroadcastOp::create(b, vec(f32), w);
-                                  r = math::FmaOp::create(b, w, v, a[0]);
-                                } else {
-                                  r = arith::AddFOp::create(b, a[0], v);
-                                }
-                                scf::YieldOp::create(b, r);
-                              })
-                              .getResult(0);
-              Value y = castFloat(b, arith::MulFOp::create(b, acc, scale), vec(elt));
-              if (lanes == 1)
-                memref::StoreOp::create(b, y, out, ValueRange{batch, h, t, x});
-              else
-                vector::StoreOp::create(b, y, out, ValueRange{batch, h, t, x});
-              scf::YieldOp::create(b);
-            });
+        // The pooled columns [x, x + lanes) of token t.
+        auto pool = [&](Value x) {
+          auto loop = scf::ForOp::create(
+              b, idx(0), idx(c.block), idx(1), ValueRange{splat(max ? -INFINITY : 0.0)},
+              [&](OpBuilder &, Location, Value u, ValueRange a) {
+                Value key = arith::AddIOp::create(b, first, u);
+                Value v = castFloat(b, load(input, {batch, h, key, x}), vec(f32));
+                Value r;
+                if (max) {
+                  r = arith::MaximumFOp::create(b, a[0], v);
+                } else if (weights) {
+                  Value w = castFloat(b, memref::LoadOp::create(b, weights, ValueRange{u}), f32);
+                  if (lanes > 1)
+                    w = vector::BroadcastOp::create(b, vec(f32), w);
+                  r = math::FmaOp::create(b, w, v, a[0]);
+                } else {
+                  r = arith::AddFOp::create(b, a[0], v);
+                }
+                scf::YieldOp::create(b, r);
+              });
+          return castFloat(b, arith::MulFOp::create(b, loop.getResult(0), scale), vec(elt));
+        };
+        auto columns = [&](function_ref<Value(Value)> value) {
+          scf::ForOp::create(b, idx(0), dims[3], idx(lanes), ValueRange{},
+                             [&](OpBuilder &, Location, Value x, ValueRange) {
+                               store(value(x), {batch, h, t, x});
+                               scf::YieldOp::create(b);
+                             });
+        };
+        if (!lengths) {
+          columns(pool);
+        } else {
+          // Tokens past the element's valid keys are 0 (no query sees them).
+          Value L = arith::IndexCastOp::create(
+              b, b.getIndexType(), memref::LoadOp::create(b, lengths, ValueRange{batch}));
+          L = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, L, idx(0)), seq);
+          Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t, tokensOf(L));
+          scf::IfOp::create(
+              b, live,
+              [&](OpBuilder &, Location) {
+                columns(pool);
+                scf::YieldOp::create(b);
+              },
+              [&](OpBuilder &, Location) {
+                Value zero = castFloat(b, splat(0.0), vec(elt));
+                columns([&](Value) { return zero; });
+                scf::YieldOp::create(b);
+              });
+        }
         scf::ReduceOp::create(b);
       });
   op.getOutput().replaceAllUsesWith(bufferization::ToTensorOp::create(
@@ -591,7 +618,8 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
     SmallVector<int64_t> shape(kType.getShape());
     shape[2] = ShapedType::kDynamic;
     kcTensor = CompressOp::create(b, RankedTensorType::get(shape, kType.getElementType()),
-                                  op.getKey(), Value(), s.compression.block,
+                                  op.getKey(), Value(), op.getKvLengths(),
+                                  s.compression.block,
                                   s.compression.stride, op.getPool())
                    .getOutput();
   }

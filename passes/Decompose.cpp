@@ -53,7 +53,7 @@ void decompose(NsaOp op) {
                                   ? ShapedType::kDynamic
                                   : p.compression.tokens(kShape[2]),
                            vShape[3]);
-  Value vc = CompressOp::create(b, vcType, v, Value(), p.compression.block,
+  Value vc = CompressOp::create(b, vcType, v, Value(), lengths, p.compression.block,
                                 p.compression.stride, op.getPool())
                  .getOutput();
   auto select = SelectBlocksOp::create(

@@ -133,6 +133,9 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
             .Case<SelectBlocksOp, NsaOp, MobaOp, SwitchOp>([](auto x) {
               return std::pair<Value, Value>(x.getKvLengths(), x.getKey());
             })
+            .Case([](CompressOp x) {
+              return std::pair<Value, Value>(x.getKvLengths(), x.getInput());
+            })
             .Default([](Operation *) { return std::pair<Value, Value>(); });
     int64_t keys = key ? cast<RankedTensorType>(key.getType()).getDimSize(2) : 0;
     if (error.empty() && lengths && keys != ShapedType::kDynamic)
@@ -211,7 +214,9 @@ std::string mlir::attn::interpret(func::FuncOp func,
         for (size_t i = 0; i < get(w)->numel(); ++i)
           c.weights.push_back(get(w)->get(i));
       rt::Tensor out;
-      error = rt::referenceCompress(*get(compress.getInput()), c, out);
+      error = rt::referenceCompress(*get(compress.getInput()), c, out,
+                                    compress.getKvLengths() ? get(compress.getKvLengths())
+                                                            : nullptr);
       if (error.empty())
         env[compress.getOutput()] = rt::cast(out, dtypeOf(compress.getOutput().getType()));
     } else if (auto select = dyn_cast<SelectBlocksOp>(op)) {

@@ -324,14 +324,23 @@ std::string Selection::validate() const {
   return "";
 }
 
-std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out) {
+std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out,
+                              const Tensor *kvLengths) {
   return withoutExceptions("compress", [&]() -> std::string {
     Bhsd kk;
     if (std::string e = c.validate(); !e.empty())
       return e;
     if (std::string e = load(k, "k", kk); !e.empty())
       return e;
-    out = compress(kk, c).tensor();
+    std::vector<int64_t> lengths;
+    if (std::string e = validKeyLengths(kvLengths, kk.B, kk.S, lengths); !e.empty())
+      return e;
+    Bhsd kc = compress(kk, c);
+    for (int64_t b = 0; b < kc.B; ++b)
+      for (int64_t h = 0; h < kc.H; ++h)
+        for (int64_t t = c.tokens(lengths[size_t(b)]); t < kc.S; ++t)
+          std::fill_n(kc.row(b, h, t), kc.D, 0.0);
+    out = kc.tensor();
     return "";
   });
 }

@@ -37,8 +37,10 @@ struct Compression {
 };
 
 /// kc[b, h, t] = pool(k[b, h, t*d .. t*d + l - 1]), any float dtype in, F64
-/// [B, H, Sc, D] out.
-std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out);
+/// [B, H, Sc, D] out. With kvLengths (an integer [B] tensor), tokens whose
+/// span reaches past element b's valid keys (t*d + l > L) are 0.
+std::string referenceCompress(const Tensor &k, const Compression &c, Tensor &out,
+                              const Tensor *kvLengths = nullptr);
 
 /// Top-k block selection (section 4), per query row (q_block = 1).
 struct Selection {

@@ -456,6 +456,14 @@ func.func @compress_stride(%k: tensor<1x2x9x8xf32>) -> tensor<1x2x1x8xf32> {
 
 // -----
 
+func.func @compress_lengths(%k: tensor<1x2x9x8xf32>, %n: tensor<2xi32>) -> tensor<1x2x1x8xf32> {
+  // expected-error @+1 {{'kv_lengths' must have shape [B] = [1], got [2]}}
+  %c = attn.compress %k kv_lengths(%n : tensor<2xi32>) {block = 8, stride = 4, pool = #attn.pool<mean>} : tensor<1x2x9x8xf32> -> tensor<1x2x1x8xf32>
+  return %c : tensor<1x2x1x8xf32>
+}
+
+// -----
+
 func.func @compress_tokens(%k: tensor<1x2x9x8xf32>) -> tensor<1x2x3x8xf32> {
   // expected-error @+1 {{result 'output': expected shape [1, 2, 1, 8] ([B, H, (S - l) / d + 1 or 0, D]), got [1, 2, 3, 8]}}
   %c = attn.compress %k {block = 8, stride = 4, pool = #attn.pool<mean>} : tensor<1x2x9x8xf32> -> tensor<1x2x3x8xf32>

@@ -156,17 +156,19 @@ func.func @block_sparse(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v
 // CHECK-LABEL: func @compress_select_nsa
 // CHECK: attn.compress %{{.*}} {block = 32 : i64, pool = #attn.pool<max>, stride = 16 : i64}
 // CHECK: attn.compress %{{.*}} weights(%{{.*}} : tensor<32xf32>) {block = 32 : i64, pool = #attn.pool<weighted>, stride = 16 : i64}
+// CHECK: attn.compress %{{.*}} weights(%{{.*}} : tensor<32xf32>) kv_lengths(%{{.*}} : tensor<?xi64>) {block = 32 : i64, pool = #attn.pool<weighted>, stride = 16 : i64}
 // CHECK: attn.select_blocks %{{.*}}, %{{.*}} {block = 64 : i64, init = 0 : i64, local = 1 : i64, method = #attn.score<key_bound>, per_query_head, top_k = 8 : i64}
 // CHECK: attn.nsa
 // CHECK: attn.moba %{{.*}}, %{{.*}}, %{{.*}} {block = 512 : i64, top_k = 3 : i64}
-func.func @compress_select_nsa(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %g: tensor<?x8x?x3xbf16>, %w: tensor<32xf32>)
-    -> (tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>) {
+func.func @compress_select_nsa(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %g: tensor<?x8x?x3xbf16>, %w: tensor<32xf32>, %n: tensor<?xi64>)
+    -> (tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>) {
   %kc = attn.compress %k {block = 32, stride = 16, pool = #attn.pool<max>} : tensor<?x2x?x64xbf16> -> tensor<?x2x?x64xbf16>
   %kw = attn.compress %k weights(%w : tensor<32xf32>) {block = 32, stride = 16, pool = #attn.pool<weighted>} : tensor<?x2x?x64xbf16> -> tensor<?x2x?x64xbf16>
+  %kl = attn.compress %k weights(%w : tensor<32xf32>) kv_lengths(%n : tensor<?xi64>) {block = 32, stride = 16, pool = #attn.pool<weighted>} : tensor<?x2x?x64xbf16> -> tensor<?x2x?x64xbf16>
   %pages = attn.select_blocks %q, %k {method = #attn.score<key_bound>, block = 64, top_k = 8, init = 0, local = 1, per_query_head} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x8xi32>
   %o, %idx = attn.nsa %q, %k, %v, %g : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x3xbf16> -> tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
   %mo, %midx = attn.moba %q, %k, %v {block = 512, top_k = 3} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x64xbf16>, tensor<?x8x?x3xi32>
-  return %kc, %kw, %pages, %o, %idx : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
+  return %kc, %kw, %kl, %pages, %o, %idx : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
 }
 
 // CHECK-LABEL: func @switch

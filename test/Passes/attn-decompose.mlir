@@ -49,11 +49,12 @@ func.func @switch(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor
   return %o : tensor<?x4x?x32xf32>
 }
 
-// NSA over a ragged batch: the selection (and with it the compressed
-// branch) and the other two branches take the valid lengths as they are.
-// With max pooling, the selection scores through max-pooled keys too.
+// NSA over a ragged batch: the compression of the values (which pools
+// valid keys only), the selection (and with it the compressed branch) and
+// the other two branches take the valid lengths as they are. With max
+// pooling, the selection scores through max-pooled keys too.
 // CHECK-LABEL: func @nsa_lengths
-// CHECK: %[[VC:.*]] = attn.compress %arg2 {block = 8 : i64, pool = #attn.pool<max>, stride = 4 : i64}
+// CHECK: %[[VC:.*]] = attn.compress %arg2 kv_lengths(%arg4 : tensor<?xi32>) {block = 8 : i64, pool = #attn.pool<max>, stride = 4 : i64}
 // CHECK: attn.select_blocks %arg0, %arg1 values(%[[VC]] : tensor<?x2x?x48xf32>) kv_lengths(%arg4 : tensor<?xi32>) {{.*}}pool = #attn.pool<max>
 // CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) blocks(
 // CHECK: attn.attention %arg0, %arg1, %arg2 kv_lengths(%arg4 : tensor<?xi32>) {{.*}}window = array<i64: 23, 0>

@@ -44,3 +44,9 @@ func.func @select_values(%q: !q, %k: !k, %v: !k, %n: !l) -> (tensor<?x4x?x2xi32>
   %idx, %o = attn.select_blocks %q, %k values(%vc : !k) kv_lengths(%n : !l) {method = #attn.score<softmax_prob_max>, block = 8, top_k = 2, init = 0, local = 1, per_query_head, compress = array<i64: 4, 2>, scale = 0.5 : f64} : !q, !k -> tensor<?x4x?x2xi32>, !q
   return %idx, %o : tensor<?x4x?x2xi32>, !q
 }
+// Compression of a ragged batch: tokens past an element's valid keys are 0.
+func.func @compress(%k: !k, %w: tensor<4xf32>, %n: !l) -> (!k, !k) {
+  %mean = attn.compress %k kv_lengths(%n : !l) {block = 4, stride = 2, pool = #attn.pool<mean>} : !k -> !k
+  %weighted = attn.compress %k weights(%w : tensor<4xf32>) kv_lengths(%n : !l) {block = 4, stride = 2, pool = #attn.pool<weighted>} : !k -> !k
+  return %mean, %weighted : !k, !k
+}
