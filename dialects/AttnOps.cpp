@@ -124,6 +124,15 @@ AttentionShape AttentionOp::getShape() {
   return s;
 }
 
+std::optional<::attn::rt::BlockHeads> AttentionOp::getBlockHeads() {
+  Value blocks = getBlockIndices();
+  if (!blocks)
+    return std::nullopt;
+  AttentionShape s = getShape();
+  return ::attn::rt::blockHeadsFor(cast<ShapedType>(blocks.getType()).getDimSize(1),
+                                   s.queryHeads, s.kvHeads);
+}
+
 double AttentionOp::getEffectiveScale() {
   if (getScale())
     return getScale()->convertToDouble();

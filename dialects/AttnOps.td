@@ -116,6 +116,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     /// What the op computes beyond its operands, as the reference and the
     /// kernels take it (scale resolved, window sides normalized).
     ::attn::rt::AttentionSemantics getSemantics();
+    /// Whose lists `blocks` holds (nullopt without block lists or with a
+    /// selection head count the verifier rejects).
+    std::optional<::attn::rt::BlockHeads> getBlockHeads();
   }];
 }
 

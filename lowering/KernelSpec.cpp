@@ -86,12 +86,7 @@ FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
     spec.offsetType = cast<ShapedType>(offsets.getType()).getElementType();
     spec.offsetsDtype = dtypeOf(spec.offsetType);
   }
-  if (Value blocks = op.getBlockIndices()) {
-    AttentionShape shape = op.getShape();
-    spec.blockHeads = rt::blockHeadsFor(
-        cast<ShapedType>(blocks.getType()).getDimSize(1), shape.queryHeads,
-        shape.kvHeads);
-  }
+  spec.blockHeads = op.getBlockHeads();
   spec.lse = static_cast<bool>(op.getLse());
   spec.plan = tilePlanOf(*op.getTilePlan());
   if (spec.isGpu())

@@ -41,10 +41,7 @@ static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
   int64_t rows = unit <= 128 ? unit * std::max<int64_t>(1, 64 / unit) : group;
   if (auto blocks = op.getBlockSizes(); blocks && (*blocks)[0] < lanes) {
     // Per-query-head lists: a tile holds one head, so rows are positions.
-    bool perHead = ::attn::rt::blockHeadsFor(
-                       cast<ShapedType>(op.getBlockIndices().getType()).getDimSize(1),
-                       op.getShape().queryHeads, op.getShape().kvHeads) ==
-                   ::attn::rt::BlockHeads::QueryHead;
+    bool perHead = op.getBlockHeads() == ::attn::rt::BlockHeads::QueryHead;
     int64_t tileGroup = perHead ? 1 : group;
     // Lists finer than a vector of rows: one position per tile, its keys
     // along the lanes (the CPU generator's key-lane form), so each tile
@@ -93,16 +90,15 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
                                    : ::attn::rt::Target::SM80,
             std::max<int64_t>(d <= 128 ? 128 : 64, (c.group + 63) / 64 * 64),
             /*kvBlock=*/32, /*warps=*/4, /*stages=*/3};
-  if (Value blocks = op.getBlockIndices()) {
-    c.blockHeads = ::attn::rt::blockHeadsFor(
-        cast<ShapedType>(blocks.getType()).getDimSize(1), s.queryHeads, s.kvHeads);
+  if (c.blocks) {
+    c.blockHeads = op.getBlockHeads();
     auto [qBlock, kvBlock] = *c.blocks;
     int64_t rows = int64_t(llvm::PowerOf2Ceil(
         uint64_t(std::min(qBlock, c.plan.qBlock) * c.tileGroup())));
     c.plan.qBlock = std::clamp<int64_t>(rows, 16, c.plan.qBlock);
     c.plan.warps = std::min<int64_t>(4, c.plan.qBlock / 16);
-    // Every key tile of a list is partial (masked per element): at head
-    // dim 256 the masking's registers spill 32-key tiles.
+    // At head dim 256, 32-key tiles spilled with the per-element masking
+    // of partial list tiles.
     if ((kvBlock % 32 != 0 && kvBlock % 16 == 0) || d > 128)
       c.plan.kvBlock = 16;
   }

@@ -160,6 +160,15 @@ const char *blockHeadsName(BlockHeads h) {
   return "?";
 }
 
+bool parseBlockHeads(const std::string &name, BlockHeads &h) {
+  for (BlockHeads c : {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead})
+    if (name == blockHeadsName(c)) {
+      h = c;
+      return true;
+    }
+  return false;
+}
+
 std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv) {
   if (hsel == hkv)
     return BlockHeads::KeyHead;

@@ -116,6 +116,7 @@ constexpr double kF32ComputeMax = 1.152921504606847e18;  // 2^60
 /// them (Hsel = 1), the group of a key head (Hsel = Hkv) or none (Hsel = Hq).
 enum class BlockHeads { Shared, KeyHead, QueryHead };
 const char *blockHeadsName(BlockHeads h); // "shared", "kv", "q"
+bool parseBlockHeads(const std::string &name, BlockHeads &h);
 /// The rule for a selection with `hsel` heads among hq query and hkv key
 /// heads (Hkv wins when Hq = Hkv); nullopt when hsel is none of them.
 std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv);

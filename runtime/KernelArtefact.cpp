@@ -464,10 +464,10 @@ AttentionConfig readConfig(const Json &section, Fields &top,
   c.blocks = a.nullOrPair("block_sizes");
   if (const Json *v = a.required("block_heads", "null, \"shared\", \"kv\" or \"q\"");
       v && !v->is_null()) {
-    for (BlockHeads h : {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead})
-      if (*v == blockHeadsName(h))
-        c.blockHeads = h;
-    if (!c.blockHeads)
+    BlockHeads h;
+    if (v->is_string() && parseBlockHeads(v->get<std::string>(), h))
+      c.blockHeads = h;
+    else
       a.fail(a.expected("block_heads", "null, \"shared\", \"kv\" or \"q\"", *v));
   }
   if (a.ok() && c.blocks.has_value() != c.blockHeads.has_value())

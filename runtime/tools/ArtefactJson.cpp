@@ -117,10 +117,11 @@ std::string apply(AttentionConfig &c, const std::string &key,
     if (comma == std::string::npos || !integers(value.substr(0, comma), 2, ints))
       return bad;
     c.blocks = std::make_pair(ints[0], ints[1]);
-    for (BlockHeads h : {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead})
-      if (value.substr(comma + 1) == blockHeadsName(h))
-        c.blockHeads = h;
-    return c.blockHeads ? "" : bad;
+    BlockHeads h;
+    if (!parseBlockHeads(value.substr(comma + 1), h))
+      return bad;
+    c.blockHeads = h;
+    return "";
   }
   if (key == "--plan") {
     size_t comma = value.find(',');

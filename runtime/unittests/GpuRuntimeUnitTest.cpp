@@ -472,6 +472,16 @@ struct Operands {
   }
 };
 
+// Per-query-head lists of query blocks of 64 (Operands::blocks), no other
+// optional operand.
+AttentionConfig blockListConfig() {
+  AttentionConfig c = baseConfig({false, false, false, false});
+  c.blocks = {{64, 48}};
+  c.blockHeads = BlockHeads::QueryHead;
+  c.plan = {Target::SM80, 64, 16, 4, 2};
+  return c;
+}
+
 TEST(Check, Valid) {
   Kernel k(writeAttention("attn_check", baseConfig()));
   Operands ops;
@@ -523,6 +533,7 @@ TEST(Check, Errors) {
   Kernel k(writeAttention("attn_errors", baseConfig()));
   Kernel plain(writeAttention("attn_plain", baseConfig({false, false, false, false})));
   Kernel offs(writeAttention("attn_offs", baseConfig({false, false, true, false})));
+  Kernel lists(writeAttention("attn_errors_lists", blockListConfig()));
   struct Case {
     const char *what;
     std::function<void(Operands &)> breakIt;
@@ -531,6 +542,14 @@ TEST(Check, Errors) {
     const attn_kernel *kernel = nullptr; // k.k unless set
   };
   auto setPlain = [](Operands &o) { o.given = {false, false, false, false}; };
+  // The block-list cases, for `lists`: its operands, then one broken.
+  auto withLists = [](std::function<void(Operands &)> breakIt) {
+    return [breakIt](Operands &o) {
+      o.given = {false, false, false, false};
+      o.blockLists = true;
+      breakIt(o);
+    };
+  };
   const std::vector<Case> cases = {
       {"wrong-dtype", [](Operands &o) { o.q.dtype = ATTN_F16; },
        ATTN_ERROR_DTYPE, "q: element type f16, expected bf16"},
@@ -635,6 +654,29 @@ TEST(Check, Errors) {
        "q_offsets: given, but the kernel was compiled without it"},
       {"null-pointer", [](Operands &o) { o.v.data = nullptr; },
        ATTN_ERROR_ARGUMENT, "v: data pointer is NULL"},
+      {"lists-missing", withLists([](Operands &o) { o.blockLists = false; }),
+       ATTN_ERROR_ARGUMENT,
+       "block_idx: missing (NULL), but the kernel was compiled with it", lists.k},
+      {"lists-dtype", withLists([](Operands &o) { o.blocks.dtype = ATTN_I64; }),
+       ATTN_ERROR_DTYPE, "block_idx: element type i64, expected i32", lists.k},
+      {"lists-heads", withLists([](Operands &o) { o.blocks.shape[1] = 2; }),
+       ATTN_ERROR_SHAPE, "block_idx: axis 1 (heads) is 2, expected 4 (from q)", lists.k},
+      {"lists-query-blocks", withLists([](Operands &o) { o.blocks.shape[2] = 2; }),
+       ATTN_ERROR_SHAPE,
+       "block_idx: axis 2 (query blocks) is 2, expected 3 (ceil_div(seq_q, "
+       "q_block 64))",
+       lists.k},
+      {"lists-too-many-entries",
+       withLists([](Operands &o) {
+         o.blocks = contiguous(0x800000, ATTN_I32, {2, 4, 3, 513});
+       }),
+       ATTN_ERROR_SHAPE,
+       "block_idx: axis 3 (entries per list) is 513; GPU kernels take 1 to 512",
+       lists.k},
+      {"lists-misaligned",
+       withLists([](Operands &o) { o.blocks.data = reinterpret_cast<void *>(0x800002); }),
+       ATTN_ERROR_ALIGNMENT, "block_idx: base address 0x800002 is not 4-byte aligned",
+       lists.k},
   };
   std::vector<std::string> seen;
   for (const Case &c : cases) {
@@ -657,12 +699,10 @@ TEST(Check, Errors) {
 }
 
 // Block-sparse kernels: lists per query head put query heads on grid y; a
-// tile holds positions of one query block of the selection.
+// tile holds positions of one query block of the selection. (Their errors:
+// Check.Errors.)
 TEST(Check, BlockLists) {
-  AttentionConfig c = baseConfig({false, false, false, false});
-  c.blocks = {{64, 48}};
-  c.blockHeads = BlockHeads::QueryHead;
-  c.plan = {Target::SM80, 64, 16, 4, 2};
+  AttentionConfig c = blockListConfig();
   Kernel perHead(writeAttention("attn_lists_q", c));
   Operands ops;
   ops.given = {false, false, false, false};
@@ -683,37 +723,6 @@ TEST(Check, BlockLists) {
   EXPECT_TRUE(gives(kv.check(perKeyHead.k, grid), ATTN_OK, ""));
   EXPECT_EQ(grid[0], 17u); // ceil(130 / 8)
   EXPECT_EQ(grid[1], 2u);  // k's heads
-
-  struct Case {
-    const char *what;
-    std::function<void(Operands &)> breakIt;
-    attn_status status;
-    std::string message;
-  };
-  const std::vector<Case> cases = {
-      {"missing", [](Operands &o) { o.blockLists = false; }, ATTN_ERROR_ARGUMENT,
-       "block_idx: missing (NULL), but the kernel was compiled with it"},
-      {"dtype", [](Operands &o) { o.blocks.dtype = ATTN_I64; }, ATTN_ERROR_DTYPE,
-       "block_idx: element type i64, expected i32"},
-      {"heads", [](Operands &o) { o.blocks.shape[1] = 2; }, ATTN_ERROR_SHAPE,
-       "block_idx: axis 1 (heads) is 2, expected 4 (from q)"},
-      {"query-blocks", [](Operands &o) { o.blocks.shape[2] = 2; },
-       ATTN_ERROR_SHAPE,
-       "block_idx: axis 2 (query blocks) is 2, expected 3 (ceil_div(seq_q, "
-       "q_block 64))"},
-      {"too-many-entries",
-       [](Operands &o) { o.blocks = contiguous(0x800000, ATTN_I32, {2, 4, 3, 513}); },
-       ATTN_ERROR_SHAPE,
-       "block_idx: axis 3 (entries per list) is 513; GPU kernels take 1 to 512"},
-      {"misaligned",
-       [](Operands &o) { o.blocks.data = reinterpret_cast<void *>(0x800002); },
-       ATTN_ERROR_ALIGNMENT, "block_idx: base address 0x800002 is not 4-byte aligned"},
-  };
-  for (const Case &x : cases) {
-    Operands broken = ops;
-    x.breakIt(broken);
-    EXPECT_TRUE(gives(broken.check(perHead.k, grid), x.status, x.message)) << x.what;
-  }
 }
 
 // The launch checks first (no GPU needed), then needs a device: on this
