@@ -42,9 +42,13 @@ AttentionOp rebuild(PatternRewriter &rewriter, AttentionOp op, Value query,
   state.addTypes(op.getOutput().getType());
   if (keepLse && op.getLse())
     state.addTypes(op.getLse().getType());
+  if (op.getWindowOutput())
+    state.addTypes(op.getWindowOutput().getType());
   AttentionOp::Properties props = op.getProperties();
   props.operandSegmentSizes = {1, 1, 1, mask ? 1 : 0, op.getKvLengths() ? 1 : 0,
                                offsets ? 1 : 0, op.getBlockIndices() ? 1 : 0};
+  props.resultSegmentSizes = {1, keepLse && op.getLse() ? 1 : 0,
+                              op.getWindowOutput() ? 1 : 0};
   state.useProperties(props);
   for (NamedAttribute attr : op->getDiscardableAttrs())
     state.addAttribute(attr.getName(), attr.getValue());
@@ -55,6 +59,8 @@ void replace(PatternRewriter &rewriter, AttentionOp op, AttentionOp newOp) {
   SmallVector<Value> results = {newOp.getOutput()};
   if (op.getLse())
     results.push_back(newOp.getLse() ? newOp.getLse() : Value());
+  if (op.getWindowOutput())
+    results.push_back(newOp.getWindowOutput());
   rewriter.replaceOp(op, results);
 }
 
@@ -182,7 +188,7 @@ struct SimplifyStructuredMask : OpRewritePattern<AttentionOp> {
     bool windowChanged =
         op.getWindow() && (!window || window->first != (*op.getWindow())[0] ||
                            window->second != (*op.getWindow())[1]);
-    bool unplaced = !causal && !window && !op.getBranches();
+    bool unplaced = !causal && !window && !op.getBranches() && !op.getWindowBranch();
     bool dropAlignment = unplaced && (op.getAlignment() || op.getQueryOffset());
     bool dropOffsets = unplaced && op.getQueryOffsets();
     if (!dropSoftcap && !windowChanged && !dropAlignment && !dropOffsets &&
@@ -220,6 +226,8 @@ struct FoldLayoutTransposes : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    if (op.getWindowBranch())
+      return rewriter.notifyMatchFailure(op, "a fused window branch (folded before fusion)");
     if (op.getEffectiveLayout() != Layout::BHSD)
       return rewriter.notifyMatchFailure(op, "not in the canonical layout");
     const int64_t swap[] = {0, 2, 1, 3};
@@ -267,6 +275,8 @@ struct FoldPackedHeads : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    if (op.getWindowBranch())
+      return rewriter.notifyMatchFailure(op, "a fused window branch (folded before fusion)");
     if (op.getEffectiveLayout() != Layout::BSHD)
       return rewriter.notifyMatchFailure(op, "not in layout bshd");
     SmallVector<Value> sources;

@@ -120,6 +120,8 @@ AttentionShape AttentionOp::getShape() {
     s.blocks = std::make_pair((*sizes)[0], (*sizes)[1]);
   if (auto c = getCompressedKeys(); c && c->size() == 2)
     s.compressedKeys = std::make_pair((*c)[0], (*c)[1]);
+  if (auto w = getWindowBranch(); w && w->size() == 2)
+    s.windowBranch = std::make_pair((*w)[0], (*w)[1]);
   s.normalize();
   return s;
 }
@@ -321,6 +323,17 @@ LogicalResult AttentionOp::verify() {
   if (auto branches = getBranches(); branches && branches->size() != 2)
     return emitOpError() << "branches must be [P, N], got "
                          << branches->size() << " values";
+  if (auto w = getWindowBranch(); w && w->size() != 2)
+    return emitOpError() << "window_branch must be [left, right], got " << w->size()
+                         << " values";
+  if (bool(getWindowBranch()) != bool(getWindowOutput()))
+    return emitOpError() << (getWindowBranch()
+                                 ? "window_branch needs a 'window' result"
+                                 : "a 'window' result needs window_branch = "
+                                   "array<i64: left, right>");
+  if (Value w = getWindowOutput(); w && w.getType() != getOutput().getType())
+    return emitOpError() << "result 'window' has type " << w.getType()
+                         << ", expected that of 'output', " << getOutput().getType();
   if (std::string e = getSemantics().validate(); !e.empty())
     return emitOpError() << e;
 

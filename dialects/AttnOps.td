@@ -11,7 +11,8 @@ def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 def Attn_MaskTensor : RankedTensorOf<[I1, F16, BF16, F32, F64]>;
 def Attn_LengthTensor : RankedTensorOf<[I32, I64]>;
 
-def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments,
+                                             AttrSizedResultSegments]> {
   let summary = "scaled dot-product attention, dense or block-sparse";
   let description = [{
     `softmax(softcap(scale * Q K^T) + mask) V` per query head, with every
@@ -54,6 +55,11 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     - an optional second result: the fp32 log-sum-exp `[B, Hq, Sq]` of the
       visible scores (natural log, `-inf` for a row with no visible key,
       whose output is 0).
+    - `window_branch = array<i64: left, right>` (block-sparse attention
+      only): a further result, `window`, the same attention with the block
+      list replaced by that window (`-1` unbounded), every other mask kept.
+      Its kernel visits each key block once for both outputs (NSA's
+      selected and sliding-window branches, fused by `attn-fuse-branches`).
 
     Batch and sequence dimensions may be dynamic.
 
@@ -82,10 +88,12 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     OptionalAttr<DenseI64ArrayAttr>:$compressed_keys,
     OptionalAttr<Attn_LayoutAttr>:$layout,
     OptionalAttr<DenseI64ArrayAttr>:$num_heads,
-    OptionalAttr<Attn_TilePlanAttr>:$tile_plan
+    OptionalAttr<Attn_TilePlanAttr>:$tile_plan,
+    OptionalAttr<DenseI64ArrayAttr>:$window_branch
   );
   let results = (outs Attn_FloatTensor:$output,
-                      Optional<RankedTensorOf<[F32]>>:$lse);
+                      Optional<RankedTensorOf<[F32]>>:$lse,
+                      Optional<Attn_FloatTensor>:$window_output);
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`mask` `(` $mask^ `:` type($mask) `)`)?
@@ -93,7 +101,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (`query_offsets` `(` $query_offsets^ `:` type($query_offsets) `)`)?
     (`blocks` `(` $block_indices^ `:` type($block_indices) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
-    `->` type($output) (`,` type($lse)^)?
+    `->` type($output) (`,` type($lse)^)? (`window` type($window_output)^)?
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;

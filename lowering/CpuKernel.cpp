@@ -114,7 +114,8 @@ public:
     keyBlock = lay.keyBlock;
     headDimPad = lay.headDimPad;
     valueDimPad = lay.valueDimPad;
-    keyLanes = spec.blocks && positions == 1 && group < kLanes;
+    // A fused window branch needs one position per tile (checkCpuKernel).
+    keyLanes = spec.blocks && positions == 1 && (group < kLanes || spec.windowBranch);
   }
 
   void emitBody(ValueRange args);
@@ -218,9 +219,17 @@ private:
                                  Value kvEnd, Value kvSeq);
 
   // Key-lane form (see emitBody): one position, keys along the lanes.
-  void transposeListedKeys(Value k, Value blockIdx, Value batches, Value kvSeq);
+  void transposeListedKeys(Value k, Value blockIdx, Value batches, Value querySeq,
+                           Value kvSeq);
   void keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v, Value out,
-                   Value lse, Value batch, Value kvHead, Value query, Value pos);
+                   Value lse, Value outWindow, Value batch, Value kvHead,
+                   Value query, Value pos);
+  /// The valid keys (min of kv_lengths and the mask's keys, kvEnd) and the
+  /// query offset of batch element `batch`.
+  std::pair<Value, Value> placement(Value batch, Value querySeq, Value kvSeq);
+  /// Fused window branch: the key blocks [first, end) holding keys of the
+  /// windows of positions [pLo, pHi] below kvEnd (empty: end <= first).
+  std::pair<Value, Value> windowBlocks(Value pLo, Value pHi, Value kvEnd);
   Value keyLaneMask(Value s, bool masked, Value key0, Value keyEnd, Value batch,
                     Value head, Value query, Value pos);
 
@@ -242,6 +251,8 @@ private:
   bool keyLanes = false;
   // The explicit mask: memref and its head/query strides.
   Value mask, maskHeadStride, maskQueryStride;
+  // Per-batch valid lengths and query offsets (operands, or null).
+  Value lengths, offsets, maskKeys;
 };
 } // namespace
 
@@ -261,6 +272,10 @@ std::string mlir::attn::checkCpuKernel(const ::attn::rt::AttentionConfig &c) {
   if (c.blocks && c.blocks->second > kMaxSize)
     return "CPU kernels take selection blocks of up to " + std::to_string(kMaxSize) +
            " keys, got kv_block = " + std::to_string(c.blocks->second);
+  if (c.windowBranch && ::attn::rt::positionsPerBlock(c) != 1)
+    return "a fused window branch takes one position per tile: q_block must "
+           "be the " + std::to_string(c.tileGroup()) + " heads of a tile, got " +
+           std::to_string(c.plan.qBlock);
   int64_t bytes = CpuTileLayout(c).scratchBytes(c);
   if (bytes > kCpuScratchBytes)
     return "the plan needs " + std::to_string(bytes) +
@@ -546,6 +561,15 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
       });
     });
   });
+  // A fused window branch also visits the blocks of its window (flag 2).
+  if (spec.windowBranch) {
+    auto [wFirst, wEnd] = windowBlocks(pLo, pHi, kvEnd);
+    Value two = arith::ConstantIntOp::create(b, i8, 2);
+    loop(wFirst, maxI(wEnd, wFirst), 1, [&](Value j) {
+      Value f = memref::LoadOp::create(b, visit, j);
+      memref::StoreOp::create(b, arith::OrIOp::create(b, f, two), visit, j);
+    });
+  }
   // Visit the marked blocks of the dense range, in order.
   auto [lo, hi] = masks.keyRange(b, pLo, pHi, kvEnd);
   Value jLo = arith::DivUIOp::create(b, maxI(lo, idx(0)), idx(kvBlock));
@@ -573,7 +597,7 @@ int64_t mlir::attn::divisorAtMost(int64_t n, int64_t cap) {
 }
 
 void CpuKernelGen::transposeListedKeys(Value k, Value blockIdx, Value batches,
-                                       Value kvSeq) {
+                                       Value querySeq, Value kvSeq) {
   // Blocks any list of (batch, key head) names, marked in parallel over
   // (batch, key head), then transposed in parallel over (batch, key head,
   // block) into Kt[b, hk, block, d, key], one block contiguous (only the
@@ -623,6 +647,16 @@ void CpuKernelGen::transposeListedKeys(Value k, Value blockIdx, Value batches,
             });
           });
         });
+        // A fused window branch reads the blocks of every query's window.
+        if (spec.windowBranch) {
+          auto [kvEnd, off] = placement(batch, querySeq, kvSeq);
+          auto [first, end] =
+              windowBlocks(masks.position(b, idx(0), off),
+                           masks.position(b, sub(querySeq, idx(1)), off), kvEnd);
+          loop(first, maxI(end, first), 1, [&](Value e) {
+            memref::StoreOp::create(b, one, flags, ValueRange{batch, hk, e});
+          });
+        }
         scf::ReduceOp::create(b);
       });
   scf::ParallelOp::create(
@@ -693,18 +727,33 @@ Value CpuKernelGen::keyLaneMask(Value s, bool masked, Value key0, Value keyEnd,
 }
 
 void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v,
-                               Value out, Value lse, Value batch, Value kvHead,
-                               Value query, Value pos) {
+                               Value out, Value lse, Value outWindow, Value batch,
+                               Value kvHead, Value query, Value pos) {
   // One position, its `group` heads; St[h, j] with the keys of a block along
   // the lanes: S = sum_d Q[h, d] * Kt[d, keys] reads the transposed keys as
   // vectors, O[h, c] += P[h, j] * V[j, c] reads value rows as vectors.
+  // A fused window branch keeps a second softmax state: a block scored once
+  // feeds the list's state if listed and the window's (masked to the
+  // window) if it holds window keys.
   int64_t chunks = keyBlock / kLanes, vchunks = valueDimPad / kLanes;
   int64_t kvBlock = spec.blocks->second;
   double qScale = spec.softcap != 0.0 ? spec.resolvedScale() / spec.softcap
                                       : spec.resolvedScale() * kLog2e;
   Value qs = alloc({group, spec.headDim}), ps = alloc({group, keyBlock});
-  Value os = alloc({group, valueDimPad});
-  Value ms = alloc({group}), ls = alloc({group}), as = alloc({group});
+  // Online-softmax state per head: max, sum, rescale and output row.
+  struct State {
+    Value ms, ls, as, os;
+  };
+  auto newState = [&] {
+    return State{alloc({group}), alloc({group}), alloc({group}),
+                 alloc({group, valueDimPad})};
+  };
+  State list = newState(), window;
+  Value psWindow;
+  if (outWindow) {
+    window = newState();
+    psWindow = alloc({group, keyBlock});
+  }
   loop(idx(0), idx(group), 1, [&](Value g) {
     Value head = add(headBase, g);
     loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
@@ -712,10 +761,14 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
       memref::StoreOp::create(b, arith::MulFOp::create(b, toF32(x), f32c(qScale)), qs,
                               ValueRange{g, d});
     });
-    memref::StoreOp::create(b, f32c(-INFINITY), ms, g);
-    memref::StoreOp::create(b, f32c(0.0), ls, g);
-    for (int64_t c = 0; c < valueDimPad; c += kLanes)
-      vector::StoreOp::create(b, splat(0.0), os, ValueRange{g, idx(c)});
+    for (State *st : {&list, &window}) {
+      if (!st->ms)
+        continue;
+      memref::StoreOp::create(b, f32c(-INFINITY), st->ms, g);
+      memref::StoreOp::create(b, f32c(0.0), st->ls, g);
+      for (int64_t c = 0; c < valueDimPad; c += kLanes)
+        vector::StoreOp::create(b, splat(0.0), st->os, ValueRange{g, idx(c)});
+    }
   });
 
   // Register blocks of accumulators, heads first, then chunks of 16 keys
@@ -728,6 +781,102 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
   VectorType vVec = VectorType::get({kLanes}, vElt);
   Value vPad = arith::ConstantOp::create(b, b.getZeroAttr(vElt));
   Value negInf = f32c(-INFINITY);
+
+  // The window branch's mask on scores s of keys j0 + j + [0, 16).
+  Value step;
+  if (outWindow)
+    step = arith::IndexCastOp::create(
+        b, ivec, vector::StepOp::create(b, VectorType::get({kLanes}, b.getIndexType())));
+  auto inWindow = [&](Value s, Value key0) -> Value {
+    auto [left, right] = *spec.windowBranch;
+    Value key = arith::AddIOp::create(b, step, splatI(i64(key0)));
+    Value in;
+    auto both = [&](Value c) { return in ? arith::AndIOp::create(b, in, c).getResult() : c; };
+    if (left >= 0)
+      in = both(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
+                                      splatI(i64(sub(pos, idx(left))))));
+    if (right >= 0)
+      in = both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
+                                      splatI(i64(add(pos, idx(right))))));
+    return in ? arith::SelectOp::create(b, in, s, splat(-INFINITY)).getResult() : s;
+  };
+
+  // Scores (masked, log2 domain) of `nk` keys from j0 in `src` into state
+  // st; the probabilities go to `p` (src itself, or the window's buffer,
+  // which then takes the window's mask on the way).
+  auto update = [&](State &st, Value src, Value p, Value j0, Value nk) {
+    bool window = src != p;
+    auto load = [&](Value g, Value j) -> Value {
+      Value s = vector::LoadOp::create(b, vec, src, ValueRange{g, j});
+      return window ? inWindow(s, add(j0, j)) : s;
+    };
+    // Online softmax per head: p becomes probabilities, as the rescale.
+    loop(idx(0), idx(group), 1, [&](Value g) {
+      Value blockMax = loop(idx(0), idx(keyBlock), kLanes, ValueRange{splat(-INFINITY)},
+                            [&](Value j, ValueRange carried) -> SmallVector<Value> {
+        return {arith::MaximumFOp::create(b, carried[0], load(g, j))};
+      })[0];
+      Value mOld = memref::LoadOp::create(b, st.ms, g);
+      Value mNew = arith::MaximumFOp::create(
+          b, mOld, vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, blockMax));
+      Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+      Value mUse = arith::SelectOp::create(b, empty, f32c(0.0), mNew);
+      Value mUseV = vector::BroadcastOp::create(b, vec, mUse);
+      Value alpha = vector::ExtractOp::create(
+          b, exp2(vector::BroadcastOp::create(b, vec, arith::SubFOp::create(b, mOld, mUse))),
+          ArrayRef<int64_t>{0});
+      Value sum = loop(idx(0), idx(keyBlock), kLanes, ValueRange{splat(0.0)},
+                       [&](Value j, ValueRange carried) -> SmallVector<Value> {
+        Value e = exp2(arith::SubFOp::create(b, load(g, j), mUseV));
+        vector::StoreOp::create(b, e, p, ValueRange{g, j});
+        return {arith::AddFOp::create(b, carried[0], e)};
+      })[0];
+      Value lOld = memref::LoadOp::create(b, st.ls, g);
+      memref::StoreOp::create(
+          b,
+          math::FmaOp::create(b, lOld, alpha,
+                              vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum)),
+          st.ls, g);
+      memref::StoreOp::create(b, mNew, st.ms, g);
+      memref::StoreOp::create(b, alpha, st.as, g);
+    });
+    // O = O * alpha + P V.
+    loop(idx(0), idx(group), gvBlock, [&](Value g0) {
+      loop(idx(0), idx(vchunks), vBlock, [&](Value c0) {
+        Value col0 = mul(c0, idx(kLanes));
+        SmallVector<Value> init;
+        for (int64_t g = 0; g < gvBlock; ++g) {
+          Value alpha = vector::BroadcastOp::create(
+              b, vec, memref::LoadOp::create(b, st.as, add(g0, idx(g))));
+          for (int64_t c = 0; c < vBlock; ++c)
+            init.push_back(arith::MulFOp::create(
+                b,
+                vector::LoadOp::create(b, vec, st.os,
+                                       ValueRange{add(g0, idx(g)), add(col0, idx(c * kLanes))}),
+                alpha));
+        }
+        SmallVector<Value> acc =
+            loop(idx(0), nk, 1, init, [&](Value j, ValueRange carried) -> SmallVector<Value> {
+              SmallVector<Value> row, next;
+              for (int64_t c = 0; c < vBlock; ++c)
+                row.push_back(toF32(vector::TransferReadOp::create(
+                    b, vVec, v, ValueRange{batch, kvHead, add(j0, j), add(col0, idx(c * kLanes))},
+                    vPad, ArrayRef<bool>{valueInBounds})));
+              for (int64_t g = 0; g < gvBlock; ++g) {
+                Value pj = vector::BroadcastOp::create(
+                    b, vec, memref::LoadOp::create(b, p, ValueRange{add(g0, idx(g)), j}));
+                for (int64_t c = 0; c < vBlock; ++c)
+                  next.push_back(vector::FMAOp::create(b, pj, row[c], carried[g * vBlock + c]));
+              }
+              return next;
+            });
+        for (int64_t g = 0; g < gvBlock; ++g)
+          for (int64_t c = 0; c < vBlock; ++c)
+            vector::StoreOp::create(b, acc[g * vBlock + c], st.os,
+                                    ValueRange{add(g0, idx(g)), add(col0, idx(c * kLanes))});
+      });
+    });
+  };
 
   schedule.visit(b, {}, [&](Value t, bool masked, ValueRange) {
     Value j0 = schedule.start(b, t);
@@ -768,98 +917,84 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
           }
       });
     });
-    // Online softmax per head: ps becomes probabilities, as the rescale.
-    loop(idx(0), idx(group), 1, [&](Value g) {
-      Value blockMax = loop(idx(0), idx(keyBlock), kLanes, ValueRange{splat(-INFINITY)},
-                            [&](Value j, ValueRange carried) -> SmallVector<Value> {
-        Value s = vector::LoadOp::create(b, vec, ps, ValueRange{g, j});
-        return {arith::MaximumFOp::create(b, carried[0], s)};
-      })[0];
-      Value mOld = memref::LoadOp::create(b, ms, g);
-      Value mNew = arith::MaximumFOp::create(
-          b, mOld, vector::ReductionOp::create(b, vector::CombiningKind::MAXIMUMF, blockMax));
-      Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
-      Value mUse = arith::SelectOp::create(b, empty, f32c(0.0), mNew);
-      Value mUseV = vector::BroadcastOp::create(b, vec, mUse);
-      Value alpha = vector::ExtractOp::create(
-          b, exp2(vector::BroadcastOp::create(b, vec, arith::SubFOp::create(b, mOld, mUse))),
-          ArrayRef<int64_t>{0});
-      Value sum = loop(idx(0), idx(keyBlock), kLanes, ValueRange{splat(0.0)},
-                       [&](Value j, ValueRange carried) -> SmallVector<Value> {
-        Value s = vector::LoadOp::create(b, vec, ps, ValueRange{g, j});
-        Value p = exp2(arith::SubFOp::create(b, s, mUseV));
-        vector::StoreOp::create(b, p, ps, ValueRange{g, j});
-        return {arith::AddFOp::create(b, carried[0], p)};
-      })[0];
-      Value lOld = memref::LoadOp::create(b, ls, g);
-      memref::StoreOp::create(
-          b,
-          math::FmaOp::create(b, lOld, alpha,
-                              vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum)),
-          ls, g);
-      memref::StoreOp::create(b, mNew, ms, g);
-      memref::StoreOp::create(b, alpha, as, g);
+    if (!outWindow) {
+      update(list, ps, ps, j0, nk);
+      return SmallVector<Value>();
+    }
+    // The block's flags (sparseSchedule): 1 listed, 2 holds window keys.
+    Value flags = memref::LoadOp::create(b, visit, block);
+    auto has = [&](int64_t bit) {
+      Value masked = arith::AndIOp::create(
+          b, flags, arith::ConstantIntOp::create(b, b.getI8Type(), bit));
+      return arith::CmpIOp::create(b, arith::CmpIPredicate::ne, masked,
+                                   arith::ConstantIntOp::create(b, b.getI8Type(), 0));
+    };
+    // The window's first (it reads ps), then the list's (in place).
+    scf::IfOp::create(b, has(2), [&](OpBuilder &, Location) {
+      update(window, ps, psWindow, j0, nk);
+      scf::YieldOp::create(b);
     });
-    // O = O * alpha + P V.
-    loop(idx(0), idx(group), gvBlock, [&](Value g0) {
-      loop(idx(0), idx(vchunks), vBlock, [&](Value c0) {
-        Value col0 = mul(c0, idx(kLanes));
-        SmallVector<Value> init;
-        for (int64_t g = 0; g < gvBlock; ++g) {
-          Value alpha = vector::BroadcastOp::create(
-              b, vec, memref::LoadOp::create(b, as, add(g0, idx(g))));
-          for (int64_t c = 0; c < vBlock; ++c)
-            init.push_back(arith::MulFOp::create(
-                b,
-                vector::LoadOp::create(b, vec, os,
-                                       ValueRange{add(g0, idx(g)), add(col0, idx(c * kLanes))}),
-                alpha));
-        }
-        SmallVector<Value> acc =
-            loop(idx(0), nk, 1, init, [&](Value j, ValueRange carried) -> SmallVector<Value> {
-              SmallVector<Value> row, next;
-              for (int64_t c = 0; c < vBlock; ++c)
-                row.push_back(toF32(vector::TransferReadOp::create(
-                    b, vVec, v, ValueRange{batch, kvHead, add(j0, j), add(col0, idx(c * kLanes))},
-                    vPad, ArrayRef<bool>{valueInBounds})));
-              for (int64_t g = 0; g < gvBlock; ++g) {
-                Value p = vector::BroadcastOp::create(
-                    b, vec, memref::LoadOp::create(b, ps, ValueRange{add(g0, idx(g)), j}));
-                for (int64_t c = 0; c < vBlock; ++c)
-                  next.push_back(vector::FMAOp::create(b, p, row[c], carried[g * vBlock + c]));
-              }
-              return next;
-            });
-        for (int64_t g = 0; g < gvBlock; ++g)
-          for (int64_t c = 0; c < vBlock; ++c)
-            vector::StoreOp::create(b, acc[g * vBlock + c], os,
-                                    ValueRange{add(g0, idx(g)), add(col0, idx(c * kLanes))});
-      });
+    scf::IfOp::create(b, has(1), [&](OpBuilder &, Location) {
+      update(list, ps, ps, j0, nk);
+      scf::YieldOp::create(b);
     });
     return SmallVector<Value>();
   });
 
   // out = O / l (0 for a row that saw no key), lse.
   Type outType = cast<MemRefType>(out.getType()).getElementType();
-  loop(idx(0), idx(group), 1, [&](Value g) {
-    Value head = add(headBase, g);
-    Value l = memref::LoadOp::create(b, ls, g);
-    Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, l, f32c(0.0));
-    Value inv = arith::SelectOp::create(b, seen, arith::DivFOp::create(b, f32c(1.0), l),
-                                        f32c(0.0));
-    loop(idx(0), idx(spec.valueDim), 1, [&](Value c) {
-      Value o = memref::LoadOp::create(b, os, ValueRange{g, c});
-      memref::StoreOp::create(b, fromF32(arith::MulFOp::create(b, o, inv), outType), out,
-                              ValueRange{batch, head, query, c});
+  auto finish = [&](State &st, Value to, Value lseTo) {
+    loop(idx(0), idx(group), 1, [&](Value g) {
+      Value head = add(headBase, g);
+      Value l = memref::LoadOp::create(b, st.ls, g);
+      Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, l, f32c(0.0));
+      Value inv = arith::SelectOp::create(b, seen, arith::DivFOp::create(b, f32c(1.0), l),
+                                          f32c(0.0));
+      loop(idx(0), idx(spec.valueDim), 1, [&](Value c) {
+        Value o = memref::LoadOp::create(b, st.os, ValueRange{g, c});
+        memref::StoreOp::create(b, fromF32(arith::MulFOp::create(b, o, inv), outType), to,
+                                ValueRange{batch, head, query, c});
+      });
+      if (lseTo) {
+        Value m = memref::LoadOp::create(b, st.ms, g);
+        Value value = arith::MulFOp::create(
+            b, arith::AddFOp::create(b, m, math::Log2Op::create(b, l)), f32c(kLn2));
+        memref::StoreOp::create(b, arith::SelectOp::create(b, seen, value, negInf), lseTo,
+                                ValueRange{batch, head, query});
+      }
     });
-    if (lse) {
-      Value m = memref::LoadOp::create(b, ms, g);
-      Value value = arith::MulFOp::create(
-          b, arith::AddFOp::create(b, m, math::Log2Op::create(b, l)), f32c(kLn2));
-      memref::StoreOp::create(b, arith::SelectOp::create(b, seen, value, negInf), lse,
-                              ValueRange{batch, head, query});
-    }
-  });
+  };
+  finish(list, out, lse);
+  if (outWindow)
+    finish(window, outWindow, Value());
+}
+
+std::pair<Value, Value> CpuKernelGen::placement(Value batch, Value querySeq,
+                                                Value kvSeq) {
+  auto loadIndex = [&](Value buffer) {
+    Value x = memref::LoadOp::create(b, buffer, ValueRange{batch});
+    return arith::IndexCastOp::create(b, b.getIndexType(), x).getResult();
+  };
+  Value validKeys = kvSeq;
+  if (lengths)
+    validKeys = minI(maxI(loadIndex(lengths), idx(0)), kvSeq);
+  Value off =
+      masks.queryOffset(b, querySeq, validKeys, offsets ? loadIndex(offsets) : Value());
+  return {minI(validKeys, maskKeys), off};
+}
+
+std::pair<Value, Value> CpuKernelGen::windowBlocks(Value pLo, Value pHi, Value kvEnd) {
+  auto [left, right] = *spec.windowBranch;
+  int64_t kvBlock = spec.blocks->second;
+  Value keyLo = left < 0 ? idx(0) : maxI(sub(pLo, idx(left)), idx(0));
+  Value keyHi = sub(kvEnd, idx(1));
+  if (right >= 0)
+    keyHi = minI(keyHi, add(pHi, idx(right)));
+  Value first = arith::DivUIOp::create(b, keyLo, idx(kvBlock));
+  Value some = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, keyHi, keyLo);
+  Value end = arith::SelectOp::create(
+      b, some, add(arith::DivSIOp::create(b, keyHi, idx(kvBlock)), idx(1)), first);
+  return {first, end};
 }
 
 void CpuKernelGen::emitBody(ValueRange args) {
@@ -869,8 +1004,9 @@ void CpuKernelGen::emitBody(ValueRange args) {
     operands[op.name] = arg;
   Value q = operands["q"], k = operands["k"], v = operands["v"];
   Value out = operands["out"], lse = operands.lookup("lse");
-  Value lengths = operands.lookup("kv_lengths");
-  Value offsets = operands.lookup("q_offsets");
+  Value outWindow = operands.lookup("out_window");
+  lengths = operands.lookup("kv_lengths");
+  offsets = operands.lookup("q_offsets");
   Value blockIdx = operands.lookup("block_idx");
   mask = operands.lookup("mask");
 
@@ -881,7 +1017,7 @@ void CpuKernelGen::emitBody(ValueRange args) {
   Value taskHeads = memref::DimOp::create(b, unpacked ? q : k, 1);
   Value querySeq = memref::DimOp::create(b, q, 2);
   Value kvSeq = memref::DimOp::create(b, k, 2);
-  Value maskKeys = kvSeq;
+  maskKeys = kvSeq;
   if (mask) {
     maskKeys = memref::DimOp::create(b, mask, 3);
     auto meta = memref::ExtractStridedMetadataOp::create(b, mask);
@@ -890,7 +1026,7 @@ void CpuKernelGen::emitBody(ValueRange args) {
   }
   Value tiles = arith::CeilDivUIOp::create(b, querySeq, idx(positions));
   if (keyLanes)
-    transposeListedKeys(k, blockIdx, batches, kvSeq);
+    transposeListedKeys(k, blockIdx, batches, querySeq, kvSeq);
 
   scf::ParallelOp::create(
       b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, taskHeads, tiles},
@@ -909,16 +1045,7 @@ void CpuKernelGen::emitBody(ValueRange args) {
         Value nrv = arith::CeilDivUIOp::create(b, rows, idx(kLanes));
 
         // Valid keys, query offset and the key tiles of this query tile.
-        auto loadIndex = [&](Value buffer) {
-          Value x = memref::LoadOp::create(b, buffer, ValueRange{batch});
-          return arith::IndexCastOp::create(b, b.getIndexType(), x).getResult();
-        };
-        Value validKeys = kvSeq;
-        if (lengths)
-          validKeys = minI(maxI(loadIndex(lengths), idx(0)), kvSeq);
-        Value kvEnd = minI(validKeys, maskKeys);
-        Value off = masks.queryOffset(b, querySeq, validKeys,
-                                      offsets ? loadIndex(offsets) : Value());
+        auto [kvEnd, off] = placement(batch, querySeq, kvSeq);
         Value pLo = masks.position(b, p0, off);
         Value pHi = masks.position(b, sub(add(p0, count), idx(1)), off);
         // A short last tile is handled by its loop bounds, so it may still
@@ -930,7 +1057,7 @@ void CpuKernelGen::emitBody(ValueRange args) {
                      : KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, keyBlock,
                                               /*wholeTiles=*/false);
         if (keyLanes) {
-          keyLaneTile(schedule, q, v, out, lse, batch, kvHead, p0, pLo);
+          keyLaneTile(schedule, q, v, out, lse, outWindow, batch, kvHead, p0, pLo);
           scf::ReduceOp::create(b);
           return;
         }
@@ -984,9 +1111,10 @@ func::FuncOp mlir::attn::getOrCreateCpuKernel(ModuleOp module,
   SmallVector<Type> types;
   for (const ::attn::rt::KernelOperand &op : ::attn::rt::kernelOperands(spec)) {
     Type elt = typeOf(ctx, op.dtype);
+    bool values = op.name == "v" || op.name == "out" || op.name == "out_window";
     int64_t last = op.name == "q" || op.name == "k" ? spec.headDim
-                   : op.name == "v" || op.name == "out" ? spec.valueDim
-                                                        : ShapedType::kDynamic;
+                   : values                         ? spec.valueDim
+                                                    : ShapedType::kDynamic;
     types.push_back(op.rank == 1 ? MemRefType::get({ShapedType::kDynamic}, elt)
                                  : kernelOperandType(ctx, elt, op.rank, last));
   }

@@ -108,6 +108,10 @@ struct GpuTileLayout {
              "lie within +-2^29, got " + str(*c.queryOffset);
     if (c.maskDtype && *c.maskDtype == rt::DType::F64)
       return "GPU kernels take bool, f16, bf16 or f32 masks, got f64";
+    if (c.windowBranch)
+      return "GPU kernels have no fused window branch (a block-sparse "
+             "attention with window_branch); compile the two attentions "
+             "unfused (attn-compile does not run attn-fuse-branches)";
     if (p.warps != 1 && p.warps != 2 && p.warps != 4 && p.warps != 8)
       return "tile_plan warps must be 1, 2, 4 or 8, got " + str(p.warps);
     if (p.qBlock % (kMmaRows * p.warps) != 0 || p.qBlock > 256)

@@ -134,7 +134,7 @@ LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
         b, MemRefType::get(lseType.getShape(), b.getF32Type()), sizes,
         b.getI64IntegerAttr(64));
   };
-  Value out, lse;
+  Value out, lse, outWindow;
 
   // One argument per kernel operand, in the ABI's order.
   SmallVector<Value> args;
@@ -161,6 +161,8 @@ LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
       arg = memref::CastOp::create(b, to, views.toBuffer(op.getBlockIndices(), true));
     else if (name == "out")
       arg = views.canonical(out = allocOutput(), layout, shape.queryHeads, to);
+    else if (name == "out_window")
+      arg = views.canonical(outWindow = allocOutput(), layout, shape.queryHeads, to);
     else
       arg = memref::CastOp::create(b, to, lse = allocLse());
     args.push_back(arg);
@@ -172,6 +174,9 @@ LogicalResult lowerAttention(AttentionOp op, ModuleOp module) {
   if (lse)
     results.push_back(bufferization::ToTensorOp::create(
         b, op.getLse().getType(), lse, /*restrict=*/true, /*writable=*/true));
+  if (outWindow)
+    results.push_back(bufferization::ToTensorOp::create(
+        b, outType, outWindow, /*restrict=*/true, /*writable=*/true));
   op->replaceAllUsesWith(results);
   op->erase();
   return success();

@@ -17,6 +17,8 @@ void mlir::attn::buildAttnToCpuPipeline(OpPassManager &pm) {
   pm.addPass(createAttnDecompose());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // NSA's selected and window branches: one kernel, one pass over K/V.
+  pm.addPass(createAttnFuseBranches());
   AttnPlanTilesOptions plan;
   plan.target = "cpu";
   pm.addPass(createAttnPlanTiles(plan));

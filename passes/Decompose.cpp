@@ -39,11 +39,11 @@ void decompose(NsaOp op) {
   // scale and valid lengths.
   auto attention = [&](Value blocks) {
     return AttentionOp::create(
-        b, outType, Type(), q, k, v, Value(), lengths, Value(), blocks, scale,
+        b, outType, Type(), Type(), q, k, v, Value(), lengths, Value(), blocks, scale,
         FloatAttr(), b.getUnitAttr(), DenseI64ArrayAttr(), DenseI64ArrayAttr(),
         AlignmentAttr::get(b.getContext(), Alignment::BottomRight), IntegerAttr(),
         DenseI64ArrayAttr(), DenseI64ArrayAttr(), LayoutAttr(), DenseI64ArrayAttr(),
-        TilePlanAttr());
+        TilePlanAttr(), DenseI64ArrayAttr());
   };
 
   // Compressed and selected branches: the selection scores with the
@@ -115,13 +115,13 @@ void decompose(MobaOp op) {
       op.getKvLengths(), ScoreMethod::MeanKey, s.block, s.topK, s.init, s.local,
       /*per_query_head=*/true, DenseI64ArrayAttr(), Pool::Mean, scale);
   auto attention = AttentionOp::create(
-      b, op.getOutput().getType(), Type(), op.getQuery(), op.getKey(), op.getValue(),
+      b, op.getOutput().getType(), Type(), Type(), op.getQuery(), op.getKey(), op.getValue(),
       Value(), op.getKvLengths(), Value(), select.getIndices(), scale, FloatAttr(),
       b.getUnitAttr(),
       DenseI64ArrayAttr(), DenseI64ArrayAttr(),
       AlignmentAttr::get(b.getContext(), Alignment::BottomRight), IntegerAttr(),
       b.getDenseI64ArrayAttr({1, s.block}), DenseI64ArrayAttr(), LayoutAttr(),
-      DenseI64ArrayAttr(), TilePlanAttr());
+      DenseI64ArrayAttr(), TilePlanAttr(), DenseI64ArrayAttr());
   op.getOutput().replaceAllUsesWith(attention.getOutput());
   op.getIndices().replaceAllUsesWith(select.getIndices());
   op.erase();

@@ -57,6 +57,38 @@ def AttnDecompose : Pass<"attn-decompose"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def AttnFuseBranches : Pass<"attn-fuse-branches"> {
+  let summary = "fuse a block-sparse and a sliding-window attention of the same inputs";
+  let description = [{
+    NSA's selected and window branches (what `attn-decompose` makes of
+    `attn.nsa`, or a user's own pair) read the same query, keys and values
+    under different masks. This pass merges a block-sparse `attn.attention`
+    and a windowed one that share every operand (query, key, value, mask,
+    kv_lengths, query_offsets) and every other attribute into one
+    block-sparse attention with `window_branch = <the window>`, whose
+    `window` result replaces the windowed attention. Its CPU kernel scores
+    each key block once for both outputs and keeps two softmax states.
+    Ops with a tile plan, a window with an lse, or a user between them that
+    the fused op would have to precede are left alone. The CPU pipeline
+    (`attn-to-cpu`) runs it; GPU kernels have no fused form, so
+    `attn-compile` does not.
+
+    Before:
+    ```mlir
+    %s = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x77x16xi32>)
+        {causal, block_sizes = array<i64: 1, 64>} : ...
+    %w = attn.attention %q, %k, %v {causal, window = array<i64: 511, -1>} : ...
+    ```
+    After:
+    ```mlir
+    %s, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x77x16xi32>)
+        {causal, block_sizes = array<i64: 1, 64>,
+         window_branch = array<i64: 511, -1>} : ... -> T window T
+    ```
+  }];
+  let dependentDialects = ["::mlir::attn::AttnDialect"];
+}
+
 def AttnRaise : Pass<"attn-raise"> {
   let summary = "raise unfused attention in linalg or TOSA into attn.attention";
   let description = [{

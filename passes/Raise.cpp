@@ -1166,7 +1166,7 @@ void raise(Operation *pv, const Chain &chain) {
   FloatAttr scale = chain.scale ? b.getF64FloatAttr(*chain.scale) : FloatAttr();
   FloatAttr softcap = chain.softcap ? b.getF64FloatAttr(*chain.softcap) : FloatAttr();
   auto op = AttentionOp::create(
-      b, outType, Type(), q, k, v, mask, chain.kvLengths, Value(), Value(), scale, softcap,
+      b, outType, Type(), Type(), q, k, v, mask, chain.kvLengths, Value(), Value(), scale, softcap,
       chain.causal ? b.getUnitAttr() : UnitAttr(),
       chain.windowLeft ? b.getDenseI64ArrayAttr({*chain.windowLeft, 0}) : DenseI64ArrayAttr(),
       chain.branches ? b.getDenseI64ArrayAttr({chain.branches->first, chain.branches->second})
@@ -1175,7 +1175,7 @@ void raise(Operation *pv, const Chain &chain) {
                         : AlignmentAttr(),
       chain.queryOffset ? b.getI64IntegerAttr(*chain.queryOffset) : IntegerAttr(),
       DenseI64ArrayAttr(), DenseI64ArrayAttr(), LayoutAttr(), DenseI64ArrayAttr(),
-      TilePlanAttr());
+      TilePlanAttr(), DenseI64ArrayAttr());
   if (!chain.scale) // batch_matmul has no scale: the op's default would add one
     op.setScaleAttr(b.getF64FloatAttr(1.0));
   SmallVector<ReassociationIndices> groups = {{0, 1}, {2}, {3}};

@@ -33,20 +33,22 @@ static std::optional<::attn::rt::DType> dtypeOfElement(Type t) {
 /// visit the union of their unrelated lists, so a tile holds one position
 /// and the kernel puts keys along the lanes instead (CpuKernel.cpp). Lists
 /// that change every few vectors: one vector of rows, the fewest positions
-/// that still fill the lanes.
+/// that still fill the lanes. A fused window branch (every position its
+/// own window) always takes the key-lane form.
 static TilePlanAttr planCpu(AttentionOp op, int64_t group) {
   MLIRContext *ctx = op.getContext();
   int64_t lanes = 16;
   int64_t unit = std::lcm(group, lanes);
   int64_t rows = unit <= 128 ? unit * std::max<int64_t>(1, 64 / unit) : group;
-  if (auto blocks = op.getBlockSizes(); blocks && (*blocks)[0] < lanes) {
+  if (auto blocks = op.getBlockSizes();
+      blocks && ((*blocks)[0] < lanes || op.getWindowBranch())) {
     // Per-query-head lists: a tile holds one head, so rows are positions.
     bool perHead = op.getBlockHeads() == ::attn::rt::BlockHeads::QueryHead;
     int64_t tileGroup = perHead ? 1 : group;
     // Lists finer than a vector of rows: one position per tile, its keys
     // along the lanes (the CPU generator's key-lane form), so each tile
     // visits exactly its own list.
-    if ((*blocks)[0] * tileGroup < lanes)
+    if ((*blocks)[0] * tileGroup < lanes || op.getWindowBranch())
       rows = tileGroup;
     else
       rows = perHead ? lanes : std::max(group, unit);

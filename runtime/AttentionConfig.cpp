@@ -125,6 +125,13 @@ std::string AttentionSemantics::validate() const {
   if (blocks && (blocks->first < 1 || blocks->second < 1))
     return "block sizes [q_block, kv_block] must be positive, got " +
            pairString(*blocks);
+  if (windowBranch && (!blocks || window || branches || compressedKeys))
+    return "a window branch is the block-sparse attention's second output: it "
+           "needs block sizes and no window, branches or compressed keys of "
+           "its own";
+  if (windowBranch && (windowBranch->first < -1 || windowBranch->second < -1))
+    return "window branch sides must be >= 0 or -1 (unbounded), got " +
+           pairString(*windowBranch);
   return "";
 }
 
@@ -142,11 +149,19 @@ std::string AttentionSemantics::validateForF32() const {
 }
 
 void AttentionSemantics::normalize() {
-  if (!window)
-    return;
-  for (int64_t *side : {&window->first, &window->second})
-    if (*side > kMaxWindowSide)
-      *side = -1;
+  for (auto *w : {&window, &windowBranch})
+    if (*w)
+      for (int64_t *side : {&(*w)->first, &(*w)->second})
+        if (*side > kMaxWindowSide)
+          *side = -1;
+}
+
+AttentionSemantics AttentionSemantics::windowBranchSemantics() const {
+  AttentionSemantics s = *this;
+  s.window = windowBranch;
+  s.windowBranch.reset();
+  s.blocks.reset();
+  return s;
 }
 
 //===-- AttentionConfig ---------------------------------------------------===//
@@ -238,6 +253,8 @@ std::string AttentionConfig::name() const {
   if (blocks)
     os << "_sparse" << blocks->first << "x" << blocks->second
        << blockHeadsName(*blockHeads);
+  if (windowBranch)
+    os << "_andwin" << windowBranch->first << "x" << windowBranch->second;
   if (lse)
     os << "_lse";
   os << "_q" << plan.qBlock << "k" << plan.kvBlock;
@@ -274,6 +291,8 @@ std::vector<KernelOperand> kernelOperands(const AttentionConfig &c) {
   ops.push_back({"out", c.dtype, 4, true});
   if (c.lse)
     ops.push_back({"lse", DType::F32, 3, true});
+  if (c.windowBranch)
+    ops.push_back({"out_window", c.dtype, 4, true});
   return ops;
 }
 

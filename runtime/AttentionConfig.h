@@ -82,6 +82,11 @@ struct AttentionSemantics {
   /// span's last key is visible: j <= floor((p - l + 1) / d) for a query at
   /// original position p. Causal only (no window or branches).
   std::optional<std::pair<int64_t, int64_t>> compressedKeys;
+  /// With `blocks`: a second output, the same attention with the block list
+  /// replaced by a window (left, right) (-1 unbounded), both computed in one
+  /// pass over the union of their keys (NSA's selected and window branches).
+  /// No window, branches or compressed keys of its own.
+  std::optional<std::pair<int64_t, int64_t>> windowBranch;
 
   bool hasStructuredMask() const { return causal || window || branches; }
   double effectiveScale(int64_t headDim) const;
@@ -104,6 +109,9 @@ struct AttentionSemantics {
   std::string validateForF32() const;
   /// Window sides beyond kMaxWindowSide become -1 (unbounded).
   void normalize();
+  /// The semantics of the window branch's output: no block list, the
+  /// window branch as the window.
+  AttentionSemantics windowBranchSemantics() const;
 };
 
 /// The magnitudes of scale and softcap that f32 kernels take (products with
@@ -153,7 +161,7 @@ struct AttentionConfig : AttentionSemantics {
 };
 
 /// One tensor operand of a kernel, in ABI order: q, k, v, [mask],
-/// [kv_lengths], [q_offsets], [block_idx], out, [lse]. `rank` is that of the
+/// [kv_lengths], [q_offsets], [block_idx], out, [lse], [out_window]. `rank` is that of the
 /// canonical view: [B, H, S, D] (mask [B, Hq, Sq, M], broadcast axes with
 /// stride 0; block_idx [B, Hsel, Qblocks, K]), [B, H, S] for lse, [B] for
 /// kv_lengths and q_offsets.

@@ -105,6 +105,9 @@ std::string AttentionFunction::text() const {
   if (params.branches)
     a.push_back("branches = array<i64: " + std::to_string(params.branches->first) +
                 ", " + std::to_string(params.branches->second) + ">");
+  if (params.windowBranch)
+    a.push_back("window_branch = array<i64: " + std::to_string(params.windowBranch->first) +
+                ", " + std::to_string(params.windowBranch->second) + ">");
   if (params.queryOffset && !offsetType)
     a.push_back("query_offset = " + std::to_string(*params.queryOffset));
   else if (params.bottomRight && !offsetType)
@@ -122,13 +125,20 @@ std::string AttentionFunction::text() const {
     attrs << (i ? ", " : "") << a[i];
   attrs << "}";
 
+  // Results: out, [lse], [the window branch's out].
   std::string results = lse ? ot + ", " + lt : ot;
+  std::string names = lse ? "%o, %l" : "%o";
+  std::string opResults = results;
+  if (params.windowBranch) {
+    opResults += " window " + ot;
+    results += ", " + ot;
+    names += ", %w";
+  }
   std::ostringstream s;
   s << "func.func @" << name << "(" << args.str() << ") -> (" << results
-    << ") {\n  " << (lse ? "%o, %l" : "%o") << " = attn.attention %q, %k, %v"
-    << operands.str() << attrs.str() << " : " << qt << ", " << kt << ", " << vt
-    << " -> " << results << "\n  return " << (lse ? "%o, %l" : "%o") << " : "
-    << results << "\n}\n";
+    << ") {\n  " << names << " = attn.attention %q, %k, %v" << operands.str()
+    << attrs.str() << " : " << qt << ", " << kt << ", " << vt << " -> " << opResults
+    << "\n  return " << names << " : " << results << "\n}\n";
   return s.str();
 }
 

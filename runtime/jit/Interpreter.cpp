@@ -178,6 +178,21 @@ std::string mlir::attn::interpret(func::FuncOp func,
         if (attention.getLse())
           env[attention.getLse()] = rt::cast(lse, rt::DType::F32);
       }
+      // The window branch: the same attention, its window for the list.
+      if (error.empty() && attention.getWindowOutput()) {
+        rt::AttentionParams p = paramsOf(attention);
+        static_cast<rt::AttentionSemantics &>(p) = p.windowBranchSemantics();
+        error = rt::referenceAttention(
+            *get(attention.getQuery()), *get(attention.getKey()),
+            *get(attention.getValue()),
+            attention.getMask() ? get(attention.getMask()) : nullptr,
+            attention.getKvLengths() ? get(attention.getKvLengths()) : nullptr,
+            attention.getQueryOffsets() ? get(attention.getQueryOffsets()) : nullptr,
+            nullptr, p, out, lse);
+        if (error.empty())
+          env[attention.getWindowOutput()] =
+              rt::cast(out, dtypeOf(attention.getWindowOutput().getType()));
+      }
     } else if (auto merge = dyn_cast<MergeOp>(op)) {
       std::vector<rt::Tensor> outs, lses;
       for (Value v : merge.getPartials())

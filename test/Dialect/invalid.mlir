@@ -598,3 +598,59 @@ func.func @switch_per_element_result(%k: tensor<2x2x9x8xf32>, %n: tensor<2xi32>,
   }
   return %o : f32
 }
+
+// -----
+
+func.func @window_branch_needs_blocks(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{a window branch is the block-sparse attention's second output: it needs block sizes and no window, branches or compressed keys of its own}}
+  %o, %w = attn.attention %q, %k, %v {causal, window_branch = array<i64: 3, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf32>
+  return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_branch_and_window(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{a window branch is the block-sparse attention's second output: it needs block sizes and no window, branches or compressed keys of its own}}
+  %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>, window = array<i64: 2, 0>, window_branch = array<i64: 3, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf32>
+  return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_branch_sides(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{window branch sides must be >= 0 or -1 (unbounded), got (-2, 0)}}
+  %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>, window_branch = array<i64: -2, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf32>
+  return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_branch_size(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{window_branch must be [left, right], got 1 values}}
+  %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>, window_branch = array<i64: 3>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf32>
+  return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_branch_without_result(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> tensor<1x4x7x8xf32> {
+  // expected-error @+1 {{window_branch needs a 'window' result}}
+  %o = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>, window_branch = array<i64: 3, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32>
+  return %o : tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_result_without_branch(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>) {
+  // expected-error @+1 {{a 'window' result needs window_branch = array<i64: left, right>}}
+  %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf32>
+  return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf32>
+}
+
+// -----
+
+func.func @window_result_type(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, %v: tensor<1x2x9x8xf32>, %idx: tensor<1x2x7x2xi32>) -> (tensor<1x4x7x8xf32>, tensor<1x4x7x8xf16>) {
+  // expected-error @+1 {{result 'window' has type 'tensor<1x4x7x8xf16>', expected that of 'output', 'tensor<1x4x7x8xf32>'}}
+  %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>, window_branch = array<i64: 3, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf16>
+  return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf16>
+}

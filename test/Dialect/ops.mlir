@@ -215,3 +215,11 @@ func.func @ragged(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tens
   }
   return %pages, %o, %mo, %s : tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>
 }
+
+// NSA's selected and window branches in one op (attn-fuse-branches).
+// CHECK-LABEL: func.func @window_branch
+// CHECK: %{{.*}}, %{{.*}} = attn.attention %{{.*}}, %{{.*}}, %{{.*}} blocks(%{{.*}} : tensor<?x2x?x16xi32>) {alignment = #attn.alignment<bottom_right>, block_sizes = array<i64: 1, 64>, causal, window_branch = array<i64: 511, -1>} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x64xf16> window tensor<?x8x?x64xf16>
+func.func @window_branch(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>, %idx: tensor<?x2x?x16xi32>) -> (tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16>) {
+  %s, %w = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x16xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>, window_branch = array<i64: 511, -1>} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x64xf16> window tensor<?x8x?x64xf16>
+  return %s, %w : tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16>
+}

@@ -14,3 +14,11 @@ func.func @odd_head_dim(%q: tensor<1x2x?x72xf16>, %k: tensor<1x2x?x72xf16>, %v: 
   %o = attn.attention %q, %k, %v : tensor<1x2x?x72xf16>, tensor<1x2x?x72xf16>, tensor<1x2x?x72xf16> -> tensor<1x2x?x72xf16>
   return %o : tensor<1x2x?x72xf16>
 }
+
+// -----
+
+func.func @window_branch_on_gpu(%q: tensor<1x8x?x64xf16>, %k: tensor<1x2x?x64xf16>, %v: tensor<1x2x?x64xf16>, %idx: tensor<1x2x?x16xi32>) -> (tensor<1x8x?x64xf16>, tensor<1x8x?x64xf16>) {
+  // expected-error @+1 {{cannot be planned for sm_90: GPU kernels have no fused window branch (a block-sparse attention with window_branch); compile the two attentions unfused (attn-compile does not run attn-fuse-branches)}}
+  %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x?x16xi32>) {block_sizes = array<i64: 1, 64>, causal, window_branch = array<i64: 511, -1>} : tensor<1x8x?x64xf16>, tensor<1x2x?x64xf16>, tensor<1x2x?x64xf16> -> tensor<1x8x?x64xf16> window tensor<1x8x?x64xf16>
+  return %o, %w : tensor<1x8x?x64xf16>, tensor<1x8x?x64xf16>
+}
