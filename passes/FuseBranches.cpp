@@ -6,6 +6,10 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNFUSEBRANCHES
 #include "passes/Passes.h.inc"
@@ -34,9 +38,14 @@ bool usedBefore(Operation *op, Operation *at) {
   return false;
 }
 
-void fuse(AttentionOp sparse, AttentionOp window) {
-  Operation *later = sparse->isBeforeInBlock(window) ? window : sparse;
-  OpBuilder b(later);
+/// The query length's axis (the layouts put it second or third).
+int64_t seqAxis(AttentionOp op) {
+  return op.getEffectiveLayout() == Layout::BHSD ? 2 : 1;
+}
+
+/// The fused op for `sparse` and `window`, built by `b`: its results stand
+/// for sparse's output, [lse] and window's output.
+SmallVector<Value> createFused(OpBuilder &b, AttentionOp sparse, AttentionOp window) {
   OperationState state(sparse.getLoc(), sparse->getName());
   state.addOperands(sparse->getOperands());
   state.addTypes(sparse.getOutput().getType());
@@ -49,20 +58,61 @@ void fuse(AttentionOp sparse, AttentionOp window) {
   state.useProperties(props);
   for (NamedAttribute attr : sparse->getDiscardableAttrs())
     state.addAttribute(attr.getName(), attr.getValue());
-  auto fused = cast<AttentionOp>(b.create(state));
-  sparse.getOutput().replaceAllUsesWith(fused.getOutput());
+  return SmallVector<Value>(b.create(state)->getResults());
+}
+
+/// Static query lengths below `maxQueries` get the fused op; dynamic ones
+/// an scf.if on the length, the fused op on one side and the pair on the
+/// other.
+void fuse(AttentionOp sparse, AttentionOp window, int64_t maxQueries) {
+  Operation *later = sparse->isBeforeInBlock(window) ? window : sparse;
+  OpBuilder b(later);
+  Location loc = sparse.getLoc();
+  SmallVector<Value> pair = {sparse.getOutput()};
   if (sparse.getLse())
-    sparse.getLse().replaceAllUsesWith(fused.getLse());
-  window.getOutput().replaceAllUsesWith(fused.getWindowOutput());
-  sparse.erase();
-  window.erase();
+    pair.push_back(sparse.getLse());
+  pair.push_back(window.getOutput());
+  Value query = sparse.getQuery();
+  if (!cast<RankedTensorType>(query.getType()).isDynamicDim(seqAxis(sparse))) {
+    for (auto [from, to] : llvm::zip(pair, createFused(b, sparse, window)))
+      from.replaceAllUsesWith(to);
+    sparse.erase();
+    window.erase();
+    return;
+  }
+  Value queries = tensor::DimOp::create(b, loc, query, seqAxis(sparse));
+  Value fewer = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, queries,
+                                      arith::ConstantIndexOp::create(b, loc, maxQueries));
+  auto branch = scf::IfOp::create(b, loc, ValueRange(pair).getTypes(), fewer,
+                                  /*withElseRegion=*/true);
+  for (auto [from, to] : llvm::zip(pair, branch.getResults()))
+    from.replaceAllUsesWith(to);
+  OpBuilder then = branch.getThenBodyBuilder();
+  scf::YieldOp::create(then, loc, createFused(then, sparse, window));
+  OpBuilder otherwise = branch.getElseBodyBuilder();
+  auto yield = scf::YieldOp::create(otherwise, loc, pair);
+  sparse->moveBefore(yield);
+  window->moveBefore(yield);
+}
+
+/// Whether `op` is on the long side of an earlier fusion (an scf.if whose
+/// other side holds the fused op), so running the pass twice changes
+/// nothing.
+bool alreadyFused(AttentionOp op) {
+  auto branch = dyn_cast<scf::IfOp>(op->getParentOp());
+  if (!branch || op->getParentRegion() != &branch.getElseRegion())
+    return false;
+  bool fused = false;
+  branch.getThenRegion().walk([&](AttentionOp a) { fused |= bool(a.getWindowBranch()); });
+  return fused;
 }
 
 struct FuseBranches : impl::AttnFuseBranchesBase<FuseBranches> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<AttentionOp> sparse, windows;
     getOperation()->walk([&](AttentionOp op) {
-      if (op.getTilePlan() || op.getWindowBranch())
+      if (op.getTilePlan() || op.getWindowBranch() || alreadyFused(op))
         return;
       if (op.getBlockIndices() && !op.getWindow())
         sparse.push_back(op);
@@ -74,6 +124,11 @@ struct FuseBranches : impl::AttnFuseBranchesBase<FuseBranches> {
     for (AttentionOp s : sparse)
       for (AttentionOp w : windows) {
         if (taken.contains(w) || s->getBlock() != w->getBlock() || !sameExceptMasks(s, w))
+          continue;
+        // Prefill keeps the pair (see Passes.td).
+        int64_t queries =
+            cast<RankedTensorType>(s.getQuery().getType()).getDimSize(seqAxis(s));
+        if (!ShapedType::isDynamic(queries) && queries >= maxQueries)
           continue;
         bool sFirst = s->isBeforeInBlock(w);
         Operation *earlier = sFirst ? s.getOperation() : w.getOperation();
@@ -87,7 +142,7 @@ struct FuseBranches : impl::AttnFuseBranchesBase<FuseBranches> {
         break;
       }
     for (auto [s, w] : pairs)
-      fuse(s, w);
+      fuse(s, w, maxQueries);
   }
 };
 } // namespace

@@ -73,20 +73,33 @@ def AttnFuseBranches : Pass<"attn-fuse-branches"> {
     (`attn-to-cpu`) runs it; GPU kernels have no fused form, so
     `attn-compile` does not.
 
+    The fused kernel gives each position its own task (keys along the
+    vector lanes), which wins for few queries (decode) but loses to the
+    dense window kernel's full tiles of 64 rows in prefill (measured in
+    docs/benchmarks.md). So the pair is fused for query lengths below
+    `max-queries`: statically when the length is static, else under an
+    `scf.if` on the length with the pair on the other side (one compiled
+    function serves both).
+
     Before:
     ```mlir
-    %s = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x77x16xi32>)
+    %s = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x4x16xi32>)
         {causal, block_sizes = array<i64: 1, 64>} : ...
     %w = attn.attention %q, %k, %v {causal, window = array<i64: 511, -1>} : ...
     ```
-    After:
+    After (4 queries, below `max-queries`):
     ```mlir
-    %s, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x77x16xi32>)
+    %s, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x4x16xi32>)
         {causal, block_sizes = array<i64: 1, 64>,
          window_branch = array<i64: 511, -1>} : ... -> T window T
     ```
   }];
-  let dependentDialects = ["::mlir::attn::AttnDialect"];
+  let options = [
+    Option<"maxQueries", "max-queries", "int64_t", /*default=*/"16",
+           "fuse for query lengths below this (decode); longer ones keep the pair">,
+  ];
+  let dependentDialects = ["::mlir::attn::AttnDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
 }
 
 def AttnRaise : Pass<"attn-raise"> {
