@@ -924,10 +924,10 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
     // The block's flags (sparseSchedule): 1 listed, 2 holds window keys.
     Value flags = memref::LoadOp::create(b, visit, block);
     auto has = [&](int64_t bit) {
-      Value masked = arith::AndIOp::create(
-          b, flags, arith::ConstantIntOp::create(b, b.getI8Type(), bit));
-      return arith::CmpIOp::create(b, arith::CmpIPredicate::ne, masked,
-                                   arith::ConstantIntOp::create(b, b.getI8Type(), 0));
+      Type i8 = b.getI8Type();
+      Value set = arith::AndIOp::create(b, flags, arith::ConstantIntOp::create(b, i8, bit));
+      return arith::CmpIOp::create(b, arith::CmpIPredicate::ne, set,
+                                   arith::ConstantIntOp::create(b, i8, 0));
     };
     // The window's first (it reads ps), then the list's (in place).
     scf::IfOp::create(b, has(2), [&](OpBuilder &, Location) {
