@@ -60,6 +60,13 @@ static cl::opt<bool> sparse("sparse",
 static cl::list<int64_t> sparseLengths("lengths", cl::CommaSeparated,
     cl::desc("key lengths for --sparse (default 4096,8192,16384,32768)"),
     cl::cat(category));
+enum class Rows { Prefill, Decode, Both };
+static cl::opt<Rows> sparseRows(
+    "rows", cl::init(Rows::Both), cl::desc("with --sparse: which rows to time"),
+    cl::values(clEnumValN(Rows::Prefill, "prefill", "as many queries as keys"),
+               clEnumValN(Rows::Decode, "decode", "one query"),
+               clEnumValN(Rows::Both, "both", "prefill, then decode")),
+    cl::cat(category));
 static cl::opt<bool> nsaParts("nsa-parts",
     cl::desc("with --sparse: time NSA's parts (compression and compressed "
              "attention, selection, selected blocks, window) separately"),
@@ -90,13 +97,19 @@ std::vector<double> timeInterleaved(const std::vector<std::function<void()>> &fn
   std::vector<std::vector<double>> times(fns.size());
   for (auto &fn : fns)
     fn();
+  // Rounds alternate forward and backward, so no function always runs
+  // right after the same other one (whose cache and thread state it would
+  // inherit).
   double start = now();
+  bool backward = false;
   do {
-    for (size_t i = 0; i < fns.size(); ++i) {
+    for (size_t n = 0; n < fns.size(); ++n) {
+      size_t i = backward ? fns.size() - 1 - n : n;
       double t0 = now();
       fns[i]();
       times[i].push_back(now() - t0);
     }
+    backward = !backward;
   } while (now() - start < minTime * fns.size() || times[0].size() < 5);
   std::vector<double> medians;
   for (auto &t : times) {
@@ -204,6 +217,15 @@ std::unique_ptr<mlir::attn::HostModule> compileOrExit(MLIRContext &context,
   return host;
 }
 
+/// The query lengths --rows asks for at `skv` keys.
+std::vector<int64_t> rowsOf(int64_t skv) {
+  if (sparseRows == Rows::Prefill)
+    return {skv};
+  if (sparseRows == Rows::Decode)
+    return {1};
+  return {skv, 1};
+}
+
 /// --sparse --nsa-parts: NSA decomposed (attn-decompose) into its parts, each
 /// a function timed on its own, so that the table shows where NSA's time
 /// goes: the selection (with the compressed branch), the selected and the
@@ -269,7 +291,7 @@ int raggedBenchmarks(MLIRContext &context, const std::vector<int64_t> &lengths) 
   llvm::outs() << "| keys | queries | short L | batch of 2 ms | short alone (dense) ms | "
                   "long alone (sparse) ms | batch / sum |\n|---|---|---|---|---|---|---|\n";
   for (int64_t skv : lengths)
-    for (int64_t sq : {skv, int64_t(1)}) {
+    for (int64_t sq : rowsOf(skv)) {
       int64_t shortLen = std::min(skv / 4, denseLen / 2);
       llvm::errs() << "[attn-bench] ragged: " << skv << " keys, " << sq << " queries\n";
       rt::OnnxCase c;
@@ -335,7 +357,7 @@ int sparseBenchmarks(MLIRContext &context) {
                     "MoBA speed-up | switch ms | switch side | switch / its side |\n"
                  << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (int64_t skv : lengths)
-    for (int64_t sq : {skv, int64_t(1)}) {
+    for (int64_t sq : rowsOf(skv)) {
       if (!filter.empty() && std::to_string(skv).find(filter) == std::string::npos)
         continue;
       llvm::errs() << "[attn-bench] sparse: " << skv << " keys, " << sq
@@ -416,12 +438,17 @@ int main(int argc, char **argv) {
   // reads its setting when it loads, hence the re-exec.
   if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
     setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
-    setenv("KMP_BLOCKTIME", "0", 1);
     execv("/proc/self/exe", argv);
   }
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "fused CPU attention benchmarks\n");
+  // OpenMP reads its setting when the JIT loads it. --sparse times only our
+  // kernels (one OpenMP runtime, nothing to steal from), so its workers keep
+  // OpenMP's default spin: with KMP_BLOCKTIME=0 every parallel region paid a
+  // wake-up of about 0.15 ms here, most of a decode call's time.
+  if (!sparse && !getenv("KMP_BLOCKTIME"))
+    setenv("KMP_BLOCKTIME", "0", 1);
   DialectRegistry registry;
   mlir::attn::registerDialects(registry);
   MLIRContext context(registry);
