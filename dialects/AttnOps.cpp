@@ -512,6 +512,17 @@ LogicalResult SelectBlocksOp::verify() {
                         {q[0], s.perQueryHead ? q[1] : k[1], q[2], s.topK},
                         s.perQueryHead ? "[B, Hq, Sq, top_k]" : "[B, Hkv, Sq, top_k]")))
     return failure();
+  if (Value kc = getCompressedKeys()) {
+    if (!probs)
+      return emitOpError() << "'compressed' needs softmax_prob or softmax_prob_max "
+                              "(the other methods score from block summaries)";
+    if (failed(checkRank4(*this, {{"compressed", kc}})))
+      return failure();
+    int64_t tokens = k[2] == kDyn ? kDyn : s.compression.tokens(k[2]);
+    if (failed(checkShape(*this, "'compressed'", shapeOf(kc), {q[0], k[1], tokens, k[3]},
+                          "[B, Hkv, Sc, D], Sc the compressed key count")))
+      return failure();
+  }
   if (bool(getValues()) != bool(getOutput()))
     return emitOpError() << "'values' and result 'output' go together";
   Value values = getValues();
@@ -582,6 +593,24 @@ LogicalResult NsaOp::verify() {
         getQuery().getType().getElementType())
       return emitOpError() << "query, key, value, gates and output must share "
                               "one element type";
+  if (bool(getCompressedKeys()) != bool(getCompressedValues()))
+    return emitOpError() << "'compressed' takes the compressed keys and values together";
+  if (Value kc = getCompressedKeys()) {
+    Value vc = getCompressedValues();
+    if (failed(checkRank4(*this, {{"compressed keys", kc}, {"compressed values", vc}})))
+      return failure();
+    int64_t tokens = k[2] == kDyn ? kDyn : p.compression.tokens(k[2]);
+    if (failed(checkShape(*this, "compressed keys", shapeOf(kc), {k[0], k[1], tokens, k[3]},
+                          "[B, Hkv, Sc, D], Sc the compressed key count")) ||
+        failed(checkShape(*this, "compressed values", shapeOf(vc),
+                          {k[0], k[1], tokens, v[3]}, "[B, Hkv, Sc, Dv]")))
+      return failure();
+    for (Value x : {kc, vc})
+      if (cast<RankedTensorType>(x.getType()).getElementType() !=
+          getQuery().getType().getElementType())
+        return emitOpError() << "compressed keys and values must have the query's "
+                                "element type";
+  }
   return success();
 }
 

@@ -210,6 +210,11 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure, AttrSizedOperandSegmen
     starting at or past `L` are ineligible, and block summaries and
     compressed tokens use only valid keys.
 
+    With `compressed(%kc)` (`[B, Hkv, Sc, D]`), a softmax_prob(_max)
+    selection scores through these compressed keys instead of pooling `key`
+    itself: a decode loop keeps them with its KV cache (what `attn.compress`
+    of the keys gives), so a step does not pool every key again.
+
     With `values(%vc)` (compressed values `[B, Hkv, Sc, Dv]`, `Sc` the
     compressed key count), a softmax_prob(_max) selection also returns the
     attention over the compressed tokens that its scores come from:
@@ -230,6 +235,7 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure, AttrSizedOperandSegmen
     ```
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Optional<Attn_FloatTensor>:$compressed_keys,
                        Optional<Attn_FloatTensor>:$values,
                        Optional<Attn_LengthTensor>:$kv_lengths,
                        Attn_ScoreMethodAttr:$method, I64Attr:$block,
@@ -242,6 +248,7 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure, AttrSizedOperandSegmen
                       Optional<Attn_FloatTensor>:$output);
   let assemblyFormat = [{
     $query `,` $key
+    (`compressed` `(` $compressed_keys^ `:` type($compressed_keys) `)`)?
     (`values` `(` $values^ `:` type($values) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     attr-dict `:` type($query) `,` type($key) `->` type($indices)
@@ -253,7 +260,7 @@ def Attn_SelectBlocksOp : Attn_Op<"select_blocks", [Pure, AttrSizedOperandSegmen
   }];
 }
 
-def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
+def Attn_NsaOp : Attn_Op<"nsa", [Pure, AttrSizedOperandSegments]> {
   let summary = "native sparse attention (compressed, selected, window)";
   let description = [{
     Section 5 of `attention-semantics.md`: `out = g_cmp * A(q, kc, vc) +
@@ -267,10 +274,15 @@ def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
     `kv_lengths` (`[B]`) gives each element's valid key length (all three
     branches and the selection respect it). `attn-decompose` rewrites it
     into `attn.compress`, `attn.select_blocks` and three `attn.attention`
-    ops.
+    ops. `compressed(%kc, %vc)` gives the compressed keys and values
+    (`[B, Hkv, Sc, D]`, `[B, Hkv, Sc, Dv]`, what `attn.compress` of `key`
+    and `value` by `pool` gives) instead of pooling them on every call: a
+    decode loop keeps them with its KV cache.
   }];
   let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
                        Attn_FloatTensor:$value, Attn_FloatTensor:$gates,
+                       Optional<Attn_FloatTensor>:$compressed_keys,
+                       Optional<Attn_FloatTensor>:$compressed_values,
                        Optional<Attn_LengthTensor>:$kv_lengths,
                        DefaultValuedAttr<I64Attr, "32">:$compress_block,
                        DefaultValuedAttr<I64Attr, "16">:$compress_stride,
@@ -284,6 +296,8 @@ def Attn_NsaOp : Attn_Op<"nsa", [Pure]> {
   let results = (outs Attn_FloatTensor:$output, RankedTensorOf<[I32]>:$indices);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $gates
+    (`compressed` `(` $compressed_keys^ `,` $compressed_values `:`
+     type($compressed_keys) `,` type($compressed_values) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     attr-dict `:` type($query) `,`
     type($key) `,` type($value) `,` type($gates) `->` type($output) `,`

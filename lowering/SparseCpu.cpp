@@ -612,8 +612,9 @@ void mlir::attn::lowerSelectBlocks(SelectBlocksOp op) {
   const ::attn::rt::Selection &s = g.s;
   bool prob = s.method == ::attn::rt::ScoreMethod::SoftmaxProb ||
               s.method == ::attn::rt::ScoreMethod::SoftmaxProbMax;
-  Value kcTensor;
-  if (prob) {
+  // The compressed keys: given (a KV cache keeps them), else pooled here.
+  Value kcTensor = op.getCompressedKeys();
+  if (prob && !kcTensor) {
     auto kType = cast<RankedTensorType>(op.getKey().getType());
     SmallVector<int64_t> shape(kType.getShape());
     shape[2] = ShapedType::kDynamic;

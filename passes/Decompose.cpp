@@ -53,11 +53,15 @@ void decompose(NsaOp op) {
                                   ? ShapedType::kDynamic
                                   : p.compression.tokens(kShape[2]),
                            vShape[3]);
-  Value vc = CompressOp::create(b, vcType, v, Value(), lengths, p.compression.block,
-                                p.compression.stride, op.getPool())
-                 .getOutput();
+  // Compressed values (and keys) from a cache when given, else pooled.
+  Value vc = op.getCompressedValues();
+  if (!vc)
+    vc = CompressOp::create(b, vcType, v, Value(), lengths, p.compression.block,
+                            p.compression.stride, op.getPool())
+             .getOutput();
   auto select = SelectBlocksOp::create(
-      b, op.getIndices().getType(), outType, q, k, vc, lengths, ScoreMethod::SoftmaxProb,
+      b, op.getIndices().getType(), outType, q, k, op.getCompressedKeys(), vc, lengths,
+      ScoreMethod::SoftmaxProb,
       p.selection.block, p.selection.topK, p.selection.init, p.selection.local,
       /*per_query_head=*/false,
       b.getDenseI64ArrayAttr({p.compression.block, p.compression.stride}), op.getPool(),
@@ -111,7 +115,7 @@ void decompose(MobaOp op) {
   ::attn::rt::Selection s = op.getSelection();
   FloatAttr scale = op.getScaleAttr();
   auto select = SelectBlocksOp::create(
-      b, op.getIndices().getType(), Type(), op.getQuery(), op.getKey(), Value(),
+      b, op.getIndices().getType(), Type(), op.getQuery(), op.getKey(), Value(), Value(),
       op.getKvLengths(), ScoreMethod::MeanKey, s.block, s.topK, s.init, s.local,
       /*per_query_head=*/true, DenseI64ArrayAttr(), Pool::Mean, scale);
   auto attention = AttentionOp::create(

@@ -108,7 +108,7 @@ struct Sparsify : impl::AttnSparsifyBase<Sparsify> {
         indices = lastSelection;
       if (!indices) {
         indices = SelectBlocksOp::create(r, idxType, Type(), op.getQuery(), op.getKey(),
-                                         Value(), op.getKvLengths(),
+                                         Value(), Value(), op.getKvLengths(),
                                          static_cast<ScoreMethod>(s.method), s.block,
                                          s.topK, s.init, s.local, s.perQueryHead,
                                          compress, Pool::Mean, scale)

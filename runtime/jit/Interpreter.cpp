@@ -126,8 +126,13 @@ std::string mlir::attn::checkInputs(func::FuncOp func,
       return WalkResult::interrupt();
     return WalkResult::advance();
   });
-  // The sparse ops' valid lengths, in [0, Skv] likewise.
+  // The sparse ops' valid lengths, in [0, Skv] likewise; a selection's
+  // compressed keys and values verified on the actual shapes.
   clone.walk([&](Operation *op) {
+    if (auto select = dyn_cast<SelectBlocksOp>(op); select && failed(select.verify()))
+      return WalkResult::interrupt();
+    if (auto nsa = dyn_cast<NsaOp>(op); nsa && failed(nsa.verify()))
+      return WalkResult::interrupt();
     auto [lengths, key] =
         llvm::TypeSwitch<Operation *, std::pair<Value, Value>>(op)
             .Case<SelectBlocksOp, NsaOp, MobaOp, SwitchOp>([](auto x) {
@@ -236,11 +241,11 @@ std::string mlir::attn::interpret(func::FuncOp func,
         env[compress.getOutput()] = rt::cast(out, dtypeOf(compress.getOutput().getType()));
     } else if (auto select = dyn_cast<SelectBlocksOp>(op)) {
       rt::Tensor idx, out;
-      Value vc = select.getValues();
+      Value vc = select.getValues(), kc = select.getCompressedKeys();
       error = rt::referenceSelect(*get(select.getQuery()), *get(select.getKey()),
                                   select.getSelection(), idx,
                                   select.getKvLengths() ? get(select.getKvLengths()) : nullptr,
-                                  vc ? get(vc) : nullptr, &out);
+                                  vc ? get(vc) : nullptr, &out, kc ? get(kc) : nullptr);
       if (error.empty()) {
         env[select.getIndices()] = std::move(idx);
         if (vc)
@@ -251,7 +256,10 @@ std::string mlir::attn::interpret(func::FuncOp func,
       error = rt::referenceNsa(*get(nsa.getQuery()), *get(nsa.getKey()),
                                *get(nsa.getValue()), *get(nsa.getGates()),
                                nsa.getParams(), out, idx, nullptr,
-                               nsa.getKvLengths() ? get(nsa.getKvLengths()) : nullptr);
+                               nsa.getKvLengths() ? get(nsa.getKvLengths()) : nullptr,
+                               nsa.getCompressedKeys() ? get(nsa.getCompressedKeys()) : nullptr,
+                               nsa.getCompressedValues() ? get(nsa.getCompressedValues())
+                                                         : nullptr);
       if (error.empty()) {
         env[nsa.getOutput()] = rt::cast(out, dtypeOf(nsa.getOutput().getType()));
         env[nsa.getIndices()] = std::move(idx);

@@ -165,7 +165,7 @@ void pick(const std::vector<double> &score, const Selection &s, int32_t *list) {
 std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
                    const std::vector<int64_t> &lengths, std::vector<int32_t> &idx,
                    int64_t &hsel, std::vector<double> *ranked = nullptr,
-                   Bhsd *compressedKeys = nullptr) {
+                   Bhsd *compressedKeys = nullptr, const Bhsd *givenKeys = nullptr) {
   if (std::string e = s.validate(); !e.empty())
     return e;
   const int64_t G = q.H / k.H;
@@ -176,7 +176,7 @@ std::string select(const Bhsd &q, const Bhsd &k, const Selection &s,
   const bool prob = s.method == ScoreMethod::SoftmaxProb ||
                     s.method == ScoreMethod::SoftmaxProbMax;
   if (prob)
-    kc = compress(k, s.compression);
+    kc = givenKeys ? *givenKeys : compress(k, s.compression);
   // Per-block key summaries: mean (mean_key), min and max (key_bound).
   std::vector<double> mean, lo, hi;
   if (!prob) {
@@ -351,7 +351,8 @@ namespace {
 /// values, the attention over the compressed tokens into `output`.
 std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
                           const Tensor *kvLengths, Tensor &idx, Tensor *scores,
-                          const Tensor *values = nullptr, Tensor *output = nullptr) {
+                          const Tensor *values = nullptr, Tensor *output = nullptr,
+                          const Tensor *compressedKeys = nullptr) {
   return withoutExceptions("select", [&]() -> std::string {
     Bhsd qq, kk, vv;
     if (std::string e = load(q, "q", qq); !e.empty())
@@ -370,6 +371,18 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
                shapeString({kk.B, kk.H, s.compression.tokens(kk.S), vv.D}) + ", got " +
                shapeString(values->shape);
     }
+    Bhsd given;
+    if (compressedKeys) {
+      if (std::string e = load(*compressedKeys, "compressed keys", given); !e.empty())
+        return e;
+      if (std::string e = s.compression.validate(); !e.empty())
+        return e;
+      if (given.B != kk.B || given.H != kk.H || given.S != s.compression.tokens(kk.S) ||
+          given.D != kk.D)
+        return "compressed keys: expected [B, Hkv, Sc, D] = " +
+               shapeString({kk.B, kk.H, s.compression.tokens(kk.S), kk.D}) + ", got " +
+               shapeString(compressedKeys->shape);
+    }
     std::vector<int64_t> lengths;
     if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
@@ -378,7 +391,7 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
     int64_t hsel;
     Bhsd kc;
     if (std::string e = select(qq, kk, s, lengths, list, hsel, scores ? &ranked : nullptr,
-                               values ? &kc : nullptr);
+                               values ? &kc : nullptr, compressedKeys ? &given : nullptr);
         !e.empty())
       return e;
     idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
@@ -399,8 +412,8 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
 
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
                             Tensor &idx, const Tensor *kvLengths, const Tensor *values,
-                            Tensor *output) {
-  return selectTensors(q, k, s, kvLengths, idx, nullptr, values, output);
+                            Tensor *output, const Tensor *compressedKeys) {
+  return selectTensors(q, k, s, kvLengths, idx, nullptr, values, output, compressedKeys);
 }
 
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
@@ -411,7 +424,8 @@ std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selecti
 
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
-                         Tensor &idx, const Tensor *selection, const Tensor *kvLengths) {
+                         Tensor &idx, const Tensor *selection, const Tensor *kvLengths,
+                         const Tensor *compressedKeys, const Tensor *compressedValues) {
   return withoutExceptions("nsa", [&]() -> std::string {
     Bhsd qq, kk, vv;
     std::string e = load(q, "q", qq);
@@ -436,7 +450,25 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     std::vector<int64_t> lengths;
     if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
-    Bhsd kc = compress(kk, c), vc = compress(vv, c);
+    Bhsd kc, vc;
+    if (bool(compressedKeys) != bool(compressedValues))
+      return "compressed keys and values come together";
+    if (compressedKeys) {
+      if (std::string e = load(*compressedKeys, "compressed keys", kc); !e.empty())
+        return e;
+      if (std::string e = load(*compressedValues, "compressed values", vc); !e.empty())
+        return e;
+      std::vector<int64_t> want = {kk.B, kk.H, c.tokens(kk.S)};
+      if (std::vector<int64_t>{kc.B, kc.H, kc.S} != want || kc.D != kk.D ||
+          std::vector<int64_t>{vc.B, vc.H, vc.S} != want || vc.D != vv.D)
+        return "compressed keys and values: expected " +
+               shapeString({kk.B, kk.H, c.tokens(kk.S), kk.D}) + " and " +
+               shapeString({kk.B, kk.H, c.tokens(kk.S), vv.D}) + ", got " +
+               shapeString(compressedKeys->shape) + " and " +
+               shapeString(compressedValues->shape);
+    } else {
+      kc = compress(kk, c), vc = compress(vv, c);
+    }
     const double scale = p.scale ? *p.scale : 1.0 / std::sqrt(double(qq.D));
     // Selected and window branches.
     Selection s = p.selection;
@@ -449,7 +481,8 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     } else {
       std::vector<int32_t> list;
       int64_t hsel;
-      if (std::string e = select(qq, kk, s, lengths, list, hsel); !e.empty())
+      if (std::string e = select(qq, kk, s, lengths, list, hsel, nullptr, nullptr, &kc);
+          !e.empty())
         return e;
       idx = idxTensor(list, qq.B, hsel, qq.S, s.topK);
     }

@@ -63,9 +63,13 @@ struct Selection {
 /// also the attention whose probabilities the scores come from, F64
 /// [B, Hq, Sq, Dv] into `output`: out[b, h, i] = sum_t pc[t] *
 /// vc[b, h / G, t]; zero rows where no compressed token is visible.
+///
+/// With `compressedKeys` [B, Hkv, Sc, D] (softmax_prob(_max)), the scores
+/// go through those instead of k pooled by s.compression (a KV cache's).
 std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s,
                             Tensor &idx, const Tensor *kvLengths = nullptr,
-                            const Tensor *values = nullptr, Tensor *output = nullptr);
+                            const Tensor *values = nullptr, Tensor *output = nullptr,
+                            const Tensor *compressedKeys = nullptr);
 
 /// The scores referenceSelect ranks, F64 [B, Hsel, Sq, blocks]: -inf for
 /// ineligible blocks, +inf for forced ones (to check a selection computed in
@@ -83,10 +87,14 @@ struct NsaParams {
 };
 /// (For this and the composites below: a given `selection` is used instead
 /// of computing one, e.g. to check a kernel's output against its own list.)
+/// NSA with compressedKeys and compressedValues ([B, Hkv, Sc, D] and
+/// [B, Hkv, Sc, Dv], a KV cache's) uses them instead of pooling k and v.
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
                          const Tensor &gates, const NsaParams &p, Tensor &out,
                          Tensor &idx, const Tensor *selection = nullptr,
-                         const Tensor *kvLengths = nullptr);
+                         const Tensor *kvLengths = nullptr,
+                         const Tensor *compressedKeys = nullptr,
+                         const Tensor *compressedValues = nullptr);
 
 /// MoBA: BlockSparse(q, k, v, select(mean_key, Hsel = Hq, init 0, local 1)),
 /// causal, bottom-right.

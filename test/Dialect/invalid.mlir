@@ -654,3 +654,27 @@ func.func @window_result_type(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x9x8xf32>, 
   %o, %w = attn.attention %q, %k, %v blocks(%idx : tensor<1x2x7x2xi32>) {block_sizes = array<i64: 1, 4>, window_branch = array<i64: 3, 0>} : tensor<1x4x7x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> -> tensor<1x4x7x8xf32> window tensor<1x4x7x8xf16>
   return %o, %w : tensor<1x4x7x8xf32>, tensor<1x4x7x8xf16>
 }
+
+// -----
+
+func.func @compressed_for_mean_key(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>, %kc: tensor<1x2x19x8xf32>) -> tensor<1x4x7x2xi32> {
+  // expected-error @+1 {{'compressed' needs softmax_prob or softmax_prob_max (the other methods score from block summaries)}}
+  %idx = attn.select_blocks %q, %k compressed(%kc : tensor<1x2x19x8xf32>) {method = #attn.score<mean_key>, block = 8, top_k = 2, init = 0, local = 1, per_query_head} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x4x7x2xi32>
+  return %idx : tensor<1x4x7x2xi32>
+}
+
+// -----
+
+func.func @compressed_tokens(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>, %kc: tensor<1x2x20x8xf32>) -> tensor<1x2x7x2xi32> {
+  // expected-error @+1 {{'compressed': expected shape [1, 2, 19, 8] ([B, Hkv, Sc, D], Sc the compressed key count), got [1, 2, 20, 8]}}
+  %idx = attn.select_blocks %q, %k compressed(%kc : tensor<1x2x20x8xf32>) {method = #attn.score<softmax_prob>, block = 8, top_k = 2, init = 0, local = 1, compress = array<i64: 4, 2>} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32> -> tensor<1x2x7x2xi32>
+  return %idx : tensor<1x2x7x2xi32>
+}
+
+// -----
+
+func.func @nsa_compressed_values(%q: tensor<1x4x7x8xf32>, %k: tensor<1x2x40x8xf32>, %v: tensor<1x2x40x16xf32>, %g: tensor<1x4x7x3xf32>, %kc: tensor<1x2x19x8xf32>, %vc: tensor<1x2x19x8xf32>) -> (tensor<1x4x7x16xf32>, tensor<1x2x7x3xi32>) {
+  // expected-error @+1 {{compressed values: expected shape [1, 2, 19, 16] ([B, Hkv, Sc, Dv]), got [1, 2, 19, 8]}}
+  %o, %idx = attn.nsa %q, %k, %v, %g compressed(%kc, %vc : tensor<1x2x19x8xf32>, tensor<1x2x19x8xf32>) {compress_block = 4, compress_stride = 2, select_block = 8, top_k = 3, init_blocks = 1, local_blocks = 1, window = 5} : tensor<1x4x7x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x16xf32>, tensor<1x4x7x3xf32> -> tensor<1x4x7x16xf32>, tensor<1x2x7x3xi32>
+  return %o, %idx : tensor<1x4x7x16xf32>, tensor<1x2x7x3xi32>
+}

@@ -223,3 +223,13 @@ func.func @window_branch(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>, %v:
   %s, %w = attn.attention %q, %k, %v blocks(%idx : tensor<?x2x?x16xi32>) {block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>, window_branch = array<i64: 511, -1>} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x64xf16> window tensor<?x8x?x64xf16>
   return %s, %w : tensor<?x8x?x64xf16>, tensor<?x8x?x64xf16>
 }
+
+// A decode step's compressed keys and values from a cache.
+// CHECK-LABEL: func.func @compressed_cache
+// CHECK: attn.select_blocks %arg0, %arg1 compressed(%arg3 : tensor<?x2x?x64xbf16>) values(%arg4 : tensor<?x2x?x64xbf16>) {block = 64 : i64, compress = array<i64: 32, 16>, init = 1 : i64, local = 2 : i64, method = #attn.score<softmax_prob>, top_k = 16 : i64}
+// CHECK: attn.nsa %arg0, %arg1, %arg2, %arg5 compressed(%arg3, %arg4 : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>) :
+func.func @compressed_cache(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %kc: tensor<?x2x?x64xbf16>, %vc: tensor<?x2x?x64xbf16>, %g: tensor<?x8x?x3xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>) {
+  %idx, %c = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xbf16>) values(%vc : tensor<?x2x?x64xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x16xi32>, tensor<?x8x?x64xbf16>
+  %o, %i2 = attn.nsa %q, %k, %v, %g compressed(%kc, %vc : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>) : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x8x?x3xbf16> -> tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
+  return %idx, %c, %o, %i2 : tensor<?x2x?x16xi32>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x2x?x16xi32>
+}
