@@ -144,6 +144,8 @@ std::unique_ptr<HostModule> HostModule::compile(ModuleOp source,
   options.transformer = transformer;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   options.sharedLibPaths = libs;
+  // `perf` names the JIT's functions (via /tmp/perf-PID.map) when asked to.
+  options.enablePerfNotificationListener = getenv("ATTN_JIT_PERF") != nullptr;
   auto engine = ExecutionEngine::create(*module, options, std::move(*engineTm));
   if (!engine) {
     error = "JIT compilation failed: " + toString(engine.takeError());

@@ -1,7 +1,15 @@
 // RUN: attn-opt %s --attn-balance-parallel-loops | FileCheck %s
 
+// Chunks of max(1, tasks / 256) tasks (each chunk handed out costs a
+// dispatch call).
 // CHECK-LABEL: func.func @kernel
-// CHECK: omp.wsloop schedule(dynamic) {
+// CHECK: %[[SPAN:.*]] = arith.subi %arg0, %c0
+// CHECK: %[[POS:.*]] = arith.maxsi %[[SPAN]]
+// CHECK: %[[TRIPS:.*]] = arith.ceildivui %[[POS]], %c1
+// CHECK: %[[TASKS:.*]] = arith.muli %{{.*}}, %[[TRIPS]]
+// CHECK: %[[PER:.*]] = arith.divui %[[TASKS]], %c256
+// CHECK: %[[CHUNK:.*]] = arith.maxsi %[[PER]], %{{.*}}
+// CHECK: omp.wsloop schedule(dynamic = %[[CHUNK]] : index) {
 func.func @kernel(%n: index) attributes {attn.kernel} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
