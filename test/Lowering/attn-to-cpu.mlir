@@ -9,7 +9,7 @@
 // CHECK: llvm.call @attn_cpu_f16_d128_g4_causal_q64k64
 // CHECK-LABEL: llvm.func @attn_cpu_f16_d128_g4_causal_q64k64
 // CHECK: omp.parallel
-// CHECK: omp.wsloop schedule(dynamic)
+// CHECK: omp.wsloop schedule(dynamic = %{{.*}} : i64)
 // CHECK: omp.loop_nest {{.*}} collapse(3)
 // CHECK: llvm.intr.fmuladd{{.*}} vector<16xf32>
 func.func @llama_block(%q: tensor<?x32x?x128xf16>, %k: tensor<?x8x?x128xf16>, %v: tensor<?x8x?x128xf16>) -> tensor<?x32x?x128xf16> {
