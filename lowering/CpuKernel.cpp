@@ -245,9 +245,10 @@ private:
   // of its positions listed each (i8 [blocks x positions]).
   Value visit, member;
   Value qt, st, ot, rowMax, rowSum, rowScale, ks, vs;
-  // Key-lane form: K transposed to f32 [B, Hkv, blocks, Dqk, kv_block]
-  // (listed blocks only), and whether this kernel takes that form.
-  Value kt;
+  // Key-lane form: K transposed to f32 [listed blocks, Dqk, kv_block], the
+  // slot of each (batch, key head, block) (-1: unlisted), and whether this
+  // kernel takes that form.
+  Value kt, slots;
   bool keyLanes = false;
   // The explicit mask: memref and its head/query strides.
   Value mask, maskHeadStride, maskQueryStride;
@@ -599,16 +600,15 @@ int64_t mlir::attn::divisorAtMost(int64_t n, int64_t cap) {
 void CpuKernelGen::transposeListedKeys(Value k, Value blockIdx, Value batches,
                                        Value querySeq, Value kvSeq) {
   // Blocks any list of (batch, key head) names, marked in parallel over
-  // (batch, key head), then transposed in parallel over (batch, key head,
-  // block) into Kt[b, hk, block, d, key], one block contiguous (only the
-  // listed blocks' pages are touched; keys past the block's end are 0).
+  // (batch, key head), numbered in order (slots[b, hk, block], -1 for a
+  // block nobody lists), then transposed in parallel over (batch, key head,
+  // block) into Kt[slot, d, key], one block contiguous (keys past the
+  // block's end are 0). Decode lists a few dozen blocks, so Kt stays small
+  // (a buffer for every block was 16 MB at 32k keys, faulted in per call).
   constexpr int64_t dyn = ShapedType::kDynamic;
   int64_t kvBlock = spec.blocks->second;
   Value kvHeads = memref::DimOp::create(b, k, 1);
   Value blocks = arith::CeilDivUIOp::create(b, kvSeq, idx(kvBlock));
-  kt = memref::AllocOp::create(
-      b, MemRefType::get({dyn, dyn, dyn, spec.headDim, keyBlock}, f32),
-      ValueRange{batches, kvHeads, blocks}, b.getI64IntegerAttr(64));
   Type i8 = b.getI8Type();
   Value flags = memref::AllocOp::create(b, MemRefType::get({dyn, dyn, dyn}, i8),
                                         ValueRange{batches, kvHeads, blocks});
@@ -659,25 +659,42 @@ void CpuKernelGen::transposeListedKeys(Value k, Value blockIdx, Value batches,
         }
         scf::ReduceOp::create(b);
       });
+  // Slots, in one pass over the flags (B x Hkv x blocks bytes).
+  slots = memref::AllocOp::create(b, MemRefType::get({dyn, dyn, dyn}, b.getIndexType()),
+                                  ValueRange{batches, kvHeads, blocks});
+  Value count = loop(idx(0), batches, 1, ValueRange{idx(0)},
+                     [&](Value batch, ValueRange c0) -> SmallVector<Value> {
+    return loop(idx(0), kvHeads, 1, c0, [&](Value hk, ValueRange c1) -> SmallVector<Value> {
+      return loop(idx(0), blocks, 1, c1, [&](Value e, ValueRange c2) -> SmallVector<Value> {
+        Value listed = arith::CmpIOp::create(
+            b, arith::CmpIPredicate::ne,
+            memref::LoadOp::create(b, flags, ValueRange{batch, hk, e}), zero);
+        memref::StoreOp::create(b, arith::SelectOp::create(b, listed, c2[0], idx(-1)), slots,
+                                ValueRange{batch, hk, e});
+        return {arith::SelectOp::create(b, listed, add(c2[0], idx(1)), c2[0]).getResult()};
+      });
+    });
+  })[0];
+  kt = memref::AllocOp::create(b, MemRefType::get({dyn, spec.headDim, keyBlock}, f32),
+                               ValueRange{count}, b.getI64IntegerAttr(64));
   scf::ParallelOp::create(
       b, ValueRange{idx(0), idx(0), idx(0)}, ValueRange{batches, kvHeads, blocks},
       ValueRange{idx(1), idx(1), idx(1)}, [&](OpBuilder &, Location, ValueRange ivs) {
         Value batch = ivs[0], hk = ivs[1], e = ivs[2];
-        Value listed = arith::CmpIOp::create(
-            b, arith::CmpIPredicate::ne,
-            memref::LoadOp::create(b, flags, ValueRange{batch, hk, e}), zero);
+        Value slot = memref::LoadOp::create(b, slots, ValueRange{batch, hk, e});
+        Value listed = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, slot, idx(0));
         scf::IfOp::create(b, listed, [&](OpBuilder &, Location) {
           Value j0 = mul(e, idx(kvBlock));
           Value n = minI(idx(kvBlock), sub(kvSeq, j0));
           loop(idx(0), n, 1, [&](Value j) {
             loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
               Value x = memref::LoadOp::create(b, k, ValueRange{batch, hk, add(j0, j), d});
-              memref::StoreOp::create(b, toF32(x), kt, ValueRange{batch, hk, e, d, j});
+              memref::StoreOp::create(b, toF32(x), kt, ValueRange{slot, d, j});
             });
           });
           loop(n, idx(keyBlock), 1, [&](Value j) {
             loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
-              memref::StoreOp::create(b, f32c(0.0), kt, ValueRange{batch, hk, e, d, j});
+              memref::StoreOp::create(b, f32c(0.0), kt, ValueRange{slot, d, j});
             });
           });
           scf::YieldOp::create(b);
@@ -883,6 +900,7 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
     Value nk = minI(idx(kvBlock), sub(schedule.end(), j0));
     Value keyEnd = add(j0, nk);
     Value block = arith::DivUIOp::create(b, j0, idx(kvBlock));
+    Value slot = memref::LoadOp::create(b, slots, ValueRange{batch, kvHead, block});
     // Scores, masked, into ps.
     loop(idx(0), idx(group), gBlock, [&](Value g0) {
       loop(idx(0), idx(chunks), cBlock, [&](Value c0) {
@@ -895,8 +913,7 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
               SmallVector<Value> keys, next;
               for (int64_t c = 0; c < cBlock; ++c)
                 keys.push_back(vector::LoadOp::create(
-                    b, vec, kt,
-                    ValueRange{batch, kvHead, block, d, add(lane0, idx(c * kLanes))}));
+                    b, vec, kt, ValueRange{slot, d, add(lane0, idx(c * kLanes))}));
               for (int64_t g = 0; g < gBlock; ++g) {
                 Value qb = vector::BroadcastOp::create(
                     b, vec, memref::LoadOp::create(b, qs, ValueRange{add(g0, idx(g)), d}));

@@ -4,8 +4,9 @@
 // Lists per position (q_block 1) and key head, group 4: a tile of 4 positions
 // would visit the union of 4 unrelated lists, so the planner gives a tile one
 // position (q_block = 4 rows = its heads) and the kernel puts keys along the
-// lanes. First the blocks any list names are marked and transposed once
-// (Kt[b, hk, block, d, key]); then each task marks its own list in a bitmap
+// lanes. First the blocks any list names are marked, numbered (slots) and
+// transposed once (Kt[slot, d, key]: listed blocks only); then each task
+// marks its own list in a bitmap
 // (deduplicated; -1 padding and out-of-range entries dropped) and visits the
 // marked blocks of the causal key range: scores as Q[h, d] x Kt[d, 16 keys],
 // a per-head row max and sum across the lanes, P x V with value columns
@@ -17,13 +18,17 @@
 // CHECK: call @[[Q:attn_cpu_bf16_d64_g4_causal_bottom_sparse4x64kv_q16k64_[0-9a-z]+]](
 
 // CHECK: func.func private @[[K]]
-// CHECK: %[[KT:.*]] = memref.alloc(%{{.*}}, %{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x?x?x64x64xf32>
 // CHECK: %[[FLAGS:.*]] = memref.alloc(%{{.*}}, %{{.*}}, %{{.*}}) : memref<?x?x?xi8>
 // CHECK: scf.parallel
 // CHECK: memref.load %arg3
 // CHECK: memref.store %c1_i8, %[[FLAGS]]
-// CHECK: scf.parallel
+// CHECK: %[[SLOTS:.*]] = memref.alloc(%{{.*}}, %{{.*}}, %{{.*}}) : memref<?x?x?xindex>
+// CHECK: %[[COUNT:.*]] = scf.for
 // CHECK: memref.load %[[FLAGS]]
+// CHECK: memref.store %{{.*}}, %[[SLOTS]]
+// CHECK: %[[KT:.*]] = memref.alloc(%[[COUNT]]) {alignment = 64 : i64} : memref<?x64x64xf32>
+// CHECK: scf.parallel
+// CHECK: memref.load %[[SLOTS]]
 // CHECK: memref.store %{{.*}}, %[[KT]]
 // The tasks: one position each.
 // CHECK: scf.parallel
@@ -31,6 +36,7 @@
 // CHECK-NOT: memref.alloca(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
 // CHECK: memref.store %c1_i8, %[[VISIT]]
 // CHECK: memref.load %[[VISIT]]
+// CHECK: memref.load %[[SLOTS]]
 // CHECK: vector.load %[[KT]]
 // CHECK: vector.fma
 // CHECK: vector.reduction <maximumf>
