@@ -43,6 +43,23 @@ std::string load(const Tensor &t, const char *name, Bhsd &out) {
   return "";
 }
 
+/// Loads `t`, compressed tokens of keys shaped like `k` under `c`:
+/// [k.B, k.H, c.tokens(k.S), d] (`dName` in the message), any last dim when
+/// d < 0.
+std::string loadCompressed(const Tensor &t, const char *name, const Bhsd &k,
+                           const Compression &c, int64_t d, const char *dName,
+                           Bhsd &out) {
+  if (std::string e = load(t, name, out); !e.empty())
+    return e;
+  if (std::string e = c.validate(); !e.empty())
+    return e;
+  int64_t dim = d < 0 ? out.D : d;
+  if (out.B != k.B || out.H != k.H || out.S != c.tokens(k.S) || out.D != dim)
+    return std::string(name) + ": expected [B, Hkv, Sc, " + dName + "] = " +
+           shapeString({k.B, k.H, c.tokens(k.S), dim}) + ", got " + shapeString(t.shape);
+  return "";
+}
+
 double dot(const double *a, const double *b, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i)
@@ -361,28 +378,16 @@ std::string selectTensors(const Tensor &q, const Tensor &k, const Selection &s,
       return e;
     if (std::string e = checkHeads(qq, kk, kk); !e.empty())
       return e;
-    if (values) {
-      if (std::string e = load(*values, "values", vv); !e.empty())
+    if (values)
+      if (std::string e = loadCompressed(*values, "values", kk, s.compression, -1, "Dv", vv);
+          !e.empty())
         return e;
-      if (std::string e = s.compression.validate(); !e.empty())
-        return e;
-      if (vv.B != kk.B || vv.H != kk.H || vv.S != s.compression.tokens(kk.S))
-        return "values: expected [B, Hkv, Sc, Dv] = " +
-               shapeString({kk.B, kk.H, s.compression.tokens(kk.S), vv.D}) + ", got " +
-               shapeString(values->shape);
-    }
     Bhsd given;
-    if (compressedKeys) {
-      if (std::string e = load(*compressedKeys, "compressed keys", given); !e.empty())
+    if (compressedKeys)
+      if (std::string e = loadCompressed(*compressedKeys, "compressed keys", kk,
+                                         s.compression, kk.D, "D", given);
+          !e.empty())
         return e;
-      if (std::string e = s.compression.validate(); !e.empty())
-        return e;
-      if (given.B != kk.B || given.H != kk.H || given.S != s.compression.tokens(kk.S) ||
-          given.D != kk.D)
-        return "compressed keys: expected [B, Hkv, Sc, D] = " +
-               shapeString({kk.B, kk.H, s.compression.tokens(kk.S), kk.D}) + ", got " +
-               shapeString(compressedKeys->shape);
-    }
     std::vector<int64_t> lengths;
     if (std::string e = validKeyLengths(kvLengths, qq.B, kk.S, lengths); !e.empty())
       return e;
@@ -454,18 +459,14 @@ std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,
     if (bool(compressedKeys) != bool(compressedValues))
       return "compressed keys and values come together";
     if (compressedKeys) {
-      if (std::string e = load(*compressedKeys, "compressed keys", kc); !e.empty())
+      if (std::string e =
+              loadCompressed(*compressedKeys, "compressed keys", kk, c, kk.D, "D", kc);
+          !e.empty())
         return e;
-      if (std::string e = load(*compressedValues, "compressed values", vc); !e.empty())
+      if (std::string e =
+              loadCompressed(*compressedValues, "compressed values", kk, c, vv.D, "Dv", vc);
+          !e.empty())
         return e;
-      std::vector<int64_t> want = {kk.B, kk.H, c.tokens(kk.S)};
-      if (std::vector<int64_t>{kc.B, kc.H, kc.S} != want || kc.D != kk.D ||
-          std::vector<int64_t>{vc.B, vc.H, vc.S} != want || vc.D != vv.D)
-        return "compressed keys and values: expected " +
-               shapeString({kk.B, kk.H, c.tokens(kk.S), kk.D}) + " and " +
-               shapeString({kk.B, kk.H, c.tokens(kk.S), vv.D}) + ", got " +
-               shapeString(compressedKeys->shape) + " and " +
-               shapeString(compressedValues->shape);
     } else {
       kc = compress(kk, c), vc = compress(vv, c);
     }
