@@ -512,13 +512,14 @@ LogicalResult SelectBlocksOp::verify() {
                         {q[0], s.perQueryHead ? q[1] : k[1], q[2], s.topK},
                         s.perQueryHead ? "[B, Hq, Sq, top_k]" : "[B, Hkv, Sq, top_k]")))
     return failure();
+  // Compressed keys and values hold Sc tokens.
+  int64_t tokens = k[2] == kDyn ? kDyn : s.compression.tokens(k[2]);
   if (Value kc = getCompressedKeys()) {
     if (!probs)
       return emitOpError() << "'compressed' needs softmax_prob or softmax_prob_max "
                               "(the other methods score from block summaries)";
     if (failed(checkRank4(*this, {{"compressed", kc}})))
       return failure();
-    int64_t tokens = k[2] == kDyn ? kDyn : s.compression.tokens(k[2]);
     if (failed(checkShape(*this, "'compressed'", shapeOf(kc), {q[0], k[1], tokens, k[3]},
                           "[B, Hkv, Sc, D], Sc the compressed key count")))
       return failure();
@@ -534,7 +535,6 @@ LogicalResult SelectBlocksOp::verify() {
   if (failed(checkRank4(*this, {{"values", values}})))
     return failure();
   auto vc = shapeOf(values);
-  int64_t tokens = k[2] == kDyn ? kDyn : s.compression.tokens(k[2]);
   if (failed(checkShape(*this, "'values'", vc, {q[0], k[1], tokens, vc[3]},
                         "[B, Hkv, Sc, Dv], Sc the compressed key count")) ||
       failed(checkShape(*this, "result 'output'", shapeOf(getOutput()),
