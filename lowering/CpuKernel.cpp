@@ -38,6 +38,7 @@
 #include "llvm/TargetParser/Host.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -116,6 +117,12 @@ public:
     valueDimPad = lay.valueDimPad;
     // A fused window branch needs one position per tile (checkCpuKernel).
     keyLanes = spec.blocks && positions == 1 && (group < kLanes || spec.windowBranch);
+    if (spec.windowBranch) {
+      windowSpec = spec;
+      static_cast<::attn::rt::AttentionSemantics &>(windowSpec) =
+          spec.windowBranchSemantics();
+      windowMasks.emplace(windowSpec);
+    }
   }
 
   void emitBody(ValueRange args);
@@ -227,8 +234,9 @@ private:
   /// The valid keys (min of kv_lengths and the mask's keys, kvEnd) and the
   /// query offset of batch element `batch`.
   std::pair<Value, Value> placement(Value batch, Value querySeq, Value kvSeq);
-  /// Fused window branch: the key blocks [first, end) holding keys of the
-  /// windows of positions [pLo, pHi] below kvEnd (empty: end <= first).
+  /// Fused window branch: the key blocks [first, end) holding keys the
+  /// window branch lets positions [pLo, pHi] see below kvEnd (empty: end <=
+  /// first).
   std::pair<Value, Value> windowBlocks(Value pLo, Value pHi, Value kvEnd);
   Value keyLaneMask(Value s, bool masked, Value key0, Value keyEnd, Value batch,
                     Value head, Value query, Value pos);
@@ -254,6 +262,9 @@ private:
   Value mask, maskHeadStride, maskQueryStride;
   // Per-batch valid lengths and query offsets (operands, or null).
   Value lengths, offsets, maskKeys;
+  // Fused window branch: its semantics (the window for the list) and masks.
+  ::attn::rt::AttentionConfig windowSpec;
+  std::optional<MaskModel> windowMasks;
 };
 } // namespace
 
@@ -799,23 +810,15 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
   Value vPad = arith::ConstantOp::create(b, b.getZeroAttr(vElt));
   Value negInf = f32c(-INFINITY);
 
-  // The window branch's mask on scores s of keys j0 + j + [0, 16).
+  // The window branch's masks on scores s of keys key0 + [0, 16).
   Value step;
   if (outWindow)
     step = arith::IndexCastOp::create(
         b, ivec, vector::StepOp::create(b, VectorType::get({kLanes}, b.getIndexType())));
   auto inWindow = [&](Value s, Value key0) -> Value {
-    auto [left, right] = *spec.windowBranch;
     Value key = arith::AddIOp::create(b, step, splatI(i64(key0)));
-    Value in;
-    auto both = [&](Value c) { return in ? arith::AndIOp::create(b, in, c).getResult() : c; };
-    if (left >= 0)
-      in = both(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
-                                      splatI(i64(sub(pos, idx(left))))));
-    if (right >= 0)
-      in = both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
-                                      splatI(i64(add(pos, idx(right))))));
-    return in ? arith::SelectOp::create(b, in, s, splat(-INFINITY)).getResult() : s;
+    return arith::SelectOp::create(b, windowMasks->visible(b, splatI(i64(pos)), key), s,
+                                   splat(-INFINITY));
   };
 
   // Scores (masked, log2 domain) of `nk` keys from j0 in `src` into state
@@ -1001,16 +1004,10 @@ std::pair<Value, Value> CpuKernelGen::placement(Value batch, Value querySeq,
 }
 
 std::pair<Value, Value> CpuKernelGen::windowBlocks(Value pLo, Value pHi, Value kvEnd) {
-  auto [left, right] = *spec.windowBranch;
+  auto [lo, hi] = windowMasks->keyRange(b, pLo, pHi, kvEnd);
   int64_t kvBlock = spec.blocks->second;
-  Value keyLo = left < 0 ? idx(0) : maxI(sub(pLo, idx(left)), idx(0));
-  Value keyHi = sub(kvEnd, idx(1));
-  if (right >= 0)
-    keyHi = minI(keyHi, add(pHi, idx(right)));
-  Value first = arith::DivUIOp::create(b, keyLo, idx(kvBlock));
-  Value some = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, keyHi, keyLo);
-  Value end = arith::SelectOp::create(
-      b, some, add(arith::DivSIOp::create(b, keyHi, idx(kvBlock)), idx(1)), first);
+  Value first = arith::DivUIOp::create(b, maxI(lo, idx(0)), idx(kvBlock));
+  Value end = arith::CeilDivUIOp::create(b, maxI(hi, idx(0)), idx(kvBlock));
   return {first, end};
 }
 
