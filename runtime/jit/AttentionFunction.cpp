@@ -90,24 +90,22 @@ std::string AttentionFunction::text() const {
     operands << " blocks(%blocks : " << t << ")";
   }
   std::vector<std::string> a;
-  if (params.blocks)
-    a.push_back("block_sizes = array<i64: " + std::to_string(params.blocks->first) +
-                ", " + std::to_string(params.blocks->second) + ">");
+  // `name = array<i64: x, y>` for a set pair.
+  auto pair = [&](const char *name, const std::optional<std::pair<int64_t, int64_t>> &p) {
+    if (p)
+      a.push_back(std::string(name) + " = array<i64: " + std::to_string(p->first) + ", " +
+                  std::to_string(p->second) + ">");
+  };
+  pair("block_sizes", params.blocks);
   if (params.scale)
     a.push_back("scale = " + hexDouble(*params.scale) + " : f64");
   if (params.softcap != 0)
     a.push_back("softcap = " + hexDouble(params.softcap) + " : f64");
   if (params.causal)
     a.push_back("causal");
-  if (params.window)
-    a.push_back("window = array<i64: " + std::to_string(params.window->first) +
-                ", " + std::to_string(params.window->second) + ">");
-  if (params.branches)
-    a.push_back("branches = array<i64: " + std::to_string(params.branches->first) +
-                ", " + std::to_string(params.branches->second) + ">");
-  if (params.windowBranch)
-    a.push_back("window_branch = array<i64: " + std::to_string(params.windowBranch->first) +
-                ", " + std::to_string(params.windowBranch->second) + ">");
+  pair("window", params.window);
+  pair("branches", params.branches);
+  pair("window_branch", params.windowBranch);
   if (params.queryOffset && !offsetType)
     a.push_back("query_offset = " + std::to_string(*params.queryOffset));
   else if (params.bottomRight && !offsetType)
