@@ -129,7 +129,7 @@ std::string ptxasIdentity(const std::string &ptxas) {
 struct Kernel {
   KernelSpec spec;
   bool pinned;                  // the input fixed its tile plan
-  SmallVector<AttentionOp> ops; // that use it
+  SmallVector<Operation *> ops; // that use it (attn.attention, attn.select_blocks)
   std::string ptx, cubin;
   rt::PtxasFigures figures;
   bool cached = false;
@@ -171,14 +171,46 @@ LogicalResult Compiler::collect() {
   canonicalize.addPass(createCanonicalizerPass());
   if (failed(canonicalize.run(module)))
     return failure();
-  module.walk([&](Operation *op) {
-    if (isa<CompressOp, SelectBlocksOp>(op))
-      op->emitWarning() << "'" << op->getName()
-                        << "' has no GPU kernel yet: attn-compile builds the "
-                           "attention kernels around it; run it on the CPU "
-                           "(attn-run) or in the framework that launches them";
+  module.walk([&](CompressOp op) {
+    op->emitWarning() << "'" << op->getName()
+                      << "' has no GPU kernel yet: attn-compile builds the "
+                         "kernels around it; run it on the CPU (attn-run) or "
+                         "in the framework that launches them";
   });
   llvm::StringMap<size_t> byName;
+  auto add = [&](const KernelSpec &spec, Operation *op, bool pinned) {
+    auto [it, added] = byName.try_emplace(spec.name(), kernels.size());
+    if (added)
+      kernels.push_back(Kernel{spec, pinned, {}, {}, {}, {}, false});
+    kernels[it->second].ops.push_back(op);
+    kernels[it->second].pinned |= pinned;
+  };
+  // Selections by softmax_prob(_max): one kernel each (the attention over
+  // the compressed keys, its output and the lists); the keys come pooled.
+  WalkResult selections = module.walk([&](SelectBlocksOp op) {
+    ::attn::rt::ScoreMethod m = op.getSelection().method;
+    if (m != ::attn::rt::ScoreMethod::SoftmaxProb &&
+        m != ::attn::rt::ScoreMethod::SoftmaxProbMax) {
+      op->emitWarning() << "'" << op->getName() << "' by "
+                        << ::attn::rt::scoreMethodName(m)
+                        << " has no GPU kernel yet (GPU kernels select by "
+                           "softmax_prob and softmax_prob_max); run it on the "
+                           "CPU (attn-run) or in the framework";
+      return WalkResult::advance();
+    }
+    if (!op.getCompressedKeys())
+      op->emitWarning() << "the GPU selection kernel takes the pooled keys "
+                           "as its k: pool them with attn.compress (no GPU "
+                           "kernel yet) or keep them with the KV cache and "
+                           "pass them as compressed(%kc)";
+    FailureOr<KernelSpec> spec = KernelSpec::getSelection(op, targetOf(options.chip));
+    if (failed(spec))
+      return WalkResult::interrupt();
+    add(*spec, op, false);
+    return WalkResult::advance();
+  });
+  if (selections.wasInterrupted())
+    return failure();
   WalkResult walk = module.walk([&](AttentionOp op) {
     bool pinned = false;
     if (std::optional<TilePlanAttr> plan = op.getTilePlan()) {
@@ -200,18 +232,14 @@ LogicalResult Compiler::collect() {
     FailureOr<KernelSpec> spec = KernelSpec::get(op);
     if (failed(spec))
       return WalkResult::interrupt();
-    auto [it, added] = byName.try_emplace(spec->name(), kernels.size());
-    if (added)
-      kernels.push_back(Kernel{*spec, pinned, {}, {}, {}, {}, false});
-    kernels[it->second].ops.push_back(op);
-    kernels[it->second].pinned |= pinned;
+    add(*spec, op, pinned);
     return WalkResult::advance();
   });
   return failure(walk.wasInterrupted());
 }
 
 LogicalResult Compiler::generatePtx(Kernel &k) {
-  Location loc = k.ops.front().getLoc();
+  Location loc = k.ops.front()->getLoc();
   OwningOpRef<ModuleOp> holder = ModuleOp::create(loc);
   OpBuilder b(holder->getBodyRegion());
   (*holder)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
@@ -225,7 +253,7 @@ LogicalResult Compiler::generatePtx(Kernel &k) {
   toPtx.compilationTarget = "isa"; // PTX from LLVM's NVPTX backend
   pm.addPass(createGpuModuleToBinaryPass(toPtx));
   if (failed(pm.run(*holder)))
-    return k.ops.front().emitOpError() << "kernel " << k.spec.name()
+    return k.ops.front()->emitOpError() << "kernel " << k.spec.name()
                                        << " did not lower to PTX (see above)";
   auto binary = holder->lookupSymbol<gpu::BinaryOp>(k.spec.name());
   k.ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
@@ -341,7 +369,7 @@ FailureOr<std::vector<GpuArtefact>> Compiler::run() {
     for (size_t i : pending) {
       Kernel &k = kernels[i];
       if (!errors[i].empty())
-        return k.ops.front().emitOpError()
+        return k.ops.front()->emitOpError()
                << "kernel " << k.spec.name() << ": " << errors[i];
       if (replan(k)) {
         progress(i, k, "re-planned with half the query rows (the previous "
@@ -360,8 +388,9 @@ FailureOr<std::vector<GpuArtefact>> Compiler::run() {
         TilePlanAttr::get(ctx, options.chip, k.spec.plan.qBlock,
                           k.spec.plan.kvBlock, k.spec.plan.warps,
                           k.spec.plan.stages);
-    for (AttentionOp op : k.ops)
-      op.setTilePlanAttr(plan);
+    for (Operation *op : k.ops)
+      if (auto attention = dyn_cast<AttentionOp>(op))
+        attention.setTilePlanAttr(plan);
     result.push_back({k.spec, k.figures,
                       ::attn::GpuTileLayout(k.spec).sharedBytes, k.cached});
   }

@@ -303,6 +303,14 @@ private:
                      Value maxMoved);
   void accumulate(const ScoreTile &p, Value vBase, SoftmaxState &state);
   void storeOutput(SoftmaxState &state);
+  /// Selection kernels: the top-k block lists from the final softmax state.
+  void selectBlocks(SoftmaxState &state);
+  /// Inserts (score, block) into the top-k list of tile position q, behind
+  /// the entries whose score is not lower (earlier blocks win ties).
+  void insertTop(Value q, Value score, Value block);
+  Value sharedF32(int64_t region, Value index) {
+    return shared(add(c32(region), mul(index, c32(4))));
+  }
 
   const KernelSpec &spec;
   GpuTileLayout lay;
@@ -317,7 +325,7 @@ private:
   Value smemBase, tid, lane, warpRow, quadRow, quadCol;
   // This block's tile.
   Value batch, kvHead, headBase, heads, seqQ, seqKv, maskKeys;
-  Value p0, rows, qRowsTotal, off, kvEnd, pLo, pHi;
+  Value p0, count, rows, qRowsTotal, off, kvEnd, pLo, pHi;
   std::array<Value, 2> kvBase; // element offsets of this (b, hk) in K, V
   std::optional<KeyTileSchedule> schedule;
   std::function<Value(Value)> blockStart; // block-sparse: tile t's block
@@ -393,9 +401,20 @@ void GpuKernelGen::placeTile() {
   Value validKeys = seqKv;
   if (spec.hasLengths())
     validKeys = loadBatchValue(param("kv_lengths"), spec.lengthType, 0,
-                               std::numeric_limits<int32_t>::max());
-  validKeys = minI(validKeys, seqKv);
-  kvEnd = minI(validKeys, maskKeys);
+                               spec.selection ? GpuTileLayout::kMaxPosition
+                                              : std::numeric_limits<int32_t>::max());
+  if (spec.selection) {
+    // kv_lengths holds the original length L: queries sit at i + L - Sq,
+    // and Sc(L) = (L - l) / d + 1 compressed tokens (0 below l) are valid.
+    auto [l, d] = *spec.compressedKeys;
+    Value tokens = select(lt(validKeys, c32(l)), c32(0),
+                          add(arith::DivUIOp::create(b, sub(validKeys, c32(l)), c32(d)),
+                              c32(1)));
+    kvEnd = minI(tokens, seqKv);
+  } else {
+    validKeys = minI(validKeys, seqKv);
+    kvEnd = minI(validKeys, maskKeys);
+  }
   // Positions are i32: offsets beyond +-2^29 (GpuTileLayout) are clamped.
   Value batchOffset;
   if (spec.hasOffsets())
@@ -404,7 +423,7 @@ void GpuKernelGen::placeTile() {
                                  GpuTileLayout::kMaxPosition);
   off = masks.queryOffset(b, seqQ, validKeys, batchOffset);
   p0 = mul(tile, c32(lay.positions));
-  Value count = minI(c32(lay.positions), sub(seqQ, p0));
+  count = minI(c32(lay.positions), sub(seqQ, p0));
   rows = mul(count, heads);
   qRowsTotal = mul(c32(lay.positions), heads);
   // (In compressed-key coordinates for compressed keys: monotone, so the
@@ -416,9 +435,12 @@ void GpuKernelGen::placeTile() {
   if (!spec.blocks)
     schedule = KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, lay.keys,
                                       /*wholeTiles=*/true);
-  std::array<Value, 3> ks = strides("k"), vs = strides("v");
-  kvBase = {add(mul(wide(batch), ks[0]), mul(wide(kvHead), ks[1])),
-            add(mul(wide(batch), vs[0]), mul(wide(kvHead), vs[1]))};
+  std::array<Value, 3> ks = strides("k");
+  kvBase[0] = add(mul(wide(batch), ks[0]), mul(wide(kvHead), ks[1]));
+  if (spec.hasValues()) {
+    std::array<Value, 3> vs = strides("v");
+    kvBase[1] = add(mul(wide(batch), vs[0]), mul(wide(kvHead), vs[1]));
+  }
 }
 
 void GpuKernelGen::loadQueryTile() {
@@ -508,7 +530,7 @@ void GpuKernelGen::scheduleBlockList() {
 }
 
 void GpuKernelGen::issueKeys(Value j0, Value stage) {
-  std::array<Value, 3> ks = strides("k"), vs = strides("v");
+  std::array<Value, 3> ks = strides("k");
   auto rowOf = [&](Value base, Value stride) {
     return [&, base, stride](Value row) {
       Value key = add(j0, row);
@@ -519,8 +541,9 @@ void GpuKernelGen::issueKeys(Value j0, Value stage) {
   };
   copyTile(param("k"), kTile(stage), lay.keys, spec.headDim, lay.pitchK,
            rowOf(kvBase[0], ks[2]));
-  copyTile(param("v"), vTile(stage), lay.keys, spec.valueDim, lay.pitchV,
-           rowOf(kvBase[1], vs[2]));
+  if (spec.hasValues())
+    copyTile(param("v"), vTile(stage), lay.keys, spec.valueDim, lay.pitchV,
+             rowOf(kvBase[1], strides("v")[2]));
 }
 
 void GpuKernelGen::loadQueryFragments() {
@@ -738,8 +761,10 @@ SmallVector<Value> GpuKernelGen::step(Value t, bool masked, ValueRange carried) 
     maskScores(s, j0, tileEnd(t));
   SmallVector<Value> alphas;
   Value maxMoved = softmaxUpdate(s, state, alphas); // P overwrites S
-  rescaleOutput(state, alphas, maxMoved);
-  accumulate(s, vTile(stage), state);
+  if (spec.hasValues()) {
+    rescaleOutput(state, alphas, maxMoved);
+    accumulate(s, vTile(stage), state);
+  }
   // Everyone is done with this stage before it is refilled.
   if (lay.stages == 2)
     NVVM::Barrier0Op::create(b);
@@ -750,7 +775,11 @@ void GpuKernelGen::storeOutput(SoftmaxState &state) {
   // out = O / l (0 for rows that saw nothing), lse = (m + log2 l) * ln 2.
   Value zero = cf(0.0), negInf = cf(-INFINITY);
   Value out = param("out"), lse = param("lse");
-  std::array<Value, 3> os = strides("out"), ls;
+  if (!out && !lse)
+    return;
+  std::array<Value, 3> os, ls;
+  if (out)
+    os = strides("out");
   if (lse)
     ls = strides("lse");
   for (int64_t i = 0; i < lay.mTiles; ++i)
@@ -763,8 +792,8 @@ void GpuKernelGen::storeOutput(SoftmaxState &state) {
       Value valid = arith::AndIOp::create(b, lt(row, rows), lt(row, qRowsTotal));
       Value pos = positionOf(row), head = headOf(row);
       ifThen(valid, [&] {
-        Value base = rowOffset(os, head, pos);
-        for (int64_t jn = 0; jn < dTiles; ++jn) {
+        Value base = out ? rowOffset(os, head, pos) : Value();
+        for (int64_t jn = 0; out && jn < dTiles; ++jn) {
           Value pair = narrowPair(fmul(state.o(i, jn, 2 * h), inv),
                                   fmul(state.o(i, jn, 2 * h + 1), inv));
           Value col = add(c32(8 * jn), mul(quadCol, c32(2)));
@@ -816,6 +845,217 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
       });
   SoftmaxState state(lay.mTiles, dTiles, final);
   storeOutput(state);
+  if (spec.selection)
+    selectBlocks(state);
+}
+
+void GpuKernelGen::insertTop(Value q, Value score, Value block) {
+  int64_t k = spec.selection->k;
+  int64_t scores = lay.topScoreOffset(), blocks = lay.topBlockOffset();
+  Value base = mul(q, c32(k));
+  auto put = [&](Value e, Value sc, Value bl) {
+    LLVM::StoreOp::create(b, sc, sharedF32(scores, add(base, e)));
+    LLVM::StoreOp::create(b, bl, sharedF32(blocks, add(base, e)));
+  };
+  // From the last entry up: an entry with a lower score moves down one;
+  // the first that is not lower keeps its place and the new one goes
+  // behind it.
+  Value no = arith::ConstantOp::create(b, b.getBoolAttr(false));
+  auto loop = scf::ForOp::create(
+      b, c32(0), c32(k - 1), c32(1), ValueRange{no},
+      [&](OpBuilder &, Location, Value u, ValueRange placed) {
+        Value e = sub(c32(k - 1), u);
+        auto step = scf::IfOp::create(b, TypeRange{b.getI1Type()}, placed[0],
+                                      true, true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(step.thenBlock());
+          scf::YieldOp::create(b, placed[0]);
+          b.setInsertionPointToStart(step.elseBlock());
+          Value prev = sub(e, c32(1));
+          Value prevScore = LLVM::LoadOp::create(b, f32, sharedF32(scores, add(base, prev)));
+          Value lower = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, prevScore, score);
+          auto move = scf::IfOp::create(b, TypeRange{b.getI1Type()}, lower, true, true);
+          b.setInsertionPointToStart(move.thenBlock());
+          put(e, prevScore, loadShared(add(c32(blocks), mul(add(base, prev), c32(4)))));
+          scf::YieldOp::create(b, ValueRange{no});
+          b.setInsertionPointToStart(move.elseBlock());
+          put(e, score, block);
+          scf::YieldOp::create(b, ValueRange{arith::ConstantOp::create(b, b.getBoolAttr(true)).getResult()});
+          b.setInsertionPointAfter(move);
+          scf::YieldOp::create(b, move.getResults());
+        }
+        scf::YieldOp::create(b, step.getResults());
+      });
+  ifThen(arith::XOrIOp::create(b, loop.getResult(0),
+                               arith::ConstantOp::create(b, b.getBoolAttr(true))),
+         [&] { put(c32(0), score, block); });
+}
+
+void GpuKernelGen::selectBlocks(SoftmaxState &state) {
+  const ::attn::rt::BlockSelection &sel = *spec.selection;
+  auto [l, d] = *spec.compressedKeys;
+  const int64_t perBlock = sel.block / d, carry = lay.carry, k = sel.k;
+  const int64_t perTile = lay.blocksPerTile, cols = lay.selCols;
+  const int64_t probs = lay.probOffset(), cand = lay.candOffset();
+  Value zero = cf(0.0), negInf = cf(-INFINITY);
+  auto loadF32 = [&](int64_t region, Value index) {
+    return LLVM::LoadOp::create(b, f32, sharedF32(region, index)).getResult();
+  };
+  auto storeF32 = [&](Value v, int64_t region, Value index) {
+    LLVM::StoreOp::create(b, v, sharedF32(region, index));
+  };
+  auto divmod = [&](Value i, int64_t n) {
+    return std::make_pair(arith::DivUIOp::create(b, i, c32(n)).getResult(),
+                          arith::RemUIOp::create(b, i, c32(n)).getResult());
+  };
+
+  // Per row half: the final max (exponent units; 0 for a row that saw
+  // nothing) and 1 / sum (0 for such a row, so its probabilities are 0).
+  SmallVector<Value> maxOf, invSum;
+  for (int64_t i = 0; i < lay.mTiles; ++i)
+    for (int64_t h = 0; h < 2; ++h) {
+      Value sum = quadReduce(state.sum(i, h), [&](Value x, Value y) { return fadd(x, y); });
+      Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, sum, zero);
+      invSum.push_back(select(seen, arith::DivFOp::create(b, cf(1.0), sum), zero));
+      Value m = state.max(i, h);
+      maxOf.push_back(select(arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
+                             zero, m));
+    }
+
+  // Tokens before the first tile do not exist: carried columns start at 0.
+  // Every list starts empty (score -inf, block -1).
+  if (carry > 0)
+    forEachThread(c32(lay.rows * carry), [&](Value i) {
+      auto [row, col] = divmod(i, carry);
+      storeF32(zero, probs, add(mul(row, c32(cols)), col));
+    });
+  forEachThread(c32(lay.positions * k), [&](Value i) {
+    storeF32(negInf, lay.topScoreOffset(), i);
+    LLVM::StoreOp::create(b, c32(-1), sharedF32(lay.topBlockOffset(), i));
+  });
+  // (Also: every warp is done with the first pass's K stages.)
+  NVVM::Barrier0Op::create(b);
+
+  // Blocks up to the one holding the tile's last position are eligible;
+  // key tile t completes blocks [t * perTile, (t + 1) * perTile).
+  Value last = add(add(p0, sub(count, c32(1))), off);
+  Value blockEnd = select(lt(last, c32(0)), c32(0),
+                          add(arith::DivSIOp::create(b, last, c32(sel.block)), c32(1)));
+  Value tiles = arith::CeilDivUIOp::create(b, mul(blockEnd, c32(perBlock)), c32(lay.keys));
+  std::array<Value, 3> ks = strides("k");
+  scf::ForOp::create(b, c32(0), tiles, c32(1), ValueRange{},
+                     [&](OpBuilder &, Location, Value t, ValueRange) {
+    Value j0 = mul(t, c32(lay.keys));
+    copyTile(param("k"), kTile(c32(0)), lay.keys, spec.headDim, lay.pitchK,
+             [&](Value row) {
+               Value key = add(j0, row);
+               Value clamped = maxI(minI(key, sub(seqKv, c32(1))), c32(0));
+               return std::make_pair(add(kvBase[0], mul(wide(clamped), ks[2])),
+                                     lt(key, kvEnd));
+             });
+    NVVM::CpAsyncCommitGroupOp::create(b);
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    NVVM::Barrier0Op::create(b);
+
+    // 1. The tile's probabilities, behind the carried columns.
+    ScoreTile s = scores(kTile(c32(0)));
+    scaleScores(s);
+    maskScores(s, j0, kvEnd);
+    for (int64_t i = 0; i < lay.mTiles; ++i)
+      for (int64_t j = 0; j < nTiles; ++j)
+        for (int64_t c = 0; c < 4; ++c) {
+          Value x = s[i][j][c], m = maxOf[2 * i + c / 2];
+          Value e = exp2(foldScale ? Value(LLVM::FMAOp::create(b, x, cf(scoreUnit),
+                                                               arith::NegFOp::create(b, m)))
+                                   : Value(arith::SubFOp::create(b, x, m)));
+          Value col = add(c32(carry + 8 * j + (c & 1)), mul(quadCol, c32(2)));
+          storeF32(fmul(e, invSum[2 * i + c / 2]), probs,
+                   add(mul(fragmentRow(i, c), c32(cols)), col));
+        }
+    NVVM::Barrier0Op::create(b);
+
+    // 2. Scores of the blocks the tile completes: block j covers strides
+    //    [j * perBlock, (j + 1) * perBlock), token u of span l/d strides
+    //    shares w(u, j) of them; summed (or the max taken) over the tokens,
+    //    then summed over the heads that share the list.
+    forEachThread(c32(lay.positions * perTile), [&](Value i) {
+      auto [q, jj] = divmod(i, perTile);
+      auto heads = scf::ForOp::create(
+          b, c32(0), c32(spec.tileGroup()), c32(1), ValueRange{zero},
+          [&](OpBuilder &, Location, Value h, ValueRange acc) {
+            Value rowBase = add(mul(add(mul(q, c32(spec.tileGroup())), h), c32(cols)),
+                                mul(jj, c32(perBlock)));
+            Value agg = zero;
+            for (int64_t u = 0; u < perBlock + carry; ++u) {
+              int64_t a = u - carry; // token start, in strides from the block's
+              int64_t w = std::min(a + carry, perBlock - 1) - std::max<int64_t>(a, 0) + 1;
+              Value p = loadF32(probs, add(rowBase, c32(u)));
+              agg = sel.maxPool ? fmax(agg, p)
+                                : fadd(agg, w == 1 ? p : fmul(cf(double(w)), p));
+            }
+            scf::YieldOp::create(b, ValueRange{fadd(acc[0], agg)});
+          });
+      storeF32(heads.getResult(0), cand, i);
+    });
+    NVVM::Barrier0Op::create(b);
+
+    // 3. The last l/d - 1 tokens' columns carry over to the next tile, and
+    //    each position merges the completed blocks into its best k:
+    //    eligible iff j * block <= p; forced (+inf) iff j < init or among
+    //    the `local` blocks ending at p's own.
+    if (carry > 0)
+      forEachThread(c32(lay.rows * carry), [&](Value i) {
+        auto [row, col] = divmod(i, carry);
+        Value rowBase = mul(row, c32(cols));
+        storeF32(loadF32(probs, add(rowBase, add(c32(lay.keys), col))), probs,
+                 add(rowBase, col));
+      });
+    forEachThread(c32(lay.positions), [&](Value q) {
+      ifThen(lt(q, count), [&] {
+        Value p = add(add(p0, q), off);
+        Value own = arith::DivSIOp::create(b, p, c32(sel.block));
+        scf::ForOp::create(b, c32(0), c32(perTile), c32(1), ValueRange{},
+                           [&](OpBuilder &, Location, Value jj, ValueRange) {
+          Value j = add(mul(t, c32(perTile)), jj);
+          Value eligible = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                                 mul(j, c32(sel.block)), p);
+          Value forced = arith::OrIOp::create(
+              b, lt(j, c32(sel.init)),
+              both(arith::CmpIOp::create(b, arith::CmpIPredicate::sle, j, own),
+                   lt(own, add(j, c32(sel.local)))));
+          Value score = select(forced, cf(INFINITY),
+                               loadF32(cand, add(mul(q, c32(perTile)), jj)));
+          Value worst = loadF32(lay.topScoreOffset(), add(mul(q, c32(k)), c32(k - 1)));
+          ifThen(both(eligible, arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, score, worst)),
+                 [&] { insertTop(q, score, j); });
+          scf::YieldOp::create(b);
+        });
+      });
+    });
+    NVVM::Barrier0Op::create(b);
+    scf::YieldOp::create(b);
+  });
+
+  // The lists, ascending: entry e of a position goes to its rank among the
+  // chosen blocks; the empty entries (score -inf) are the last ones and
+  // stay in place as -1.
+  std::array<Value, 3> ss = strides("select_idx");
+  Value selHead = spec.blockHeads == ::attn::rt::BlockHeads::KeyHead ? kvHead : headBase;
+  forEachThread(c32(lay.positions * k), [&](Value i) {
+    auto [q, e] = divmod(i, k);
+    ifThen(lt(q, count), [&] {
+      Value blocks = c32(lay.topBlockOffset());
+      Value block = loadShared(add(blocks, mul(i, c32(4))));
+      Value rank = countOf(c32(k), [&](Value x) {
+        Value other = loadShared(add(blocks, mul(add(mul(q, c32(k)), x), c32(4))));
+        return both(ge(other, c32(0)), lt(other, block));
+      });
+      Value slot = select(ge(block, c32(0)), rank, e);
+      Value at = add(rowOffset(ss, selHead, add(p0, q)), wide(slot));
+      LLVM::StoreOp::create(b, block, global(param("select_idx"), at, i32));
+    });
+  });
 }
 
 GpuKernelInfo mlir::attn::describeGpuKernel(const KernelSpec &spec) {

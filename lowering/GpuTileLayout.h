@@ -6,11 +6,15 @@
 // runtime checks an artefact's "shared" against it. Plain C++ (no MLIR), so
 // the runtime can include it.
 //
-// Shared memory: Q tile | K stages | V stages [| block list | sorted list];
-// every row is padded by 8 elements (16 bytes) so ldmatrix reads are free
-// of bank conflicts. Block-sparse kernels keep their tile's list of key
-// blocks, as read and then sorted without duplicates (i32, up to
-// kMaxListEntries each).
+// Shared memory: Q tile | K stages | V stages [| block list | sorted list]
+// [| probabilities | block scores | top-k scores | top-k blocks]; every
+// row is padded by 8 elements (16 bytes) so ldmatrix reads are free of bank
+// conflicts. Block-sparse kernels keep their tile's list of key blocks, as
+// read and then sorted without duplicates (i32, up to kMaxListEntries
+// each). Selection kernels keep one key tile's probabilities (f32, rows x
+// (keys + l/d - 1): the last l/d - 1 tokens of the tile before carry over),
+// the scores of the blocks that tile completes (positions x keys / (l'/d))
+// and each position's best k so far (score and block).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_LOWERING_GPUTILELAYOUT_H
@@ -39,6 +43,10 @@ struct GpuTileLayout {
   int64_t pitchQ, pitchK, pitchV;  // shared row pitch, elements
   int64_t qBytes, kBytes, vBytes;  // one tile of each
   int64_t listBytes;               // one list (0 without block lists)
+  // Selection kernels (0 otherwise): a tile's probabilities (pitch
+  // selCols f32), the block scores it completes, one top-k array.
+  int64_t selCols = 0, carry = 0, blocksPerTile = 0;
+  int64_t probBytes = 0, candBytes = 0, topBytes = 0;
   int64_t sharedBytes;
   bool qInRegisters; // Q fragments kept in registers (small head dims)
 
@@ -56,9 +64,19 @@ struct GpuTileLayout {
     pitchV = c.valueDim + kPad;
     qBytes = rows * pitchQ * kElementBytes;
     kBytes = keys * pitchK * kElementBytes;
-    vBytes = keys * pitchV * kElementBytes;
+    vBytes = c.hasValues() ? keys * pitchV * kElementBytes : 0;
     listBytes = c.blocks ? kMaxListEntries * 4 : 0;
-    sharedBytes = qBytes + stages * (kBytes + vBytes) + 2 * listBytes;
+    if (c.selection && c.compressedKeys) {
+      auto [l, d] = *c.compressedKeys;
+      carry = l / d - 1;
+      selCols = keys + carry;
+      blocksPerTile = keys / std::max<int64_t>(1, c.selection->block / d);
+      probBytes = rows * selCols * 4;
+      candBytes = positions * blocksPerTile * 4;
+      topBytes = positions * c.selection->k * 4;
+    }
+    sharedBytes = qBytes + stages * (kBytes + vBytes) + 2 * listBytes +
+                  probBytes + candBytes + 2 * topBytes;
     qInRegisters = c.headDim * mTiles <= 128;
   }
 
@@ -70,6 +88,12 @@ struct GpuTileLayout {
   /// Byte offsets of the list as read and of the sorted list.
   int64_t listOffset() const { return qBytes + stages * (kBytes + vBytes); }
   int64_t sortedOffset() const { return listOffset() + listBytes; }
+  /// Selection kernels: byte offsets of the probabilities, the completed
+  /// blocks' scores, and the top-k scores and blocks.
+  int64_t probOffset() const { return sortedOffset() + listBytes; }
+  int64_t candOffset() const { return probOffset() + probBytes; }
+  int64_t topScoreOffset() const { return candOffset() + candBytes; }
+  int64_t topBlockOffset() const { return topScoreOffset() + topBytes; }
 
   /// Dynamic shared memory one block may use (cudaFuncAttribute limit).
   static int64_t maxSharedBytes(rt::Target t) {
@@ -124,6 +148,15 @@ struct GpuTileLayout {
     if (p.kvBlock % 16 != 0 || p.kvBlock > 128)
       return "tile_plan kv_block must be a multiple of 16 up to 128, got " +
              str(p.kvBlock);
+    if (c.selection) {
+      auto [l, d] = *c.compressedKeys;
+      int64_t perBlock = c.selection->block / d;
+      if (p.kvBlock % perBlock != 0 || l / d - 1 > p.kvBlock)
+        return "a selection kernel's key tile of " + str(p.kvBlock) +
+               " compressed tokens must hold whole blocks of " +
+               str(perBlock) + " strides and at least l/d - 1 = " +
+               str(l / d - 1) + " tokens";
+    }
     if (p.stages < 2 || p.stages > 3)
       return "tile_plan stages must be 2 or 3 (K/V buffers), got " +
              str(p.stages);

@@ -102,3 +102,63 @@ FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
                             << " kernel: " << error;
   return spec;
 }
+
+FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target target) {
+  auto fail = [&](const Twine &why) {
+    return op.emitOpError() << "has no " << rt::targetName(target)
+                            << " selection kernel: " << why;
+  };
+  ::attn::rt::Selection sel = op.getSelection();
+  if (sel.method != ::attn::rt::ScoreMethod::SoftmaxProb &&
+      sel.method != ::attn::rt::ScoreMethod::SoftmaxProbMax)
+    return fail("GPU kernels select by softmax_prob and softmax_prob_max only");
+  auto q = cast<ShapedType>(op.getQuery().getType());
+  auto k = cast<ShapedType>(op.getKey().getType());
+  Value values = op.getValues();
+  if (q.isDynamicDim(1) || k.isDynamicDim(1) || q.isDynamicDim(3) ||
+      (values && cast<ShapedType>(values.getType()).isDynamicDim(3)))
+    return fail("kernels are specialised on head counts and head dims, which "
+                "must be static");
+  KernelSpec spec;
+  spec.elementType = q.getElementType();
+  spec.dtype = *dtypeOf(spec.elementType);
+  spec.compressedKeys = std::make_pair(sel.compression.block, sel.compression.stride);
+  spec.causal = spec.bottomRight = true;
+  spec.scale = sel.scale;
+  spec.group = q.getDimSize(1) / k.getDimSize(1);
+  spec.headDim = q.getDimSize(3);
+  spec.valueDim = values ? cast<ShapedType>(values.getType()).getDimSize(3) : 0;
+  // The original lengths are an operand of every selection kernel.
+  spec.lengthType = IntegerType::get(op.getContext(), 32);
+  if (Value lengths = op.getKvLengths())
+    spec.lengthType = cast<ShapedType>(lengths.getType()).getElementType();
+  spec.lengthsDtype = dtypeOf(spec.lengthType);
+  spec.blockHeads = sel.perQueryHead ? rt::BlockHeads::QueryHead : rt::BlockHeads::KeyHead;
+  spec.selection = rt::BlockSelection{sel.block, sel.topK, sel.init, sel.local,
+                                      sel.method == ::attn::rt::ScoreMethod::SoftmaxProbMax};
+  // The dense plan of the attention over compressed keys (TilePlanner.cpp),
+  // with key tiles that hold whole selection blocks; fewer rows while the
+  // probabilities and lists do not fit shared memory.
+  int64_t d = std::max(spec.headDim, spec.valueDim);
+  int64_t perBlock = sel.block / std::max<int64_t>(1, sel.compression.stride);
+  int64_t keys = 32;
+  while (keys < 128 && (keys % perBlock != 0 || keys < sel.compression.block /
+                                                           std::max<int64_t>(1, sel.compression.stride)))
+    keys *= 2;
+  std::string error;
+  for (int64_t rows = std::max<int64_t>(d <= 128 ? 128 : 64, (spec.group + 63) / 64 * 64);
+       rows >= 16; rows /= 2) {
+    spec.plan = {target, rows, keys, std::min<int64_t>(4, rows / 16), 3};
+    if (2 * ::attn::GpuTileLayout(spec).sharedBytes >
+        ::attn::GpuTileLayout::smSharedBytes(target))
+      spec.plan.stages = 2;
+    error = spec.validate();
+    if (error.empty())
+      error = spec.validateForF32();
+    if (error.empty())
+      error = ::attn::GpuTileLayout::check(spec);
+    if (error.empty())
+      return spec;
+  }
+  return fail(error);
+}

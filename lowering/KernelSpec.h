@@ -34,6 +34,11 @@ struct KernelSpec : ::attn::rt::AttentionConfig {
   /// tile plan, a dimension the generators specialise on is dynamic, or the
   /// target's generator cannot serve it as planned (it names the limit).
   static FailureOr<KernelSpec> get(AttentionOp op);
+  /// The GPU selection kernel (AttentionConfig::selection) of a
+  /// softmax_prob(_max) `op`, planned for `target` like the attention over
+  /// its compressed keys, or a diagnostic on `op` saying what it lacks.
+  static FailureOr<KernelSpec> getSelection(SelectBlocksOp op,
+                                            ::attn::rt::Target target);
 
   bool hasMask() const { return static_cast<bool>(maskType); }
   bool hasLengths() const { return static_cast<bool>(lengthType); }

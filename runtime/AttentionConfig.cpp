@@ -202,9 +202,9 @@ std::string AttentionConfig::validate() const {
            dtypeName(dtype);
   if (group < 1)
     return "group (query heads per key head) must be >= 1, got " + str(group);
-  if (headDim < 1 || valueDim < 1)
-    return "head dims must be positive, got Dqk = " + str(headDim) +
-           ", Dv = " + str(valueDim);
+  if (headDim < 1 || valueDim < (selection ? 0 : 1))
+    return "head dims must be positive (Dv may be 0 for a selection without "
+           "values), got Dqk = " + str(headDim) + ", Dv = " + str(valueDim);
   if (maskDtype && *maskDtype != DType::Bool && !isFloat(*maskDtype))
     return std::string("mask element type must be bool or a float type, got ") +
            dtypeName(*maskDtype);
@@ -213,9 +213,32 @@ std::string AttentionConfig::validate() const {
     if (t && *t != DType::I32 && *t != DType::I64)
       return std::string(what) + " element type must be int32 or int64, got " +
              dtypeName(*t);
-  if (bool(blocks) != bool(blockHeads))
+  if (selection) {
+    const BlockSelection &s = *selection;
+    if (!compressedKeys || !bottomRight || queryOffset || offsetsDtype ||
+        maskDtype || blocks || softcap != 0 || windowBranch)
+      return "a block selection comes out of causal attention over compressed "
+             "keys, aligned bottom-right, without query offsets, an explicit "
+             "mask, block lists or softcap";
+    if (!lengthsDtype)
+      return "a block selection needs the kv_lengths operand (the original "
+             "valid key lengths, which the compressed keys do not tell)";
+    if (blockHeads != BlockHeads::KeyHead && blockHeads != BlockHeads::QueryHead)
+      return "a block selection's lists are per key head (\"kv\") or per "
+             "query head (\"q\")";
+    if (s.block < 1 || s.block % compressedKeys->second != 0 ||
+        compressedKeys->first % compressedKeys->second != 0)
+      return "a block selection needs the stride d to divide l and the block "
+             "of " + str(s.block) + " keys, got (l, d) = " +
+             pairString(*compressedKeys);
+    if (s.init < 0 || s.local < 0 || s.k < 1 || s.k < s.init + s.local)
+      return "a block selection needs k >= init + local >= 0 and k >= 1, got "
+             "k = " + str(s.k) + ", init = " + str(s.init) + ", local = " +
+             str(s.local);
+  } else if (bool(blocks) != bool(blockHeads)) {
     return "a block-sparse kernel needs both block sizes and the block_idx "
            "operand";
+  }
   if (plan.qBlock < 1 || plan.kvBlock < 1 || plan.warps < 1 || plan.stages < 1)
     return "tile plan sizes must be positive, got q_block = " +
            str(plan.qBlock) + ", kv_block = " + str(plan.kvBlock) +
@@ -257,6 +280,10 @@ std::string AttentionConfig::name() const {
     os << "_andwin" << windowBranch->first << "x" << windowBranch->second;
   if (lse)
     os << "_lse";
+  if (selection)
+    os << "_select" << selection->block << "k" << selection->k << "i"
+       << selection->init << "l" << selection->local
+       << (selection->maxPool ? "max" : "") << blockHeadsName(*blockHeads);
   os << "_q" << plan.qBlock << "k" << plan.kvBlock;
   if (plan.target != Target::CPU && plan.warps != 4)
     os << "w" << plan.warps;
@@ -278,21 +305,25 @@ std::string AttentionConfig::name() const {
 
 std::vector<KernelOperand> kernelOperands(const AttentionConfig &c) {
   std::vector<KernelOperand> ops = {{"q", c.dtype, 4, false},
-                                    {"k", c.dtype, 4, false},
-                                    {"v", c.dtype, 4, false}};
+                                    {"k", c.dtype, 4, false}};
+  if (c.hasValues())
+    ops.push_back({"v", c.dtype, 4, false});
   if (c.maskDtype)
     ops.push_back({"mask", *c.maskDtype, 4, false});
   if (c.lengthsDtype)
     ops.push_back({"kv_lengths", *c.lengthsDtype, 1, false});
   if (c.offsetsDtype)
     ops.push_back({"q_offsets", *c.offsetsDtype, 1, false});
-  if (c.blockHeads)
+  if (c.blocks)
     ops.push_back({"block_idx", DType::I32, 4, false});
-  ops.push_back({"out", c.dtype, 4, true});
+  if (c.hasValues())
+    ops.push_back({"out", c.dtype, 4, true});
   if (c.lse)
     ops.push_back({"lse", DType::F32, 3, true});
   if (c.windowBranch)
     ops.push_back({"out_window", c.dtype, 4, true});
+  if (c.selection)
+    ops.push_back({"select_idx", DType::I32, 4, true});
   return ops;
 }
 
@@ -305,7 +336,7 @@ std::vector<KernelParam> kernelParams(const AttentionConfig &c) {
     params.push_back({n, false, DType::I32});
   if (c.maskDtype)
     params.push_back({"mask_keys", false, DType::I32});
-  if (c.blockHeads)
+  if (c.blocks)
     params.push_back({"block_k", false, DType::I32});
   for (const KernelOperand &op : ops)
     if (op.rank >= 3)

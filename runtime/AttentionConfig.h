@@ -129,6 +129,26 @@ bool parseBlockHeads(const std::string &name, BlockHeads &h);
 /// heads (Hkv wins when Hq = Hkv); nullopt when hsel is none of them.
 std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv);
 
+/// A block selection (section 4, softmax_prob or softmax_prob_max) out of
+/// an attention over compressed keys (GPU kernels): the kernel computes the
+/// compressed attention (its output is NSA's compressed branch) and then,
+/// from the same probabilities, each query row's top `k` blocks of `block`
+/// keys, blocks `0 .. init-1` and the `local` blocks ending at the query's
+/// own forced, into select_idx[B, Hsel, Sq, k] (ascending, -1 padded; Hsel
+/// by blockHeads: "kv" or "q"). Queries sit at i + L - Sq with L from the
+/// kv_lengths operand (required: the original valid key length, which the
+/// compressed keys do not tell), and compressed token t is visible iff
+/// p >= t*d + l - 1 and t*d + l <= L. valueDim 0: no values, no output
+/// (a selection alone, as InfLLM-V2's).
+struct BlockSelection {
+  int64_t block = 0, k = 0, init = 0, local = 0;
+  bool maxPool = false; // softmax_prob_max
+  bool operator==(const BlockSelection &o) const {
+    return block == o.block && k == o.k && init == o.init && local == o.local &&
+           maxPool == o.maxPool;
+  }
+};
+
 /// One attention kernel: everything a generated kernel is specialised on.
 struct AttentionConfig : AttentionSemantics {
   DType dtype = DType::F32; // of query, key, value and output
@@ -141,7 +161,12 @@ struct AttentionConfig : AttentionSemantics {
   /// present iff `blocks` is.
   std::optional<BlockHeads> blockHeads;
   bool lse = false;
+  std::optional<BlockSelection> selection;
   TilePlan plan;
+
+  /// Whether the kernel reads values and writes an output (not so for a
+  /// selection without values).
+  bool hasValues() const { return valueDim > 0; }
 
   /// Query heads one tile packs (sharing each K/V tile): the group, or 1
   /// when block lists are per query head (the group's heads then differ in
@@ -160,10 +185,12 @@ struct AttentionConfig : AttentionSemantics {
   std::string name() const;
 };
 
-/// One tensor operand of a kernel, in ABI order: q, k, v, [mask],
-/// [kv_lengths], [q_offsets], [block_idx], out, [lse], [out_window]. `rank` is that of the
+/// One tensor operand of a kernel, in ABI order: q, k, [v], [mask],
+/// [kv_lengths], [q_offsets], [block_idx], [out], [lse], [out_window],
+/// [select_idx] (v and out exist unless a selection has no values). `rank` is that of the
 /// canonical view: [B, H, S, D] (mask [B, Hq, Sq, M], broadcast axes with
-/// stride 0; block_idx [B, Hsel, Qblocks, K]), [B, H, S] for lse, [B] for
+/// stride 0; block_idx [B, Hsel, Qblocks, K], select_idx [B, Hsel, Sq, k]),
+/// [B, H, S] for lse, [B] for
 /// kv_lengths and q_offsets.
 struct KernelOperand {
   std::string name;

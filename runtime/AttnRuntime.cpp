@@ -93,7 +93,9 @@ struct Operand {
   /// Whether the kernel may copy its rows with 16-byte cp.async: then the
   /// base and every stride but the innermost are 16-byte multiples. The
   /// others (lse, kv_lengths, q_offsets) need element alignment only.
-  bool rows16() const { return spec.rank == 4 && spec.name != "block_idx"; }
+  bool rows16() const {
+    return spec.rank == 4 && spec.name != "block_idx" && spec.name != "select_idx";
+  }
 };
 
 // Everything a launch passes, once the checks have passed.
@@ -119,7 +121,7 @@ members(const attn_attention_args &a) {
   return {{"q", a.q},   {"k", a.k},     {"v", a.v},
           {"mask", a.mask}, {"kv_lengths", a.kv_lengths},
           {"q_offsets", a.q_offsets}, {"block_idx", a.block_idx},
-          {"out", a.out}, {"lse", a.lse}};
+          {"out", a.out}, {"lse", a.lse}, {"select_idx", a.select_idx}};
 }
 
 bool toDType(int code, DType &t) {
@@ -254,6 +256,11 @@ std::vector<AxisRule> axisRules(const std::string &name, const Problem &p,
             {"query blocks", (p.seqQ + qBlock - 1) / qBlock,
              "ceil_div(seq_q, q_block " + str(qBlock) + ")"}};
   }
+  if (name == "select_idx")
+    return {batch,
+            c.blockHeads == BlockHeads::QueryHead ? qHeads : kvHeads,
+            seqQ,
+            {"entries", c.selection ? c.selection->k : 0, "the kernel's k"}};
   return {batch}; // kv_lengths, q_offsets
 }
 

@@ -99,13 +99,17 @@ typedef struct {
  * absolute position of each batch element's first query), out
  * [B, Hq, Sq, Dv], lse f32 [B, Hq, Sq], block_idx i32 [B, Hsel, ceil(Sq /
  * q_block), K] (block-sparse lists, -1 padded, 1 <= K <= 512; entries
- * outside the keys are skipped, never read). Hq = group * Hkv; head counts,
+ * outside the keys are skipped, never read), select_idx i32 [B, Hsel, Sq, k]
+ * (written by a selection kernel: k, the compressed keys and values as k
+ * and v, kv_lengths the original valid key lengths; v and out absent for a
+ * selection without values). Hq = group * Hkv; head counts,
  * batch and lengths are free, the rest is fixed when the kernel is compiled.
  * An optional operand is given exactly when the kernel was compiled with it
  * (NULL otherwise). */
 typedef struct {
   const attn_tensor *q, *k, *v, *mask, *kv_lengths, *q_offsets, *out, *lse;
-  const attn_tensor *block_idx; /* last, so older initializers stay valid */
+  const attn_tensor *block_idx; /* after out and lse, so older */
+  const attn_tensor *select_idx; /* initializers stay valid */
 } attn_attention_args;
 
 /* Checks the operands of an attention kernel without touching the GPU and

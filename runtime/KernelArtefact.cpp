@@ -92,6 +92,17 @@ std::string attentionArtefactJson(const AttentionConfig &c,
   attn["block_heads"] =
       c.blockHeads ? Json(blockHeadsName(*c.blockHeads)) : Json(nullptr);
   attn["lse"] = c.lse;
+  if (c.selection) {
+    Json sel = Json::object();
+    sel["block"] = c.selection->block;
+    sel["k"] = c.selection->k;
+    sel["init"] = c.selection->init;
+    sel["local"] = c.selection->local;
+    sel["pool"] = c.selection->maxPool ? "max" : "sum";
+    attn["selection"] = std::move(sel);
+  } else {
+    attn["selection"] = nullptr;
+  }
   attn["tile_plan"] = std::move(plan);
   attn["block"] = blockOf(c);
   attn["grid"] = gridOf(c);
@@ -445,7 +456,7 @@ AttentionConfig readConfig(const Json &section, Fields &top,
   c.dtype = a.type("dtype");
   c.group = a.integer("group", 1);
   c.headDim = a.integer("head_dim", 1);
-  c.valueDim = a.integer("value_dim", 1);
+  c.valueDim = a.integer("value_dim", 0);
   c.scale = a.number("scale");
   c.softcap = a.number("softcap");
   c.causal = a.boolean("causal");
@@ -470,9 +481,29 @@ AttentionConfig readConfig(const Json &section, Fields &top,
     else
       a.fail(a.expected("block_heads", "null, \"shared\", \"kv\" or \"q\"", *v));
   }
-  if (a.ok() && c.blocks.has_value() != c.blockHeads.has_value())
-    a.fail("attn.block_sizes and attn.block_heads: both null or both set");
   c.lse = a.boolean("lse");
+  if (const Json *v = a.required("selection", "null or an object"); v && !v->is_null()) {
+    if (!v->is_object()) {
+      a.fail(a.expected("selection", "null or an object", *v));
+    } else {
+      Fields s(*v, "attn.selection.", error);
+      BlockSelection sel;
+      sel.block = s.integer("block", 1);
+      sel.k = s.integer("k", 1);
+      sel.init = s.integer("init", 0);
+      sel.local = s.integer("local", 0);
+      std::string pool = s.string("pool");
+      if (s.ok() && pool != "sum" && pool != "max")
+        s.fail("attn.selection.pool: expected \"sum\" or \"max\", got \"" +
+               pool + "\"");
+      sel.maxPool = pool == "max";
+      c.selection = sel;
+    }
+  }
+  if (a.ok() && c.blocks.has_value() + c.selection.has_value() !=
+                    int(c.blockHeads.has_value()))
+    a.fail("attn.block_heads: set exactly when attn.block_sizes or "
+           "attn.selection is");
   if (const Json *plan = a.object("tile_plan")) {
     Fields p(*plan, "attn.tile_plan.", error);
     std::string target = p.string("target");

@@ -29,7 +29,7 @@ struct PtxasFigures {
 };
 
 /// The "attn" section's format version this runtime writes and reads.
-constexpr int kAttentionArtefactVersion = 3;
+constexpr int kAttentionArtefactVersion = 4;
 
 /// The whole NAME.json of the GPU kernel `c` (name c.name()): Triton's
 /// fields, then the "attn" section with the config, tile plan, launch

@@ -68,7 +68,7 @@ T = ctypes.POINTER(_Tensor)
 
 # The operands of an attention kernel, in attn_attention_args' order.
 OPERANDS = ("q", "k", "v", "mask", "kv_lengths", "q_offsets", "out", "lse",
-            "block_idx")
+            "block_idx", "select_idx")
 
 
 class _Args(ctypes.Structure):
@@ -194,21 +194,23 @@ class Kernel:
         return args
 
     def check(self, q, k, v, out, *, mask=None, kv_lengths=None, q_offsets=None,
-              lse=None, block_idx=None):
-        """Checks the operands without touching the GPU; returns the grid."""
+              lse=None, block_idx=None, select_idx=None):
+        """Checks the operands without touching the GPU; returns the grid.
+        (A selection kernel without values takes v=None and out=None.)"""
         grid = (ctypes.c_uint * 3)()
         args = self._args(dict(q=q, k=k, v=v, mask=mask, kv_lengths=kv_lengths,
                                q_offsets=q_offsets, out=out, lse=lse,
-                               block_idx=block_idx))
+                               block_idx=block_idx, select_idx=select_idx))
         _check(_library().attn_attention_check(self._handle, ctypes.byref(args), grid))
         return tuple(grid)
 
     def launch(self, q, k, v, out, *, mask=None, kv_lengths=None, q_offsets=None,
-               lse=None, block_idx=None, stream=None):
+               lse=None, block_idx=None, select_idx=None, stream=None):
         """Checks the operands and launches on `stream` (a CUstream as int or
         torch.cuda.Stream; default torch's current stream on q's device)."""
         operands = dict(q=q, k=k, v=v, mask=mask, kv_lengths=kv_lengths,
-                        q_offsets=q_offsets, out=out, lse=lse, block_idx=block_idx)
+                        q_offsets=q_offsets, out=out, lse=lse, block_idx=block_idx,
+                        select_idx=select_idx)
         for name, t in operands.items():
             # A host pointer would fault on the device: refuse it here.
             if t is not None and hasattr(t, "is_cuda"):

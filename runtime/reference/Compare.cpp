@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <vector>
 
 namespace attn::rt {
 
@@ -60,6 +61,49 @@ Comparison compareTensors(const Tensor &out, const Tensor &ref, Tolerance tol) {
   else if (c.maxAbs > tol.maxAbs)
     c.problem = format("max-abs error %.3g exceeds %.3g", c.maxAbs, tol.maxAbs);
   return c;
+}
+
+std::string checkSelection(const Tensor &idx, const Tensor &scores, double rel) {
+  int64_t rows = scores.numel() / scores.shape.back(), blocks = scores.shape.back();
+  int64_t k = idx.shape.back();
+  if (idx.numel() != size_t(rows * k))
+    return "select_idx has shape " + shapeString(idx.shape);
+  for (int64_t row = 0; row < rows; ++row) {
+    std::vector<bool> chosen(size_t(blocks), false);
+    int64_t eligible = 0, count = 0;
+    for (int64_t j = 0; j < blocks; ++j)
+      eligible += scores.get(size_t(row * blocks + j)) != -INFINITY;
+    double worstChosen = INFINITY;
+    for (int64_t n = 0; n < k; ++n) {
+      int64_t e = int64_t(idx.get(size_t(row * k + n)));
+      bool last = n + 1 == k || idx.get(size_t(row * k + n + 1)) < 0;
+      if (e < 0)
+        continue;
+      if (e >= blocks || chosen[size_t(e)] || (!last && idx.get(size_t(row * k + n + 1)) <= e) ||
+          n != count)
+        return "row " + std::to_string(row) + ": list is not ascending, unique and "
+               "padded at the end";
+      double x = scores.get(size_t(row * blocks + e));
+      if (x == -INFINITY)
+        return "row " + std::to_string(row) + ": block " + std::to_string(e) +
+               " is not eligible";
+      chosen[size_t(e)] = true;
+      worstChosen = std::min(worstChosen, x);
+      ++count;
+    }
+    if (count != std::min(k, eligible))
+      return "row " + std::to_string(row) + ": " + std::to_string(count) +
+             " blocks chosen, expected " + std::to_string(std::min(k, eligible));
+    for (int64_t j = 0; j < blocks; ++j) {
+      double x = scores.get(size_t(row * blocks + j));
+      if (!chosen[size_t(j)] && x != -INFINITY &&
+          x > worstChosen + rel * std::max(1.0, std::abs(x)))
+        return "row " + std::to_string(row) + ": block " + std::to_string(j) +
+               " (score " + std::to_string(x) + ") beats a chosen one (" +
+               std::to_string(worstChosen) + ")";
+    }
+  }
+  return "";
 }
 
 } // namespace attn::rt

@@ -36,6 +36,14 @@ struct Comparison {
 /// output that is zero to within the tolerance.
 Comparison compareTensors(const Tensor &out, const Tensor &ref, Tolerance tol);
 
+/// "" when `idx` is a valid selection for the reference's ranked scores:
+/// ascending, unique, eligible, min(K, eligible) entries then -1, and no
+/// unchosen block scoring above a chosen one beyond rounding (a kernel
+/// scoring in f32 may order near-ties differently from float64).
+/// `scores` [..., blocks] as referenceBlockScores gives them; `rel` the
+/// relative rounding allowed.
+std::string checkSelection(const Tensor &idx, const Tensor &scores, double rel);
+
 } // namespace attn::rt
 
 #endif // ATTN_RUNTIME_COMPARE_H

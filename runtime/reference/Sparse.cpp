@@ -422,9 +422,10 @@ std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s
 }
 
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
-                                 Tensor &scores, const Tensor *kvLengths) {
+                                 Tensor &scores, const Tensor *kvLengths,
+                                 const Tensor *compressedKeys) {
   Tensor idx;
-  return selectTensors(q, k, s, kvLengths, idx, &scores);
+  return selectTensors(q, k, s, kvLengths, idx, &scores, nullptr, nullptr, compressedKeys);
 }
 
 std::string referenceNsa(const Tensor &q, const Tensor &k, const Tensor &v,

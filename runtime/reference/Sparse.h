@@ -75,7 +75,8 @@ std::string referenceSelect(const Tensor &q, const Tensor &k, const Selection &s
 /// ineligible blocks, +inf for forced ones (to check a selection computed in
 /// lower precision, whose near-ties may order differently).
 std::string referenceBlockScores(const Tensor &q, const Tensor &k, const Selection &s,
-                                 Tensor &scores, const Tensor *kvLengths = nullptr);
+                                 Tensor &scores, const Tensor *kvLengths = nullptr,
+                                 const Tensor *compressedKeys = nullptr);
 
 /// NSA: out = g_cmp * A(q, kc, vc) + g_slc * BlockSparse(q, k, v, idx)
 ///          + g_win * Window(q, k, v, (w - 1, 0)); all causal, bottom-right.

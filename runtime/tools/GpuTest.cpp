@@ -10,7 +10,12 @@
 // random per-batch query offsets (kernels with q_offsets), random
 // block-sparse lists with padding, duplicates, an empty list and entries
 // beyond the keys (skipped by the kernel, -1 for the reference), and rows
-// that see no key (which must come out exactly zero). Relative error bounds: 1e-2
+// that see no key (which must come out exactly zero). Selection kernels get
+// keys pooled by mean (in the kernel's type) as k, compressed values as v
+// and the original lengths (0 and 1 among them); their output is compared
+// with the reference's compressed branch and their lists with its block
+// scores (referenceBlockScores: ascending, eligible, forced blocks in, and no
+// unchosen block above a chosen one beyond f32 rounding). Relative error bounds: 1e-2
 // for bf16, 3e-3 for f16, 1e-4 for f32; no NaN anywhere.
 // One line per kernel, then "N passed, N failed"; exits 0 when all passed,
 // 1 when one failed, 77 (skipped) when there is no CUDA device.
@@ -23,6 +28,7 @@
 #include "runtime/CudaDriver.h"
 #include "runtime/KernelArtefact.h"
 #include "runtime/reference/Reference.h"
+#include "runtime/reference/Sparse.h"
 
 #include <algorithm>
 #include <cmath>
@@ -360,6 +366,92 @@ Outcome runConfig(attn_kernel *kernel, const AttentionConfig &a,
   return o;
 }
 
+// A selection kernel (AttentionConfig::selection) against referenceSelect
+// and referenceBlockScores, through the same compressed keys.
+Outcome runSelection(attn_kernel *kernel, const AttentionConfig &a,
+                     const Config &c, std::mt19937_64 &rng) {
+  const int64_t B = c.batch, Sq = c.seqQ, Skv = c.seqKv;
+  const int64_t Hkv = c.kvHeads, Hq = a.group * Hkv;
+  Selection s;
+  s.method = a.selection->maxPool ? ScoreMethod::SoftmaxProbMax : ScoreMethod::SoftmaxProb;
+  s.block = a.selection->block;
+  s.topK = a.selection->k;
+  s.init = a.selection->init;
+  s.local = a.selection->local;
+  s.perQueryHead = a.blockHeads == BlockHeads::QueryHead;
+  s.compression.block = a.compressedKeys->first;
+  s.compression.stride = a.compressedKeys->second;
+  s.scale = a.scale;
+  const int64_t Sc = s.compression.tokens(Skv);
+  if (Sc < 1)
+    return {}; // no compressed token: the runtime takes no empty k
+  Tensor q = randomNormal(a.dtype, {B, Hq, Sq, a.headDim}, rng);
+  Tensor k = randomNormal(a.dtype, {B, Hkv, Skv, a.headDim}, rng);
+  Tensor pooled, kc = Tensor::zeros(a.dtype, {B, Hkv, Sc, a.headDim});
+  if (std::string e = referenceCompress(k, s.compression, pooled); !e.empty())
+    return {"reference: " + e};
+  for (size_t i = 0; i < kc.numel(); ++i)
+    kc.set(i, pooled.get(i));
+  Tensor vc = randomNormal(a.dtype, {B, Hkv, Sc, std::max<int64_t>(a.valueDim, 1)}, rng);
+  Tensor out = Tensor::zeros(a.dtype, {B, Hq, Sq, std::max<int64_t>(a.valueDim, 1)});
+  Tensor lse = Tensor::zeros(DType::F32, {B, Hq, Sq});
+  Tensor lengths = Tensor::zeros(*a.lengthsDtype, {B});
+  for (int64_t b = 0; b < B; ++b)
+    lengths.set(size_t(b), double(std::min(c.lengths[size_t(b)], Skv)));
+  const int64_t hsel = s.perQueryHead ? Hq : Hkv;
+  Tensor idx = Tensor::zeros(DType::I32, {B, hsel, Sq, s.topK});
+
+  auto layout = [&](const Tensor &t) {
+    return c.bshd ? bshdStrides(t.shape) : contiguousStrides(t.shape);
+  };
+  const bool values = a.hasValues();
+  DeviceTensor dq, dk, dv, dout, dlengths, dlse, didx;
+  std::string e;
+  if ((e = dq.upload(q, layout(q), 0)).empty() && (e = dk.upload(kc, layout(kc), 0)).empty() &&
+      (e = dlengths.upload(lengths, {1}, 0)).empty() &&
+      (e = didx.upload(idx, contiguousStrides(idx.shape), 0xff)).empty() && values &&
+      (e = dv.upload(vc, layout(vc), 0)).empty())
+    e = dout.upload(out, layout(out), 0xff);
+  if (e.empty() && a.lse)
+    e = dlse.upload(lse, contiguousStrides(lse.shape), 0xff);
+  if (!e.empty())
+    return {e};
+  attn_attention_args args = {};
+  args.q = &dq.view;
+  args.k = &dk.view;
+  args.v = values ? &dv.view : nullptr;
+  args.kv_lengths = &dlengths.view;
+  args.out = values ? &dout.view : nullptr;
+  args.lse = a.lse ? &dlse.view : nullptr;
+  args.select_idx = &didx.view;
+  if (attn_status st = attn_attention_launch(kernel, &args, nullptr); st != ATTN_OK)
+    return {std::string(attn_status_name(st)) + ": " + attn_last_error()};
+  if (CUresult r = driver->cuCtxSynchronize(); r != CUDA_SUCCESS)
+    return {"the kernel failed: " + driver->errorText("cuCtxSynchronize", r)};
+  if ((e = didx.download(idx)).empty() && values)
+    e = dout.download(out);
+  if (!e.empty())
+    return {e};
+
+  Tensor refIdx, refOut, scores;
+  if (std::string err = referenceSelect(q, k, s, refIdx, &lengths, values ? &vc : nullptr,
+                                        values ? &refOut : nullptr, &kc);
+      !err.empty())
+    return {"reference: " + err};
+  if (std::string err = referenceBlockScores(q, k, s, scores, &lengths, &kc); !err.empty())
+    return {"reference: " + err};
+  if (std::string err = checkSelection(idx, scores, 1e-3); !err.empty())
+    return {"select_idx: " + err};
+  Outcome o;
+  if (values) {
+    Comparison cmp = compareTensors(out, refOut, Tolerance{toleranceOf(a.dtype), kInf});
+    o.outRel = cmp.rel;
+    if (!cmp.problem.empty())
+      return {"out: " + cmp.problem};
+  }
+  return o;
+}
+
 enum class Verdict { Pass, Fail, Skip };
 
 /// Loads every artefact (a load failure is a FAIL line), runs `check` on the
@@ -436,7 +528,8 @@ int main(int argc, char **argv) {
     std::string error;
     double outRel = 0, lseRel = 0;
     for (const Config &c : kConfigs) {
-      Outcome o = runConfig(kernel, *art.attn, c, rng);
+      Outcome o = art.attn->selection ? runSelection(kernel, *art.attn, c, rng)
+                                      : runConfig(kernel, *art.attn, c, rng);
       if (!o.error.empty()) {
         error = c.describe(art.attn->group) + ": " + o.error;
         break;

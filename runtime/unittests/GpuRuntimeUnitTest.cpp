@@ -152,7 +152,24 @@ void expectSameConfig(AttentionConfig a, AttentionConfig b) {
   EXPECT_EQ(a.blocks, b.blocks);
   EXPECT_EQ(a.blockHeads, b.blockHeads);
   EXPECT_EQ(a.lse, b.lse);
+  EXPECT_EQ(a.selection.has_value(), b.selection.has_value());
+  if (a.selection && b.selection)
+    EXPECT_TRUE(*a.selection == *b.selection);
   EXPECT_TRUE(a.plan == b.plan);
+}
+
+// A selection kernel (NSA's: blocks of 64 keys, 16 per list, 1 initial and
+// 2 local forced) over keys compressed by (32, 16), lists per key head;
+// with values unless `values` is false.
+AttentionConfig selectionConfig(bool values = true) {
+  AttentionConfig c = baseConfig({false, true, false, false});
+  c.compressedKeys = std::make_pair(int64_t(32), int64_t(16));
+  c.blockHeads = BlockHeads::KeyHead;
+  c.selection = BlockSelection{64, 16, 1, 2, false};
+  c.plan = {Target::SM90, 128, 32, 4, 3};
+  if (!values)
+    c.valueDim = 0;
+  return c;
 }
 
 //===-- The artefact JSON -------------------------------------------------===//
@@ -184,6 +201,11 @@ TEST(ArtefactJson, RoundTrip) {
   c.bottomRight = false;
   c.compressedKeys = std::make_pair(int64_t(32), int64_t(16));
   configs.push_back(c);
+  configs.push_back(selectionConfig());
+  c = selectionConfig(/*values=*/false);
+  c.selection->maxPool = true;
+  c.blockHeads = BlockHeads::QueryHead;
+  configs.push_back(c);
 
   PtxasFigures figures{168, 0, "ptxas info    : Used 168 registers"};
   for (size_t i = 0; i < configs.size(); ++i) {
@@ -211,7 +233,8 @@ TEST(ArtefactJson, RoundTrip) {
 
 TEST(ArtefactJson, Format) {
   Json j = artefactJson(baseConfig({true, true, true, true}));
-  EXPECT_EQ(j["attn"]["version"], 3);
+  EXPECT_EQ(j["attn"]["version"], 4);
+  EXPECT_EQ(j["attn"]["selection"], nullptr);
   EXPECT_EQ(j["num_ctas"], 1);
   EXPECT_EQ(j["target"].dump(), R"({"backend":"cuda","arch":80,"warp_size":32})");
   EXPECT_EQ(j["attn"]["grid"].dump(),
@@ -247,7 +270,7 @@ TEST(ArtefactJson, Contradictions) {
   };
   const std::vector<Case> cases = {
       {"version-1", [](Json &j) { j["attn"]["version"] = 1; },
-       "attn.version: expected 3, got 1; recompile the kernel"},
+       "attn.version: expected 4, got 1; recompile the kernel"},
       {"not-attention", [](Json &j) { j["attn"]["op"] = "nsa"; },
        "attn.op: expected \"attention\", got \"nsa\""},
       {"missing-group", [](Json &j) { j["attn"].erase("group"); },
@@ -260,7 +283,13 @@ TEST(ArtefactJson, Contradictions) {
       {"block-heads", [](Json &j) { j["attn"]["block_heads"] = "all"; },
        "\"attn.block_heads\" must be null, \"shared\", \"kv\" or \"q\", got \"all\""},
       {"block-heads-alone", [](Json &j) { j["attn"]["block_heads"] = "kv"; },
-       "attn.block_sizes and attn.block_heads: both null or both set"},
+       "attn.block_heads: set exactly when attn.block_sizes or attn.selection is"},
+      {"selection-pool",
+       [](Json &j) {
+         j["attn"]["selection"] = {{"block", 64}, {"k", 16}, {"init", 1},
+                                   {"local", 2}, {"pool", "mean"}};
+       },
+       "attn.selection.pool: expected \"sum\" or \"max\", got \"mean\""},
       {"window-not-pair", [](Json &j) { j["attn"]["window"] = {1, 2, 3}; },
        "\"attn.window\" must be null or two integers, got [1,2,3]"},
       {"alignment", [](Json &j) { j["attn"]["alignment"] = "left"; },
@@ -723,6 +752,43 @@ TEST(Check, BlockLists) {
   EXPECT_TRUE(gives(kv.check(perKeyHead.k, grid), ATTN_OK, ""));
   EXPECT_EQ(grid[0], 17u); // ceil(130 / 8)
   EXPECT_EQ(grid[1], 2u);  // k's heads
+}
+
+// Selection kernels: compressed keys (and values) as k and v, the original
+// lengths as kv_lengths (required), select_idx [B, Hsel, Sq, k] written.
+TEST(Check, Selection) {
+  Kernel sel(writeAttention("attn_select", selectionConfig()));
+  Kernel bare(writeAttention("attn_select_bare", selectionConfig(/*values=*/false)));
+  Operands ops;
+  ops.given = {false, true, false, false};
+  ops.k = contiguous(0x200000, ATTN_BF16, {2, 2, 63, 64}); // Sc(1029)
+  ops.v = contiguous(0x300000, ATTN_BF16, {2, 2, 63, 64});
+  attn_tensor idx = contiguous(0x900000, ATTN_I32, {2, 2, 130, 16});
+  unsigned grid[3] = {0, 0, 0};
+  attn_attention_args a = ops.args();
+  a.select_idx = &idx;
+  EXPECT_TRUE(gives(attn_attention_check(sel.k, &a, grid), ATTN_OK, ""));
+  EXPECT_EQ(grid[0], 3u); // ceil(130 / 64 positions of 2 heads)
+  EXPECT_EQ(grid[1], 2u); // k's heads
+
+  a.select_idx = nullptr;
+  EXPECT_TRUE(gives(attn_attention_check(sel.k, &a, grid), ATTN_ERROR_ARGUMENT,
+                    "select_idx: missing (NULL), but the kernel was compiled with it"));
+  attn_tensor eight = contiguous(0x900000, ATTN_I32, {2, 2, 130, 8});
+  a.select_idx = &eight;
+  EXPECT_TRUE(gives(attn_attention_check(sel.k, &a, grid), ATTN_ERROR_SHAPE,
+                    "select_idx: axis 3 (entries) is 8, expected 16 (the kernel's k)"));
+  attn_tensor perQueryHead = contiguous(0x900000, ATTN_I32, {2, 4, 130, 16});
+  a.select_idx = &perQueryHead;
+  EXPECT_TRUE(gives(attn_attention_check(sel.k, &a, grid), ATTN_ERROR_SHAPE,
+                    "select_idx: axis 1 (heads) is 4, expected 2 (from k)"));
+
+  // Without values: no v and no out.
+  a.select_idx = &idx;
+  EXPECT_TRUE(gives(attn_attention_check(bare.k, &a, grid), ATTN_ERROR_ARGUMENT,
+                    "v: given, but the kernel was compiled without it"));
+  a.v = a.out = nullptr;
+  EXPECT_TRUE(gives(attn_attention_check(bare.k, &a, grid), ATTN_OK, ""));
 }
 
 // The launch checks first (no GPU needed), then needs a device: on this

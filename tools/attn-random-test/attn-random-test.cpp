@@ -354,52 +354,6 @@ rt::OnnxCase randomComposite(Random &r, std::string &describe) {
   return c;
 }
 
-/// "" when `idx` is a valid selection for the reference's ranked scores:
-/// ascending, unique, eligible, min(K, eligible) entries then -1, and no
-/// unchosen block scoring above a chosen one beyond rounding (a kernel
-/// scoring in f32 may order near-ties differently from float64).
-std::string checkSelection(const rt::Tensor &idx, const rt::Tensor &scores) {
-  int64_t rows = scores.numel() / scores.shape.back(), blocks = scores.shape.back();
-  int64_t k = idx.shape.back();
-  if (idx.numel() != size_t(rows * k))
-    return "select_idx has shape " + rt::shapeString(idx.shape);
-  for (int64_t row = 0; row < rows; ++row) {
-    std::vector<bool> chosen(size_t(blocks), false);
-    int64_t eligible = 0, count = 0;
-    for (int64_t j = 0; j < blocks; ++j)
-      eligible += scores.get(size_t(row * blocks + j)) != -INFINITY;
-    double worstChosen = INFINITY;
-    for (int64_t n = 0; n < k; ++n) {
-      int64_t e = int64_t(idx.get(size_t(row * k + n)));
-      bool last = n + 1 == k || idx.get(size_t(row * k + n + 1)) < 0;
-      if (e < 0)
-        continue;
-      if (e >= blocks || chosen[size_t(e)] || (!last && idx.get(size_t(row * k + n + 1)) <= e) ||
-          n != count)
-        return "row " + std::to_string(row) + ": list is not ascending, unique and "
-               "padded at the end";
-      double x = scores.get(size_t(row * blocks + e));
-      if (x == -INFINITY)
-        return "row " + std::to_string(row) + ": block " + std::to_string(e) +
-               " is not eligible";
-      chosen[size_t(e)] = true;
-      worstChosen = std::min(worstChosen, x);
-      ++count;
-    }
-    if (count != std::min(k, eligible))
-      return "row " + std::to_string(row) + ": " + std::to_string(count) +
-             " blocks chosen, expected " + std::to_string(std::min(k, eligible));
-    for (int64_t j = 0; j < blocks; ++j) {
-      double x = scores.get(size_t(row * blocks + j));
-      if (!chosen[size_t(j)] && x != -INFINITY &&
-          x > worstChosen + 1e-4 * std::max(1.0, std::abs(x)))
-        return "row " + std::to_string(row) + ": block " + std::to_string(j) +
-               " (score " + std::to_string(x) + ") beats a chosen one (" +
-               std::to_string(worstChosen) + ")";
-    }
-  }
-  return "";
-}
 
 void dump(const std::string &name, const Case &c) {
   llvm::sys::fs::create_directories(dumpDir);
@@ -515,7 +469,7 @@ int main(int argc, char **argv) {
       for (size_t e = 0; e < dense.size(); ++e)
         for (size_t i = e * row; dense[e] && i < (e + 1) * row; ++i)
           scores.set(i, -INFINITY);
-      problem = checkSelection(fused[1], scores);
+      problem = rt::checkSelection(fused[1], scores, 1e-4);
     }
     if (problem.empty())
       problem = rt::runCompositeCase(c, allDense ? nullptr : &fused[1], y, idx);

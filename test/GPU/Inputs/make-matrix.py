@@ -4,7 +4,10 @@ function each (regenerate with: python3 make-matrix.py > matrix.mlir).
 Block-sparse kinds take lists per key head (NSA's selection: one query per
 list, a tile of the group's heads), per query head (MoBA-like, 48-key
 blocks that 16-key tiles cover) and shared by all heads (bottom-right
-causal); compressed keys (NSA's compressed branch) are a dense kind."""
+causal); compressed keys (NSA's compressed branch) are a dense kind.
+Selections (attn.select_blocks by softmax_prob(_max) through compressed
+keys): NSA's with its compressed branch at every head dim, InfLLM-V2's
+(max-pooled, 64 blocks, no values) and per-query-head lists at 64 and 128."""
 
 HEAD_DIMS = [(64, 64), (80, 80), (96, 96), (128, 128), (256, 256), (128, 64)]
 TYPES = ["f16", "bf16"]
@@ -20,6 +23,13 @@ SPARSE = {
     "nsa": ("{block_sizes = array<i64: 1, 64>, causal, alignment = #attn.alignment<bottom_right>}", 32, 2, 2),
     "moba": ("{block_sizes = array<i64: 64, 48>, causal}", 8, 2, 8),
     "shared": ("{block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>}", 8, 8, 1),
+}
+
+# kind: (method, top_k, init, local, per_query_head, values, Hq, Hkv, head dims)
+SELECT = {
+    "select_nsa": ("softmax_prob", 16, 1, 2, False, True, 32, 2, [64, 80, 96, 128, 256]),
+    "select_infllm": ("softmax_prob_max", 64, 1, 32, False, False, 16, 2, [64, 128]),
+    "select_q": ("softmax_prob", 8, 0, 1, True, True, 8, 2, [64, 128]),
 }
 
 print("// The kernel matrix compiled by attn-compile in test/GPU/matrix.test.")
@@ -50,4 +60,23 @@ for dqk, dv in HEAD_DIMS:
             print(f"func.func @{name}(%q: {q}, %k: {k}, %v: {v}, %idx: {idx}) -> {o} {{")
             print(f"  %o = attn.attention %q, %k, %v blocks(%idx : {idx}) {attrs} : {q}, {k}, {v} -> {o}")
             print(f"  return %o : {o}")
+            print("}")
+    for t in TYPES:
+        for kind, (method, top_k, init, local, per_q, values, hq, hkv, dims) in SELECT.items():
+            if dqk != dv or dqk not in dims:
+                continue
+            q = f"tensor<?x{hq}x?x{dqk}x{t}>"
+            k = f"tensor<?x{hkv}x?x{dqk}x{t}>"
+            o = f"tensor<?x{hq}x?x{dqk}x{t}>"
+            idx = f"tensor<?x{hq if per_q else hkv}x?x{top_k}xi32>"
+            name = f"{kind}_{t}_d{dqk}"
+            attrs = (f"{{method = #attn.score<{method}>, block = 64, top_k = {top_k}, init = {init}, "
+                     f"local = {local}, compress = array<i64: 32, 16>" + (", per_query_head" if per_q else "") + "}")
+            args = f"%q: {q}, %k: {k}, %kc: {k}" + (f", %vc: {k}" if values else "")
+            results = f"{idx}, {o}" if values else idx
+            print(f"func.func @{name}({args}) -> ({results}) {{")
+            vals = f" values(%vc : {k})" if values else ""
+            outs = "%idx, %o" if values else "%idx"
+            print(f"  {outs} = attn.select_blocks %q, %k compressed(%kc : {k}){vals} {attrs} : {q}, {k} -> {results}")
+            print(f"  return {outs} : {results}")
             print("}")

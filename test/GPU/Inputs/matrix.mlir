@@ -64,6 +64,30 @@ func.func @shared_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x8x?x64xbf16>,
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16>, tensor<?x8x?x64xbf16> -> tensor<?x8x?x64xbf16>
   return %o : tensor<?x8x?x64xbf16>
 }
+func.func @select_nsa_f16_d64(%q: tensor<?x32x?x64xf16>, %k: tensor<?x2x?x64xf16>, %kc: tensor<?x2x?x64xf16>, %vc: tensor<?x2x?x64xf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x64xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xf16>) values(%vc : tensor<?x2x?x64xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x64xf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x64xf16>
+}
+func.func @select_infllm_f16_d64(%q: tensor<?x16x?x64xf16>, %k: tensor<?x2x?x64xf16>, %kc: tensor<?x2x?x64xf16>) -> (tensor<?x2x?x64xi32>) {
+  %idx = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xf16>) {method = #attn.score<softmax_prob_max>, block = 64, top_k = 64, init = 1, local = 32, compress = array<i64: 32, 16>} : tensor<?x16x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x2x?x64xi32>
+  return %idx : tensor<?x2x?x64xi32>
+}
+func.func @select_q_f16_d64(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>, %kc: tensor<?x2x?x64xf16>, %vc: tensor<?x2x?x64xf16>) -> (tensor<?x8x?x8xi32>, tensor<?x8x?x64xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xf16>) values(%vc : tensor<?x2x?x64xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x64xf16>
+  return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x64xf16>
+}
+func.func @select_nsa_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %kc: tensor<?x2x?x64xbf16>, %vc: tensor<?x2x?x64xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x64xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xbf16>) values(%vc : tensor<?x2x?x64xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x64xbf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x64xbf16>
+}
+func.func @select_infllm_bf16_d64(%q: tensor<?x16x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %kc: tensor<?x2x?x64xbf16>) -> (tensor<?x2x?x64xi32>) {
+  %idx = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xbf16>) {method = #attn.score<softmax_prob_max>, block = 64, top_k = 64, init = 1, local = 32, compress = array<i64: 32, 16>} : tensor<?x16x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x64xi32>
+  return %idx : tensor<?x2x?x64xi32>
+}
+func.func @select_q_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %kc: tensor<?x2x?x64xbf16>, %vc: tensor<?x2x?x64xbf16>) -> (tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xbf16>) values(%vc : tensor<?x2x?x64xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>
+  return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>
+}
 func.func @none_f16_d80(%q: tensor<?x8x?x80xf16>, %k: tensor<?x8x?x80xf16>, %v: tensor<?x8x?x80xf16>) -> tensor<?x8x?x80xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16> -> tensor<?x8x?x80xf16>
   return %o : tensor<?x8x?x80xf16>
@@ -127,6 +151,14 @@ func.func @moba_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x2x?x80xbf16>, %
 func.func @shared_bf16_d80(%q: tensor<?x8x?x80xbf16>, %k: tensor<?x8x?x80xbf16>, %v: tensor<?x8x?x80xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x80xbf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16>, tensor<?x8x?x80xbf16> -> tensor<?x8x?x80xbf16>
   return %o : tensor<?x8x?x80xbf16>
+}
+func.func @select_nsa_f16_d80(%q: tensor<?x32x?x80xf16>, %k: tensor<?x2x?x80xf16>, %kc: tensor<?x2x?x80xf16>, %vc: tensor<?x2x?x80xf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x80xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x80xf16>) values(%vc : tensor<?x2x?x80xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x80xf16>, tensor<?x2x?x80xf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x80xf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x80xf16>
+}
+func.func @select_nsa_bf16_d80(%q: tensor<?x32x?x80xbf16>, %k: tensor<?x2x?x80xbf16>, %kc: tensor<?x2x?x80xbf16>, %vc: tensor<?x2x?x80xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x80xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x80xbf16>) values(%vc : tensor<?x2x?x80xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x80xbf16>, tensor<?x2x?x80xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x80xbf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x80xbf16>
 }
 func.func @none_f16_d96(%q: tensor<?x8x?x96xf16>, %k: tensor<?x8x?x96xf16>, %v: tensor<?x8x?x96xf16>) -> tensor<?x8x?x96xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16>, tensor<?x8x?x96xf16> -> tensor<?x8x?x96xf16>
@@ -192,6 +224,14 @@ func.func @shared_bf16_d96(%q: tensor<?x8x?x96xbf16>, %k: tensor<?x8x?x96xbf16>,
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16>, tensor<?x8x?x96xbf16> -> tensor<?x8x?x96xbf16>
   return %o : tensor<?x8x?x96xbf16>
 }
+func.func @select_nsa_f16_d96(%q: tensor<?x32x?x96xf16>, %k: tensor<?x2x?x96xf16>, %kc: tensor<?x2x?x96xf16>, %vc: tensor<?x2x?x96xf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x96xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x96xf16>) values(%vc : tensor<?x2x?x96xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x96xf16>, tensor<?x2x?x96xf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x96xf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x96xf16>
+}
+func.func @select_nsa_bf16_d96(%q: tensor<?x32x?x96xbf16>, %k: tensor<?x2x?x96xbf16>, %kc: tensor<?x2x?x96xbf16>, %vc: tensor<?x2x?x96xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x96xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x96xbf16>) values(%vc : tensor<?x2x?x96xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x96xbf16>, tensor<?x2x?x96xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x96xbf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x96xbf16>
+}
 func.func @none_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x8x?x128xf16>, %v: tensor<?x8x?x128xf16>) -> tensor<?x8x?x128xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16> -> tensor<?x8x?x128xf16>
   return %o : tensor<?x8x?x128xf16>
@@ -256,6 +296,30 @@ func.func @shared_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x8x?x128xbf1
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16>, tensor<?x8x?x128xbf16> -> tensor<?x8x?x128xbf16>
   return %o : tensor<?x8x?x128xbf16>
 }
+func.func @select_nsa_f16_d128(%q: tensor<?x32x?x128xf16>, %k: tensor<?x2x?x128xf16>, %kc: tensor<?x2x?x128xf16>, %vc: tensor<?x2x?x128xf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x128xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xf16>) values(%vc : tensor<?x2x?x128xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x128xf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x128xf16>
+}
+func.func @select_infllm_f16_d128(%q: tensor<?x16x?x128xf16>, %k: tensor<?x2x?x128xf16>, %kc: tensor<?x2x?x128xf16>) -> (tensor<?x2x?x64xi32>) {
+  %idx = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xf16>) {method = #attn.score<softmax_prob_max>, block = 64, top_k = 64, init = 1, local = 32, compress = array<i64: 32, 16>} : tensor<?x16x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x2x?x64xi32>
+  return %idx : tensor<?x2x?x64xi32>
+}
+func.func @select_q_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x2x?x128xf16>, %kc: tensor<?x2x?x128xf16>, %vc: tensor<?x2x?x128xf16>) -> (tensor<?x8x?x8xi32>, tensor<?x8x?x128xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xf16>) values(%vc : tensor<?x2x?x128xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x128xf16>
+  return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x128xf16>
+}
+func.func @select_nsa_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %kc: tensor<?x2x?x128xbf16>, %vc: tensor<?x2x?x128xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x128xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xbf16>) values(%vc : tensor<?x2x?x128xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x128xbf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x128xbf16>
+}
+func.func @select_infllm_bf16_d128(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %kc: tensor<?x2x?x128xbf16>) -> (tensor<?x2x?x64xi32>) {
+  %idx = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xbf16>) {method = #attn.score<softmax_prob_max>, block = 64, top_k = 64, init = 1, local = 32, compress = array<i64: 32, 16>} : tensor<?x16x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x2x?x64xi32>
+  return %idx : tensor<?x2x?x64xi32>
+}
+func.func @select_q_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %kc: tensor<?x2x?x128xbf16>, %vc: tensor<?x2x?x128xbf16>) -> (tensor<?x8x?x8xi32>, tensor<?x8x?x128xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xbf16>) values(%vc : tensor<?x2x?x128xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x128xbf16>
+  return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x128xbf16>
+}
 func.func @none_f16_d256(%q: tensor<?x8x?x256xf16>, %k: tensor<?x8x?x256xf16>, %v: tensor<?x8x?x256xf16>) -> tensor<?x8x?x256xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16> -> tensor<?x8x?x256xf16>
   return %o : tensor<?x8x?x256xf16>
@@ -319,6 +383,14 @@ func.func @moba_bf16_d256(%q: tensor<?x8x?x256xbf16>, %k: tensor<?x2x?x256xbf16>
 func.func @shared_bf16_d256(%q: tensor<?x8x?x256xbf16>, %k: tensor<?x8x?x256xbf16>, %v: tensor<?x8x?x256xbf16>, %idx: tensor<?x1x?x?xi32>) -> tensor<?x8x?x256xbf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x1x?x?xi32>) {block_sizes = array<i64: 128, 128>, causal, alignment = #attn.alignment<bottom_right>} : tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16>, tensor<?x8x?x256xbf16> -> tensor<?x8x?x256xbf16>
   return %o : tensor<?x8x?x256xbf16>
+}
+func.func @select_nsa_f16_d256(%q: tensor<?x32x?x256xf16>, %k: tensor<?x2x?x256xf16>, %kc: tensor<?x2x?x256xf16>, %vc: tensor<?x2x?x256xf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x256xf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x256xf16>) values(%vc : tensor<?x2x?x256xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x256xf16>, tensor<?x2x?x256xf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x256xf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x256xf16>
+}
+func.func @select_nsa_bf16_d256(%q: tensor<?x32x?x256xbf16>, %k: tensor<?x2x?x256xbf16>, %kc: tensor<?x2x?x256xbf16>, %vc: tensor<?x2x?x256xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x256xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x256xbf16>) values(%vc : tensor<?x2x?x256xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x256xbf16>, tensor<?x2x?x256xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x256xbf16>
+  return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x256xbf16>
 }
 func.func @none_f16_d128v64(%q: tensor<?x8x?x128xf16>, %k: tensor<?x8x?x128xf16>, %v: tensor<?x8x?x64xf16>) -> tensor<?x8x?x64xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x128xf16>, tensor<?x8x?x128xf16>, tensor<?x8x?x64xf16> -> tensor<?x8x?x64xf16>
