@@ -3,10 +3,15 @@
 // (compressed keys l = 32, d = 16; selected 64-key blocks, one list per key
 // head and query; a 512-key window), MoBA-like selection (per query head,
 // 128 x 128 blocks, 32 over 8 heads), and our dense causal kernels of the
-// same heads as the baseline.
+// same heads as the baseline, and NSA's selection (softmax_prob through
+// the compressed keys, with the compressed branch as its output).
 func.func @nsa_compressed(%q: tensor<?x64x?x128xbf16>, %k: tensor<?x4x?x128xbf16>, %v: tensor<?x4x?x128xbf16>) -> tensor<?x64x?x128xbf16> {
   %o = attn.attention %q, %k, %v {causal, compressed_keys = array<i64: 32, 16>} : tensor<?x64x?x128xbf16>, tensor<?x4x?x128xbf16>, tensor<?x4x?x128xbf16> -> tensor<?x64x?x128xbf16>
   return %o : tensor<?x64x?x128xbf16>
+}
+func.func @nsa_select(%q: tensor<?x64x?x128xbf16>, %k: tensor<?x4x?x128xbf16>, %kc: tensor<?x4x?x128xbf16>, %vc: tensor<?x4x?x128xbf16>) -> (tensor<?x4x?x16xi32>, tensor<?x64x?x128xbf16>) {
+  %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x4x?x128xbf16>) values(%vc : tensor<?x4x?x128xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x64x?x128xbf16>, tensor<?x4x?x128xbf16> -> tensor<?x4x?x16xi32>, tensor<?x64x?x128xbf16>
+  return %idx, %o : tensor<?x4x?x16xi32>, tensor<?x64x?x128xbf16>
 }
 func.func @nsa_selected(%q: tensor<?x64x?x128xbf16>, %k: tensor<?x4x?x128xbf16>, %v: tensor<?x4x?x128xbf16>, %idx: tensor<?x4x?x?xi32>) -> tensor<?x64x?x128xbf16> {
   %o = attn.attention %q, %k, %v blocks(%idx : tensor<?x4x?x?xi32>) {block_sizes = array<i64: 1, 64>, causal} : tensor<?x64x?x128xbf16>, tensor<?x4x?x128xbf16>, tensor<?x4x?x128xbf16> -> tensor<?x64x?x128xbf16>

@@ -146,6 +146,105 @@ def inputs_for(meta, b, sq, skv, gen):
     return q, k, v, extra
 
 
+def selection_scores(q, kc, lengths, meta):
+    """The block scores a selection kernel ranks (attention-semantics.md
+    section 4), fp32 [B, Hsel, Sq, blocks]: -inf ineligible, +inf forced;
+    also the compressed branch's visibility for `reference`."""
+    sel = meta["selection"]
+    l, d = meta["compressed_keys"]
+    b, hq, sq, _ = q.shape
+    hkv, sc = kc.shape[1], kc.shape[2]
+    block, per = sel["block"], sel["block"] // d
+    blocks = max(1, (int(lengths.max()) + block - 1) // block)
+    s = (q.float() @ kc.float().repeat_interleave(hq // hkv, 1).transpose(-1, -2)) * meta["scale"]
+    t = torch.arange(sc, device=q.device)
+    j = torch.arange(blocks, device=q.device)
+    # w[t, j]: strides token t (strides t .. t + l/d - 1) shares with block j.
+    lo = torch.maximum(t[:, None], j[None, :] * per)
+    hi = torch.minimum(t[:, None] + l // d - 1, j[None, :] * per + per - 1)
+    w = (hi - lo + 1).clamp_min(0).float()
+    scores = torch.empty(b, hq, sq, blocks, device=q.device)
+    for bi in range(b):
+        L = int(lengths[bi])
+        pos = torch.arange(sq, device=q.device) + L - sq
+        vis = (t[None, :] * d + l - 1 <= pos[:, None]) & (t[None, :] * d + l <= L)
+        x = s[bi].masked_fill(~vis, float("-inf"))
+        mx = x.amax(-1, keepdim=True)
+        p = torch.exp(x - torch.where(torch.isinf(mx), torch.zeros_like(mx), mx))
+        p = p / p.sum(-1, keepdim=True).clamp_min(1e-30)
+        if sel["pool"] == "max":
+            scores[bi] = (p[..., :, None] * (w > 0)).amax(-2)
+        else:
+            scores[bi] = p @ w
+    if meta["block_heads"] == "kv":
+        scores = scores.view(b, hkv, hq // hkv, sq, blocks).sum(2)
+    for bi in range(b):
+        L = int(lengths[bi])
+        pos = torch.arange(sq, device=q.device) + L - sq
+        own = torch.div(pos, block, rounding_mode="floor")
+        eligible = j[None, :] * block <= pos[:, None]
+        forced = (j[None, :] < sel["init"]) | ((j[None, :] <= own[:, None]) & (own[:, None] < j[None, :] + sel["local"]))
+        x = torch.where(forced, torch.full_like(scores[bi], float("inf")), scores[bi])
+        scores[bi] = torch.where(eligible, x, torch.full_like(x, float("-inf")))
+    return scores
+
+
+def selection_problem(idx, scores, rel=1e-3):
+    """"" when idx [B, Hsel, Sq, K] is a valid top-K of `scores`: ascending,
+    unique, eligible, min(K, eligible) entries then -1, no unchosen block
+    above a chosen one beyond rounding."""
+    k = idx.shape[-1]
+    rows, blocks = idx.reshape(-1, k).cpu(), scores.reshape(-1, scores.shape[-1]).cpu()
+    for r in range(rows.shape[0]):
+        chosen = [int(x) for x in rows[r] if x >= 0]
+        n = len(chosen)
+        eligible = int((blocks[r] != float("-inf")).sum())
+        if list(rows[r][n:]) != [-1] * (k - n) or chosen != sorted(set(chosen)):
+            return f"row {r}: not ascending, unique and -1 padded"
+        if n != min(k, eligible) or any(c >= blocks.shape[1] or blocks[r, c] == float("-inf") for c in chosen):
+            return f"row {r}: {n} eligible blocks chosen, expected {min(k, eligible)}"
+        if n:
+            worst = min(float(blocks[r, c]) for c in chosen)
+            others = [float(blocks[r, c]) for c in range(blocks.shape[1]) if c not in chosen]
+            if any(x > worst + rel * max(1.0, abs(x)) for x in others):
+                return f"row {r}: an unchosen block beats a chosen one"
+    return ""
+
+
+def check_selection(kernel, meta, gen):
+    """A selection kernel: the compressed branch (when it has values)
+    against `reference` with queries at i + L - Sq over Sc(L) tokens, the
+    lists against `selection_scores`. Returns (problems, worst rel)."""
+    l, d = meta["compressed_keys"]
+    dt = DTYPES[meta["dtype"]]
+    problems, worst = [], 0.0
+    for b, sq, skv in [(2, 130, 1029), (3, 77, 77), (2, 257, 64), (1, 1, 300)]:
+        hq, hkv = heads(meta, 2)
+        sc = (skv - l) // d + 1
+        q = torch.randn(b, hq, sq, meta["head_dim"], device="cuda", generator=gen).to(dt)
+        kc = torch.randn(b, hkv, sc, meta["head_dim"], device="cuda", generator=gen).to(dt)
+        lengths = torch.randint(0, skv + 1, (b,), device="cuda", generator=gen, dtype=torch.int32)
+        hsel = hq if meta["block_heads"] == "q" else hkv
+        idx = torch.full((b, hsel, sq, meta["selection"]["k"]), -7, device="cuda", dtype=torch.int32)
+        vc = out = None
+        if meta["value_dim"]:
+            vc = torch.randn(b, hkv, sc, meta["value_dim"], device="cuda", generator=gen).to(dt)
+            out = torch.empty(b, hq, sq, meta["value_dim"], device="cuda", dtype=dt)
+        kernel.launch(q, kc, vc, out, kv_lengths=lengths, select_idx=idx)
+        torch.cuda.synchronize()
+        if vc is not None:
+            tokens = torch.where(lengths >= l, torch.div(lengths - l, d, rounding_mode="floor") + 1, 0)
+            ref, _, _ = reference(q, kc, vc, dict(meta, alignment="top_left"), None,
+                                  tokens.clamp_max(sc), (lengths - sq).int(), None)
+            rel = ((out.float() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
+            worst = max(worst, rel)
+            if torch.isnan(out).any() or rel > TOLERANCE[meta["dtype"]]:
+                problems.append(f"out rel {rel:.2e} at {b}x{sq}x{skv}")
+        if problem := selection_problem(idx, selection_scores(q, kc, lengths, meta)):
+            problems.append(f"select_idx at {b}x{sq}x{skv}: {problem}")
+    return problems, worst
+
+
 def check(dirs):
     files = sorted(f for d in dirs for f in glob.glob(os.path.join(d, "*.json")))
     gen = torch.Generator(device="cuda").manual_seed(2026)
@@ -158,7 +257,9 @@ def check(dirs):
         kernel = Kernel(path)
         name = meta_all["name"]
         problems, worst = [], 0.0
-        for b, sq, skv in [(2, 130, 1029), (3, 77, 77), (2, 257, 64), (1, 1, 300)]:
+        if meta.get("selection"):
+            problems, worst = check_selection(kernel, meta, gen)
+        for b, sq, skv in [] if meta.get("selection") else [(2, 130, 1029), (3, 77, 77), (2, 257, 64), (1, 1, 300)]:
             q, k, v, extra = inputs_for(meta, b, sq, skv, gen)
             hq = q.shape[1]
             out = torch.empty(b, hq, sq, meta["value_dim"], device="cuda", dtype=q.dtype)
@@ -266,17 +367,6 @@ def bench(directory, flex_lengths):
                   f"{sdpa / ours:.2f}x | {flex_cell} | (vs SDPA rel {err:.1e})", flush=True)
 
 
-def nsa_lists(b, hkv, sq, skv, kb, top, gen):
-    """NSA-like selections for causal queries (top-left, Sq = Skv): per key
-    head and query, the first block, the local one and top - 2 random
-    visible ones. [B, Hkv, Sq, top] int32."""
-    dev = gen.device
-    last = ((torch.arange(sq, device=dev) + skv - sq) // kb).clamp_min(0)
-    picks = (torch.rand(b, hkv, sq, top - 2, device=dev, generator=gen) * (last + 1)[:, None]).long()
-    fixed = torch.stack([torch.zeros_like(last), last], -1).expand(b, hkv, sq, 2)
-    return torch.cat([fixed, picks], -1).int().contiguous()
-
-
 def moba_lists(b, hq, sq, qb, kb, top, gen):
     """MoBA-like selections (Sq = Skv, q_block = kv_block): per query head
     and query block, its own block and top - 1 random earlier ones."""
@@ -287,15 +377,18 @@ def moba_lists(b, hq, sq, qb, kb, top, gen):
 
 
 def sparse_bench(directory, lengths):
-    """NSA's attention branches (lists given: compression of K and V in
-    PyTorch, selection not timed) and MoBA-like selection against our dense
+    """NSA's forward (pooling of K and V and the gates in PyTorch; our
+    selection kernel, which also gives the compressed branch; the selected
+    blocks it chose; the window) and MoBA-like selection against our dense
     causal kernel of the same heads."""
     found = {}
     for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
         meta = json.load(open(path))["attn"]
         p = meta["tile_plan"]
         plan = f"q{p['q_block']}k{p['kv_block']}w{p['warps']}s{p['stages']}"
-        if meta.get("compressed_keys"):
+        if meta.get("selection"):
+            found["select"] = (Kernel(path), plan)
+        elif meta.get("compressed_keys"):
             found["compressed"] = (Kernel(path), plan)
         elif meta.get("block_sizes") == [1, 64]:
             found.setdefault("selected", []).append((Kernel(path), plan))
@@ -316,27 +409,33 @@ def sparse_bench(directory, lengths):
         k = torch.randn(1, 4, s, 128, device="cuda", dtype=bf)
         v = torch.randn_like(k)
         out = torch.empty_like(q)
-        idx = nsa_lists(1, 4, s, s, 64, 16, gen)
+        g = torch.rand(1, 64, s, 3, device="cuda", dtype=bf)
+        idx = torch.empty(1, 4, s, 16, device="cuda", dtype=torch.int32)
+        lengths = torch.full((1,), s, device="cuda", dtype=torch.int32)
 
         def pooled(x):  # mean over 32-key spans every 16 keys
             return x.unfold(2, 32, 16).mean(-1).contiguous()
         kc, vc = pooled(k), pooled(v)
+        o_cmp, o_slc, o_win = torch.empty_like(q), torch.empty_like(q), torch.empty_like(q)
         dense, plan_d = found["dense_g16"]
-        cmp_k, plan_c = found["compressed"]
+        select, plan_s = found["select"]
         win, plan_w = found["window"]
+        select.launch(q, kc, vc, o_cmp, kv_lengths=lengths, select_idx=idx)
         fns = [lambda: dense.launch(q, k, v, out),
                lambda: (pooled(k), pooled(v)),
-               lambda: cmp_k.launch(q, kc, vc, out),
-               lambda: win.launch(q, k, v, out)]
-        fns += [lambda kern=kern: kern.launch(q, k, v, out, block_idx=idx) for kern, _ in found["selected"]]
+               lambda: select.launch(q, kc, vc, o_cmp, kv_lengths=lengths, select_idx=idx),
+               lambda: win.launch(q, k, v, o_win),
+               lambda: torch.sum(g[..., :, None] * torch.stack([o_cmp, o_slc, o_win], -2), -2)]
+        fns += [lambda kern=kern: kern.launch(q, k, v, o_slc, block_idx=idx) for kern, _ in found["selected"]]
         t = cuda_times(fns)
-        t_dense, t_pool, t_cmp, t_win, t_sel = t[0], t[1], t[2], t[3], t[4:]
+        t_dense, t_pool, t_select, t_win, t_gate, t_sel = t[0], t[1], t[2], t[3], t[4], t[5:]
         best = min(range(len(t_sel)), key=lambda i: t_sel[i])
-        total = t_pool + t_cmp + t_win + t_sel[best]
+        total = t_pool + t_select + t_win + t_gate + t_sel[best]
         sel = ", ".join(f"selected {plan} {x * 1e3:.2f}" for (_, plan), x in zip(found["selected"], t_sel))
-        print(f"| NSA branches | {s} | {t_dense * 1e3:.2f} ({plan_d}) | {total * 1e3:.2f} | "
-              f"{t_dense / total:.2f}x | pool {t_pool * 1e3:.2f}, compressed {t_cmp * 1e3:.2f} ({plan_c}), "
-              f"window {t_win * 1e3:.2f} ({plan_w}), {sel} |", flush=True)
+        print(f"| NSA forward | {s} | {t_dense * 1e3:.2f} ({plan_d}) | {total * 1e3:.2f} | "
+              f"{t_dense / total:.2f}x | pool {t_pool * 1e3:.2f}, selection + compressed {t_select * 1e3:.2f} "
+              f"({plan_s}), window {t_win * 1e3:.2f} ({plan_w}), {sel}, gates {t_gate * 1e3:.2f} |", flush=True)
+        del o_cmp, o_slc, o_win, g, lengths
         del q, k, v, out, idx, kc, vc
         # MoBA-like: 32 query heads over 8, 128 x 128 blocks, top 8 per query head.
         q = torch.randn(1, 32, s, 128, device="cuda", dtype=bf)
