@@ -116,7 +116,10 @@ public:
     headDimPad = lay.headDimPad;
     valueDimPad = lay.valueDimPad;
     // A fused window branch needs one position per tile (checkCpuKernel).
-    keyLanes = spec.blocks && positions == 1 && (group < kLanes || spec.windowBranch);
+    // Lists that change within a vector of rows (and a fused window
+    // branch, one position per tile) put keys along the lanes.
+    keyLanes = spec.blocks && ((positions == 1 && (group < kLanes || spec.windowBranch)) ||
+                               (group < kLanes && spec.blocks->first * group < kLanes));
     if (spec.windowBranch) {
       windowSpec = spec;
       static_cast<::attn::rt::AttentionSemantics &>(windowSpec) =
@@ -230,7 +233,9 @@ private:
                            Value kvSeq);
   void keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v, Value out,
                    Value lse, Value outWindow, Value batch, Value kvHead,
-                   Value query, Value pos);
+                   Value p0, Value count, Value off);
+  /// buf[i] of a [n, ...] scratch buffer, as a [...] view.
+  Value slice(Value buf, Value i);
   /// The valid keys (min of kv_lengths and the mask's keys, kvEnd) and the
   /// query offset of batch element `batch`.
   std::pair<Value, Value> placement(Value batch, Value querySeq, Value kvSeq);
@@ -544,8 +549,12 @@ KeyTileSchedule CpuKernelGen::sparseSchedule(Value blockIdx, Value batch,
   visit = bytes(blocks);
   loop(idx(0), blocks, 1, [&](Value j) { memref::StoreOp::create(b, zero, visit, j); });
   // A one-position tile sees exactly the blocks it visits.
+  // (On the heap, freed by the buffer deallocation pipeline: blocks x 128
+  // positions is 2 MB at 1M keys.)
   if (positions > 1) {
-    member = bytes(mul(blocks, idx(positions)));
+    member = memref::AllocOp::create(b, MemRefType::get({ShapedType::kDynamic}, i8),
+                                     ValueRange{mul(blocks, idx(positions))},
+                                     b.getI64IntegerAttr(16));
     loop(idx(0), mul(blocks, idx(positions)), 1,
          [&](Value j) { memref::StoreOp::create(b, zero, member, j); });
   }
@@ -754,49 +763,85 @@ Value CpuKernelGen::keyLaneMask(Value s, bool masked, Value key0, Value keyEnd,
   return arith::SelectOp::create(b, vis, s, splat(-INFINITY));
 }
 
+Value CpuKernelGen::slice(Value buf, Value i) {
+  auto type = cast<MemRefType>(buf.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+      strides(rank, b.getIndexAttr(1));
+  offsets[0] = i;
+  sizes.push_back(b.getIndexAttr(1));
+  for (int64_t d = 1; d < rank; ++d)
+    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  auto sliced = memref::SubViewOp::inferRankReducedResultType(
+      type.getShape().drop_front(), type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, cast<MemRefType>(sliced), buf, offsets, sizes,
+                                   strides);
+}
+
 void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v,
                                Value out, Value lse, Value outWindow, Value batch,
-                               Value kvHead, Value query, Value pos) {
-  // One position, its `group` heads; St[h, j] with the keys of a block along
-  // the lanes: S = sum_d Q[h, d] * Kt[d, keys] reads the transposed keys as
-  // vectors, O[h, c] += P[h, j] * V[j, c] reads value rows as vectors.
-  // A fused window branch keeps a second softmax state: a block scored once
-  // feeds the list's state if listed and the window's (masked to the
-  // window) if it holds window keys.
+                               Value kvHead, Value p0, Value count, Value off) {
+  // One position at a time, its `group` heads; St[h, j] with the keys of a
+  // block along the lanes: S = sum_d Q[h, d] * Kt[d, keys] reads the
+  // transposed keys as vectors, O[h, c] += P[h, j] * V[j, c] reads value
+  // rows as vectors. A tile of several positions walks the union of their
+  // lists block by block and runs each block for the positions that list
+  // it, while the block is in cache (random lists share few blocks between
+  // neighbours, but each block serves several positions of a tile).
+  // A fused window branch (one position per tile) keeps a second softmax
+  // state: a block scored once feeds the list's state if listed and the
+  // window's (masked to the window) if it holds window keys.
   int64_t chunks = keyBlock / kLanes, vchunks = valueDimPad / kLanes;
   int64_t kvBlock = spec.blocks->second;
   double qScale = spec.softcap != 0.0 ? spec.resolvedScale() / spec.softcap
                                       : spec.resolvedScale() * kLog2e;
-  Value qs = alloc({group, spec.headDim}), ps = alloc({group, keyBlock});
-  // Online-softmax state per head: max, sum, rescale and output row.
+  Value qsAll = alloc({positions, group, spec.headDim}), ps = alloc({group, keyBlock});
+  // Online-softmax state per position and head: max, sum, rescale and
+  // output row; `list` and `window` are one position's views.
   struct State {
     Value ms, ls, as, os;
   };
   auto newState = [&] {
-    return State{alloc({group}), alloc({group}), alloc({group}),
-                 alloc({group, valueDimPad})};
+    return State{alloc({positions, group}), alloc({positions, group}),
+                 alloc({positions, group}), alloc({positions, group, valueDimPad})};
   };
-  State list = newState(), window;
+  auto view = [&](const State &all, Value i) {
+    return State{slice(all.ms, i), slice(all.ls, i), slice(all.as, i), slice(all.os, i)};
+  };
+  State listAll = newState(), windowAll, list, window;
+  Value qs, query, pos;
+  // Positions tile-relative `i`: its query row, position, views.
+  auto at = [&](Value i) {
+    query = add(p0, i);
+    pos = masks.position(b, query, off);
+    qs = slice(qsAll, i);
+    list = view(listAll, i);
+    if (outWindow)
+      window = view(windowAll, i);
+  };
   Value psWindow;
   if (outWindow) {
-    window = newState();
+    windowAll = newState();
     psWindow = alloc({group, keyBlock});
   }
-  loop(idx(0), idx(group), 1, [&](Value g) {
-    Value head = add(headBase, g);
-    loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
-      Value x = memref::LoadOp::create(b, q, ValueRange{batch, head, query, d});
-      memref::StoreOp::create(b, arith::MulFOp::create(b, toF32(x), f32c(qScale)), qs,
-                              ValueRange{g, d});
+  loop(idx(0), count, 1, [&](Value i) {
+    at(i);
+    loop(idx(0), idx(group), 1, [&](Value g) {
+      Value head = add(headBase, g);
+      loop(idx(0), idx(spec.headDim), 1, [&](Value d) {
+        Value x = memref::LoadOp::create(b, q, ValueRange{batch, head, query, d});
+        memref::StoreOp::create(b, arith::MulFOp::create(b, toF32(x), f32c(qScale)), qs,
+                                ValueRange{g, d});
+      });
+      for (State *st : {&list, &window}) {
+        if (!st->ms)
+          continue;
+        memref::StoreOp::create(b, f32c(-INFINITY), st->ms, g);
+        memref::StoreOp::create(b, f32c(0.0), st->ls, g);
+        for (int64_t c = 0; c < valueDimPad; c += kLanes)
+          vector::StoreOp::create(b, splat(0.0), st->os, ValueRange{g, idx(c)});
+      }
     });
-    for (State *st : {&list, &window}) {
-      if (!st->ms)
-        continue;
-      memref::StoreOp::create(b, f32c(-INFINITY), st->ms, g);
-      memref::StoreOp::create(b, f32c(0.0), st->ls, g);
-      for (int64_t c = 0; c < valueDimPad; c += kLanes)
-        vector::StoreOp::create(b, splat(0.0), st->os, ValueRange{g, idx(c)});
-    }
   });
 
   // Register blocks of accumulators, heads first, then chunks of 16 keys
@@ -904,6 +949,11 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
     Value keyEnd = add(j0, nk);
     Value block = arith::DivUIOp::create(b, j0, idx(kvBlock));
     Value slot = memref::LoadOp::create(b, slots, ValueRange{batch, kvHead, block});
+    // For each position of the tile that lists the block (sparseSchedule's
+    // membership bitmap; a one-position tile lists what it visits).
+    loop(idx(0), count, 1, [&](Value i) {
+    auto body = [&] {
+    at(i);
     // Scores, masked, into ps.
     loop(idx(0), idx(group), gBlock, [&](Value g0) {
       loop(idx(0), idx(chunks), cBlock, [&](Value c0) {
@@ -939,7 +989,7 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
     });
     if (!outWindow) {
       update(list, ps, ps, j0, nk);
-      return SmallVector<Value>();
+      return;
     }
     // The block's flags (sparseSchedule): 1 listed, 2 holds window keys.
     Value flags = memref::LoadOp::create(b, visit, block);
@@ -957,6 +1007,20 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
     scf::IfOp::create(b, has(1), [&](OpBuilder &, Location) {
       update(list, ps, ps, j0, nk);
       scf::YieldOp::create(b);
+    });
+    };
+    if (positions == 1) {
+      body();
+      return;
+    }
+    Value listed = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::ne,
+        memref::LoadOp::create(b, member, add(mul(block, idx(positions)), i)),
+        arith::ConstantIntOp::create(b, b.getI8Type(), 0));
+    scf::IfOp::create(b, listed, [&](OpBuilder &, Location) {
+      body();
+      scf::YieldOp::create(b);
+    });
     });
     return SmallVector<Value>();
   });
@@ -984,9 +1048,12 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
       }
     });
   };
-  finish(list, out, lse);
-  if (outWindow)
-    finish(window, outWindow, Value());
+  loop(idx(0), count, 1, [&](Value i) {
+    at(i);
+    finish(list, out, lse);
+    if (outWindow)
+      finish(window, outWindow, Value());
+  });
 }
 
 std::pair<Value, Value> CpuKernelGen::placement(Value batch, Value querySeq,
@@ -1071,7 +1138,7 @@ void CpuKernelGen::emitBody(ValueRange args) {
                      : KeyTileSchedule::dense(b, masks, pLo, pHi, kvEnd, keyBlock,
                                               /*wholeTiles=*/false);
         if (keyLanes) {
-          keyLaneTile(schedule, q, v, out, lse, outWindow, batch, kvHead, p0, pLo);
+          keyLaneTile(schedule, q, v, out, lse, outWindow, batch, kvHead, p0, count, off);
           scf::ReduceOp::create(b);
           return;
         }

@@ -1,18 +1,20 @@
 // Block-sparse attention on the CPU: no dense mask is formed.
 // RUN: attn-opt %s --attn-plan-tiles=target=cpu --attn-lower-to-cpu | FileCheck %s
 
-// Lists per position (q_block 1) and key head, group 4: a tile of 4 positions
-// would visit the union of 4 unrelated lists, so the planner gives a tile one
-// position (q_block = 4 rows = its heads) and the kernel puts keys along the
-// lanes. First the blocks any list names are marked, numbered (slots) and
-// transposed once (Kt[slot, d, key]: listed blocks only); then each task
-// marks its own list in a bitmap
-// (deduplicated; -1 padding and out-of-range entries dropped) and visits the
-// marked blocks of the causal key range: scores as Q[h, d] x Kt[d, 16 keys],
-// a per-head row max and sum across the lanes, P x V with value columns
-// along the lanes.
+// Lists per position (q_block 1) and key head, group 4: query-lane tiles
+// of several positions would run the union of unrelated lists, so the
+// kernel puts keys along the lanes and runs each position on its own list;
+// the planner gives a tile 128 positions (512 rows) so that each block is
+// read once for all the positions that list it. First the blocks any list
+// names are marked, numbered (slots) and transposed once (Kt[slot, d, key]:
+// listed blocks only); then each task marks its positions' lists in two
+// bitmaps (deduplicated; -1 padding and out-of-range entries dropped): the
+// blocks to visit and, per block, the positions that list it. It visits the
+// marked blocks of the causal key range and, for each position that lists
+// the block, computes scores as Q[h, d] x Kt[d, 16 keys], a per-head row
+// max and sum across the lanes, P x V with value columns along the lanes.
 // CHECK: func.func @selected
-// CHECK: call @[[K:attn_cpu_bf16_d64_g4_causal_bottom_sparse1x64kv_q4k64_[0-9a-z]+]](%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : ({{.*}}, memref<?x?x?x?xi32, strided<[?, ?, ?, 1], offset: ?>>, {{.*}}) -> ()
+// CHECK: call @[[K:attn_cpu_bf16_d64_g4_causal_bottom_sparse1x64kv_q512k64_[0-9a-z]+]](%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : ({{.*}}, memref<?x?x?x?xi32, strided<[?, ?, ?, 1], offset: ?>>, {{.*}}) -> ()
 
 // CHECK: func.func @query_blocks
 // CHECK: call @[[Q:attn_cpu_bf16_d64_g4_causal_bottom_sparse4x64kv_q16k64_[0-9a-z]+]](
@@ -30,13 +32,16 @@
 // CHECK: scf.parallel
 // CHECK: memref.load %[[SLOTS]]
 // CHECK: memref.store %{{.*}}, %[[KT]]
-// The tasks: one position each.
+// The tasks: 128 positions each.
 // CHECK: scf.parallel
 // CHECK: %[[VISIT:.*]] = memref.alloca(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
-// CHECK-NOT: memref.alloca(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
+// CHECK: %[[OWNERS:.*]] = memref.alloc(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
 // CHECK: memref.store %c1_i8, %[[VISIT]]
+// CHECK: memref.store %c1_i8, %[[OWNERS]]
 // CHECK: memref.load %[[VISIT]]
 // CHECK: memref.load %[[SLOTS]]
+// CHECK: memref.load %[[OWNERS]]
+// CHECK: memref.subview
 // CHECK: vector.load %[[KT]]
 // CHECK: vector.fma
 // CHECK: vector.reduction <maximumf>
@@ -51,7 +56,7 @@
 // CHECK: func.func private @[[Q]]
 // CHECK: scf.parallel
 // CHECK: %[[V2:.*]] = memref.alloca(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
-// CHECK: %[[MEMBER:.*]] = memref.alloca(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
+// CHECK: %[[MEMBER:.*]] = memref.alloc(%{{.*}}) {alignment = 16 : i64} : memref<?xi8>
 // CHECK: scf.for %[[QB:.*]] = %{{[0-9]+}} to %{{.*}} step %c1 {
 // CHECK: scf.for %[[T:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK: memref.load %arg3[%{{.*}}, %{{.*}}, %[[QB]], %[[T]]]
