@@ -148,15 +148,18 @@ def inputs_for(meta, b, sq, skv, gen):
 
 def selection_scores(q, kc, lengths, meta):
     """The block scores a selection kernel ranks (attention-semantics.md
-    section 4), fp32 [B, Hsel, Sq, blocks]: -inf ineligible, +inf forced;
-    also the compressed branch's visibility for `reference`."""
+    section 4), fp32 [B, Hsel, Sq, blocks]: -inf ineligible, +inf forced.
+    kc: the compressed keys, or (mean_key) one mean key per block."""
     sel = meta["selection"]
-    l, d = meta["compressed_keys"]
+    mean_key = sel["method"] == "mean_key"
+    l, d = meta["compressed_keys"] or (1, 1)
     b, hq, sq, _ = q.shape
     hkv, sc = kc.shape[1], kc.shape[2]
     block, per = sel["block"], sel["block"] // d
     blocks = max(1, (int(lengths.max()) + block - 1) // block)
-    s = (q.float() @ kc.float().repeat_interleave(hq // hkv, 1).transpose(-1, -2)) * meta["scale"]
+    s = q.float() @ kc.float().repeat_interleave(hq // hkv, 1).transpose(-1, -2)
+    if not mean_key:
+        s = s * meta["scale"]
     t = torch.arange(sc, device=q.device)
     j = torch.arange(blocks, device=q.device)
     # w[t, j]: strides token t (strides t .. t + l/d - 1) shares with block j.
@@ -164,7 +167,9 @@ def selection_scores(q, kc, lengths, meta):
     hi = torch.minimum(t[:, None] + l // d - 1, j[None, :] * per + per - 1)
     w = (hi - lo + 1).clamp_min(0).float()
     scores = torch.empty(b, hq, sq, blocks, device=q.device)
-    for bi in range(b):
+    for bi in range(mean_key and b):  # mean_key: q . mean, no softmax
+        scores[bi] = torch.nn.functional.pad(s[bi], (0, max(0, blocks - sc)))[..., :blocks]
+    for bi in range(0 if mean_key else b):
         L = int(lengths[bi])
         pos = torch.arange(sq, device=q.device) + L - sq
         vis = (t[None, :] * d + l - 1 <= pos[:, None]) & (t[None, :] * d + l <= L)
@@ -172,7 +177,7 @@ def selection_scores(q, kc, lengths, meta):
         mx = x.amax(-1, keepdim=True)
         p = torch.exp(x - torch.where(torch.isinf(mx), torch.zeros_like(mx), mx))
         p = p / p.sum(-1, keepdim=True).clamp_min(1e-30)
-        if sel["pool"] == "max":
+        if sel["method"] == "softmax_prob_max":
             scores[bi] = (p[..., :, None] * (w > 0)).amax(-2)
         else:
             scores[bi] = p @ w
@@ -215,12 +220,14 @@ def check_selection(kernel, meta, gen):
     """A selection kernel: the compressed branch (when it has values)
     against `reference` with queries at i + L - Sq over Sc(L) tokens, the
     lists against `selection_scores`. Returns (problems, worst rel)."""
-    l, d = meta["compressed_keys"]
+    block = meta["selection"]["block"]
+    l, d = meta["compressed_keys"] or (1, 1)
     dt = DTYPES[meta["dtype"]]
     problems, worst = [], 0.0
     for b, sq, skv in [(2, 130, 1029), (3, 77, 77), (2, 257, 64), (1, 1, 300)]:
         hq, hkv = heads(meta, 2)
-        sc = (skv - l) // d + 1
+        # mean_key: k holds block means (any values serve the check).
+        sc = (skv + block - 1) // block if not meta["compressed_keys"] else (skv - l) // d + 1
         q = torch.randn(b, hq, sq, meta["head_dim"], device="cuda", generator=gen).to(dt)
         kc = torch.randn(b, hkv, sc, meta["head_dim"], device="cuda", generator=gen).to(dt)
         lengths = torch.randint(0, skv + 1, (b,), device="cuda", generator=gen, dtype=torch.int32)

@@ -185,20 +185,24 @@ LogicalResult Compiler::collect() {
     kernels[it->second].ops.push_back(op);
     kernels[it->second].pinned |= pinned;
   };
-  // Selections by softmax_prob(_max): one kernel each (the attention over
-  // the compressed keys, its output and the lists); the keys come pooled.
+  // Selections by softmax_prob(_max) and mean_key: one kernel each (for
+  // the former, the attention over the compressed keys, its output and the
+  // lists); the keys come pooled (or as block means).
   WalkResult selections = module.walk([&](SelectBlocksOp op) {
     ::attn::rt::ScoreMethod m = op.getSelection().method;
-    if (m != ::attn::rt::ScoreMethod::SoftmaxProb &&
-        m != ::attn::rt::ScoreMethod::SoftmaxProbMax) {
-      op->emitWarning() << "'" << op->getName() << "' by "
-                        << ::attn::rt::scoreMethodName(m)
-                        << " has no GPU kernel yet (GPU kernels select by "
-                           "softmax_prob and softmax_prob_max); run it on the "
-                           "CPU (attn-run) or in the framework";
+    if (m == ::attn::rt::ScoreMethod::KeyBound) {
+      op->emitWarning() << "'" << op->getName()
+                        << "' by key_bound has no GPU kernel yet (GPU kernels "
+                           "select by softmax_prob, softmax_prob_max and "
+                           "mean_key); run it on the CPU (attn-run) or in the "
+                           "framework";
       return WalkResult::advance();
     }
-    if (!op.getCompressedKeys())
+    if (m == ::attn::rt::ScoreMethod::MeanKey)
+      op->emitWarning() << "the GPU selection kernel by mean_key takes each "
+                           "block's mean key (over its valid keys) as its k: "
+                           "compute them where the keys are written";
+    else if (!op.getCompressedKeys())
       op->emitWarning() << "the GPU selection kernel takes the pooled keys "
                            "as its k: pool them with attn.compress (no GPU "
                            "kernel yet) or keep them with the KV cache and "

@@ -304,7 +304,7 @@ private:
   void accumulate(const ScoreTile &p, Value vBase, SoftmaxState &state);
   void storeOutput(SoftmaxState &state);
   /// Selection kernels: the top-k block lists from the final softmax state.
-  void selectBlocks(SoftmaxState &state);
+  void selectBlocks(SoftmaxState *state);
   /// Inserts (score, block) into the top-k list of tile position q, behind
   /// the entries whose score is not lower (earlier blocks win ties).
   void insertTop(Value q, Value score, Value block);
@@ -403,7 +403,11 @@ void GpuKernelGen::placeTile() {
     validKeys = loadBatchValue(param("kv_lengths"), spec.lengthType, 0,
                                spec.selection ? GpuTileLayout::kMaxPosition
                                               : std::numeric_limits<int32_t>::max());
-  if (spec.selection) {
+  if (spec.selection && spec.selection->meanKey()) {
+    // Block means: ceil(L / block) of them hold valid keys.
+    kvEnd = minI(arith::CeilDivUIOp::create(b, validKeys, c32(spec.selection->block)),
+                 seqKv);
+  } else if (spec.selection) {
     // kv_lengths holds the original length L: queries sit at i + L - Sq,
     // and Sc(L) = (L - l) / d + 1 compressed tokens (0 below l) are valid.
     auto [l, d] = *spec.compressedKeys;
@@ -819,6 +823,14 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
   // Q tile (one group), then K/V tile 0 (another group).
   loadQueryTile();
   NVVM::CpAsyncCommitGroupOp::create(b);
+  if (spec.selection && spec.selection->meanKey()) {
+    // No attention: the block means are scored as they are.
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    NVVM::Barrier0Op::create(b);
+    loadQueryFragments();
+    selectBlocks(nullptr);
+    return;
+  }
   if (spec.blocks) {
     // The list is sorted while Q is in flight; its first entry exists only
     // when it is not empty (a dense schedule's first tile always starts at
@@ -846,7 +858,7 @@ void GpuKernelGen::emitBody(gpu::GPUFuncOp func, LLVM::GlobalOp smem) {
   SoftmaxState state(lay.mTiles, dTiles, final);
   storeOutput(state);
   if (spec.selection)
-    selectBlocks(state);
+    selectBlocks(&state);
 }
 
 void GpuKernelGen::insertTop(Value q, Value score, Value block) {
@@ -892,10 +904,12 @@ void GpuKernelGen::insertTop(Value q, Value score, Value block) {
          [&] { put(c32(0), score, block); });
 }
 
-void GpuKernelGen::selectBlocks(SoftmaxState &state) {
+void GpuKernelGen::selectBlocks(SoftmaxState *state) {
   const ::attn::rt::BlockSelection &sel = *spec.selection;
-  auto [l, d] = *spec.compressedKeys;
-  const int64_t perBlock = sel.block / d, carry = lay.carry, k = sel.k;
+  // By mean_key the tokens are the blocks' mean keys, scored raw.
+  const bool raw = sel.meanKey();
+  const int64_t d = raw ? 1 : spec.compressedKeys->second;
+  const int64_t perBlock = raw ? 1 : sel.block / d, carry = lay.carry, k = sel.k;
   const int64_t perTile = lay.blocksPerTile, cols = lay.selCols;
   const int64_t probs = lay.probOffset(), cand = lay.candOffset();
   Value zero = cf(0.0), negInf = cf(-INFINITY);
@@ -913,12 +927,12 @@ void GpuKernelGen::selectBlocks(SoftmaxState &state) {
   // Per row half: the final max (exponent units; 0 for a row that saw
   // nothing) and 1 / sum (0 for such a row, so its probabilities are 0).
   SmallVector<Value> maxOf, invSum;
-  for (int64_t i = 0; i < lay.mTiles; ++i)
+  for (int64_t i = 0; state && i < lay.mTiles; ++i)
     for (int64_t h = 0; h < 2; ++h) {
-      Value sum = quadReduce(state.sum(i, h), [&](Value x, Value y) { return fadd(x, y); });
+      Value sum = quadReduce(state->sum(i, h), [&](Value x, Value y) { return fadd(x, y); });
       Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, sum, zero);
       invSum.push_back(select(seen, arith::DivFOp::create(b, cf(1.0), sum), zero));
-      Value m = state.max(i, h);
+      Value m = state->max(i, h);
       maxOf.push_back(select(arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
                              zero, m));
     }
@@ -958,20 +972,26 @@ void GpuKernelGen::selectBlocks(SoftmaxState &state) {
     NVVM::CpAsyncWaitGroupOp::create(b, 0);
     NVVM::Barrier0Op::create(b);
 
-    // 1. The tile's probabilities, behind the carried columns.
+    // 1. The tile's probabilities (mean_key: raw scores; blocks past the
+    //    valid keys are ineligible), behind the carried columns.
     ScoreTile s = scores(kTile(c32(0)));
-    scaleScores(s);
-    maskScores(s, j0, kvEnd);
+    if (!raw) {
+      scaleScores(s);
+      maskScores(s, j0, kvEnd);
+    }
     for (int64_t i = 0; i < lay.mTiles; ++i)
       for (int64_t j = 0; j < nTiles; ++j)
         for (int64_t c = 0; c < 4; ++c) {
-          Value x = s[i][j][c], m = maxOf[2 * i + c / 2];
-          Value e = exp2(foldScale ? Value(LLVM::FMAOp::create(b, x, cf(scoreUnit),
-                                                               arith::NegFOp::create(b, m)))
-                                   : Value(arith::SubFOp::create(b, x, m)));
+          Value x = s[i][j][c];
+          if (!raw) {
+            Value m = maxOf[2 * i + c / 2];
+            Value e = exp2(foldScale ? Value(LLVM::FMAOp::create(b, x, cf(scoreUnit),
+                                                                 arith::NegFOp::create(b, m)))
+                                     : Value(arith::SubFOp::create(b, x, m)));
+            x = fmul(e, invSum[2 * i + c / 2]);
+          }
           Value col = add(c32(carry + 8 * j + (c & 1)), mul(quadCol, c32(2)));
-          storeF32(fmul(e, invSum[2 * i + c / 2]), probs,
-                   add(mul(fragmentRow(i, c), c32(cols)), col));
+          storeF32(x, probs, add(mul(fragmentRow(i, c), c32(cols)), col));
         }
     NVVM::Barrier0Op::create(b);
 
@@ -991,7 +1011,8 @@ void GpuKernelGen::selectBlocks(SoftmaxState &state) {
               int64_t a = u - carry; // token start, in strides from the block's
               int64_t w = std::min(a + carry, perBlock - 1) - std::max<int64_t>(a, 0) + 1;
               Value p = loadF32(probs, add(rowBase, c32(u)));
-              agg = sel.maxPool ? fmax(agg, p)
+              agg = sel.method == ::attn::rt::SelectMethod::SoftmaxProbMax
+                        ? fmax(agg, p)
                                 : fadd(agg, w == 1 ? p : fmul(cf(double(w)), p));
             }
             scf::YieldOp::create(b, ValueRange{fadd(acc[0], agg)});

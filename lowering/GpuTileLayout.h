@@ -66,11 +66,13 @@ struct GpuTileLayout {
     kBytes = keys * pitchK * kElementBytes;
     vBytes = c.hasValues() ? keys * pitchV * kElementBytes : 0;
     listBytes = c.blocks ? kMaxListEntries * 4 : 0;
-    if (c.selection && c.compressedKeys) {
-      auto [l, d] = *c.compressedKeys;
+    if (c.selection) {
+      // Tokens per block and the tokens carried over: block means are
+      // one token per block.
+      auto [l, d] = c.compressedKeys.value_or(std::make_pair(int64_t(1), int64_t(1)));
       carry = l / d - 1;
       selCols = keys + carry;
-      blocksPerTile = keys / std::max<int64_t>(1, c.selection->block / d);
+      blocksPerTile = keys / (c.selection->meanKey() ? 1 : std::max<int64_t>(1, c.selection->block / d));
       probBytes = rows * selCols * 4;
       candBytes = positions * blocksPerTile * 4;
       topBytes = positions * c.selection->k * 4;
@@ -148,7 +150,7 @@ struct GpuTileLayout {
     if (p.kvBlock % 16 != 0 || p.kvBlock > 128)
       return "tile_plan kv_block must be a multiple of 16 up to 128, got " +
              str(p.kvBlock);
-    if (c.selection) {
+    if (c.selection && c.compressedKeys) {
       auto [l, d] = *c.compressedKeys;
       int64_t perBlock = c.selection->block / d;
       if (p.kvBlock % perBlock != 0 || l / d - 1 > p.kvBlock)

@@ -109,9 +109,10 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
                             << " selection kernel: " << why;
   };
   ::attn::rt::Selection sel = op.getSelection();
-  if (sel.method != ::attn::rt::ScoreMethod::SoftmaxProb &&
-      sel.method != ::attn::rt::ScoreMethod::SoftmaxProbMax)
-    return fail("GPU kernels select by softmax_prob and softmax_prob_max only");
+  if (sel.method == ::attn::rt::ScoreMethod::KeyBound)
+    return fail("GPU kernels select by softmax_prob, softmax_prob_max and "
+                "mean_key, not key_bound");
+  const bool meanKey = sel.method == ::attn::rt::ScoreMethod::MeanKey;
   auto q = cast<ShapedType>(op.getQuery().getType());
   auto k = cast<ShapedType>(op.getKey().getType());
   Value values = op.getValues();
@@ -122,8 +123,10 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
   KernelSpec spec;
   spec.elementType = q.getElementType();
   spec.dtype = *dtypeOf(spec.elementType);
-  spec.compressedKeys = std::make_pair(sel.compression.block, sel.compression.stride);
-  spec.causal = spec.bottomRight = true;
+  if (!meanKey)
+    spec.compressedKeys = std::make_pair(sel.compression.block, sel.compression.stride);
+  spec.causal = !meanKey; // (mean_key: no attention, no mask)
+  spec.bottomRight = true;
   spec.scale = sel.scale;
   spec.group = q.getDimSize(1) / k.getDimSize(1);
   spec.headDim = q.getDimSize(3);
@@ -134,16 +137,20 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
     spec.lengthType = cast<ShapedType>(lengths.getType()).getElementType();
   spec.lengthsDtype = dtypeOf(spec.lengthType);
   spec.blockHeads = sel.perQueryHead ? rt::BlockHeads::QueryHead : rt::BlockHeads::KeyHead;
-  spec.selection = rt::BlockSelection{sel.block, sel.topK, sel.init, sel.local,
-                                      sel.method == ::attn::rt::ScoreMethod::SoftmaxProbMax};
+  spec.selection = rt::BlockSelection{
+      sel.block, sel.topK, sel.init, sel.local,
+      meanKey ? rt::SelectMethod::MeanKey
+      : sel.method == ::attn::rt::ScoreMethod::SoftmaxProbMax ? rt::SelectMethod::SoftmaxProbMax
+                                                              : rt::SelectMethod::SoftmaxProb};
   // The dense plan of the attention over compressed keys (TilePlanner.cpp),
   // with key tiles that hold whole selection blocks; fewer rows while the
   // probabilities and lists do not fit shared memory.
   int64_t d = std::max(spec.headDim, spec.valueDim);
-  int64_t perBlock = sel.block / std::max<int64_t>(1, sel.compression.stride);
+  int64_t stride = std::max<int64_t>(1, sel.compression.stride);
+  int64_t perBlock = meanKey ? 1 : sel.block / stride;
+  int64_t span = meanKey ? 1 : sel.compression.block / stride;
   int64_t keys = 32;
-  while (keys < 128 && (keys % perBlock != 0 || keys < sel.compression.block /
-                                                           std::max<int64_t>(1, sel.compression.stride)))
+  while (keys < 128 && (keys % perBlock != 0 || keys < span))
     keys *= 2;
   std::string error;
   for (int64_t rows = std::max<int64_t>(d <= 128 ? 128 : 64, (spec.group + 63) / 64 * 64);

@@ -166,6 +166,25 @@ AttentionSemantics AttentionSemantics::windowBranchSemantics() const {
 
 //===-- AttentionConfig ---------------------------------------------------===//
 
+const char *selectMethodName(SelectMethod m) {
+  switch (m) {
+  case SelectMethod::SoftmaxProb: return "softmax_prob";
+  case SelectMethod::SoftmaxProbMax: return "softmax_prob_max";
+  case SelectMethod::MeanKey: return "mean_key";
+  }
+  return "?";
+}
+
+bool parseSelectMethod(const std::string &name, SelectMethod &m) {
+  for (SelectMethod c :
+       {SelectMethod::SoftmaxProb, SelectMethod::SoftmaxProbMax, SelectMethod::MeanKey})
+    if (name == selectMethodName(c)) {
+      m = c;
+      return true;
+    }
+  return false;
+}
+
 const char *blockHeadsName(BlockHeads h) {
   switch (h) {
   case BlockHeads::Shared: return "shared";
@@ -213,7 +232,24 @@ std::string AttentionConfig::validate() const {
     if (t && *t != DType::I32 && *t != DType::I64)
       return std::string(what) + " element type must be int32 or int64, got " +
              dtypeName(*t);
-  if (selection) {
+  if (selection && selection->meanKey()) {
+    const BlockSelection &s = *selection;
+    if (compressedKeys || valueDim != 0 || lse || !bottomRight || queryOffset ||
+        offsetsDtype || maskDtype || blocks || window || branches || windowBranch)
+      return "a mean_key selection takes block means and queries aligned "
+             "bottom-right, and nothing else: no compressed keys, values, lse, "
+             "query offsets, masks or block lists";
+    if (!lengthsDtype)
+      return "a block selection needs the kv_lengths operand (the valid key "
+             "lengths)";
+    if (blockHeads != BlockHeads::KeyHead && blockHeads != BlockHeads::QueryHead)
+      return "a block selection's lists are per key head (\"kv\") or per "
+             "query head (\"q\")";
+    if (s.block < 1 || s.init < 0 || s.local < 0 || s.k < 1 || s.k < s.init + s.local)
+      return "a block selection needs a positive block, k >= init + local >= 0 "
+             "and k >= 1, got block = " + str(s.block) + ", k = " + str(s.k) +
+             ", init = " + str(s.init) + ", local = " + str(s.local);
+  } else if (selection) {
     const BlockSelection &s = *selection;
     if (!compressedKeys || !bottomRight || queryOffset || offsetsDtype ||
         maskDtype || blocks || softcap != 0 || windowBranch)
@@ -283,7 +319,10 @@ std::string AttentionConfig::name() const {
   if (selection)
     os << "_select" << selection->block << "k" << selection->k << "i"
        << selection->init << "l" << selection->local
-       << (selection->maxPool ? "max" : "") << blockHeadsName(*blockHeads);
+       << (selection->method == SelectMethod::SoftmaxProbMax ? "max"
+           : selection->meanKey()                             ? "mean"
+                                                              : "")
+       << blockHeadsName(*blockHeads);
   os << "_q" << plan.qBlock << "k" << plan.kvBlock;
   if (plan.target != Target::CPU && plan.warps != 4)
     os << "w" << plan.warps;

@@ -139,14 +139,21 @@ std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv);
 /// kv_lengths operand (required: the original valid key length, which the
 /// compressed keys do not tell), and compressed token t is visible iff
 /// p >= t*d + l - 1 and t*d + l <= L. valueDim 0: no values, no output
-/// (a selection alone, as InfLLM-V2's).
+/// (a selection alone, as InfLLM-V2's). By mean_key (MoBA) there is no
+/// attention: k holds each block's mean key [B, Hkv, ceil(S / block), D]
+/// (over its valid keys), scored by q . mean unscaled; no compressed keys,
+/// no values.
+enum class SelectMethod { SoftmaxProb, SoftmaxProbMax, MeanKey };
+const char *selectMethodName(SelectMethod m); // "softmax_prob", ...
+bool parseSelectMethod(const std::string &name, SelectMethod &m);
 struct BlockSelection {
   int64_t block = 0, k = 0, init = 0, local = 0;
-  bool maxPool = false; // softmax_prob_max
+  SelectMethod method = SelectMethod::SoftmaxProb;
   bool operator==(const BlockSelection &o) const {
     return block == o.block && k == o.k && init == o.init && local == o.local &&
-           maxPool == o.maxPool;
+           method == o.method;
   }
+  bool meanKey() const { return method == SelectMethod::MeanKey; }
 };
 
 /// One attention kernel: everything a generated kernel is specialised on.

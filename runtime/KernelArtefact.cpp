@@ -98,7 +98,7 @@ std::string attentionArtefactJson(const AttentionConfig &c,
     sel["k"] = c.selection->k;
     sel["init"] = c.selection->init;
     sel["local"] = c.selection->local;
-    sel["pool"] = c.selection->maxPool ? "max" : "sum";
+    sel["method"] = selectMethodName(c.selection->method);
     attn["selection"] = std::move(sel);
   } else {
     attn["selection"] = nullptr;
@@ -492,11 +492,10 @@ AttentionConfig readConfig(const Json &section, Fields &top,
       sel.k = s.integer("k", 1);
       sel.init = s.integer("init", 0);
       sel.local = s.integer("local", 0);
-      std::string pool = s.string("pool");
-      if (s.ok() && pool != "sum" && pool != "max")
-        s.fail("attn.selection.pool: expected \"sum\" or \"max\", got \"" +
-               pool + "\"");
-      sel.maxPool = pool == "max";
+      std::string method = s.string("method");
+      if (s.ok() && !parseSelectMethod(method, sel.method))
+        s.fail("attn.selection.method: expected \"softmax_prob\", "
+               "\"softmax_prob_max\" or \"mean_key\", got \"" + method + "\"");
       c.selection = sel;
     }
   }

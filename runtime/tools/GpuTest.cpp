@@ -373,31 +373,54 @@ Outcome runSelection(attn_kernel *kernel, const AttentionConfig &a,
   const int64_t B = c.batch, Sq = c.seqQ, Skv = c.seqKv;
   const int64_t Hkv = c.kvHeads, Hq = a.group * Hkv;
   Selection s;
-  s.method = a.selection->maxPool ? ScoreMethod::SoftmaxProbMax : ScoreMethod::SoftmaxProb;
+  const bool meanKey = a.selection->meanKey();
+  s.method = meanKey ? ScoreMethod::MeanKey
+             : a.selection->method == SelectMethod::SoftmaxProbMax ? ScoreMethod::SoftmaxProbMax
+                                                                   : ScoreMethod::SoftmaxProb;
   s.block = a.selection->block;
   s.topK = a.selection->k;
   s.init = a.selection->init;
   s.local = a.selection->local;
   s.perQueryHead = a.blockHeads == BlockHeads::QueryHead;
-  s.compression.block = a.compressedKeys->first;
-  s.compression.stride = a.compressedKeys->second;
+  if (!meanKey) {
+    s.compression.block = a.compressedKeys->first;
+    s.compression.stride = a.compressedKeys->second;
+  }
   s.scale = a.scale;
-  const int64_t Sc = s.compression.tokens(Skv);
+  const int64_t Sc = meanKey ? (Skv + s.block - 1) / s.block : s.compression.tokens(Skv);
   if (Sc < 1)
     return {}; // no compressed token: the runtime takes no empty k
   Tensor q = randomNormal(a.dtype, {B, Hq, Sq, a.headDim}, rng);
   Tensor k = randomNormal(a.dtype, {B, Hkv, Skv, a.headDim}, rng);
-  Tensor pooled, kc = Tensor::zeros(a.dtype, {B, Hkv, Sc, a.headDim});
-  if (std::string e = referenceCompress(k, s.compression, pooled); !e.empty())
-    return {"reference: " + e};
-  for (size_t i = 0; i < kc.numel(); ++i)
-    kc.set(i, pooled.get(i));
-  Tensor vc = randomNormal(a.dtype, {B, Hkv, Sc, std::max<int64_t>(a.valueDim, 1)}, rng);
-  Tensor out = Tensor::zeros(a.dtype, {B, Hq, Sq, std::max<int64_t>(a.valueDim, 1)});
-  Tensor lse = Tensor::zeros(DType::F32, {B, Hq, Sq});
   Tensor lengths = Tensor::zeros(*a.lengthsDtype, {B});
   for (int64_t b = 0; b < B; ++b)
     lengths.set(size_t(b), double(std::min(c.lengths[size_t(b)], Skv)));
+  // k pooled by mean (the kernel's type), or each block's mean over its
+  // valid keys (mean_key).
+  Tensor pooled, kc = Tensor::zeros(a.dtype, {B, Hkv, Sc, a.headDim});
+  if (meanKey) {
+    const int64_t D = a.headDim;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < Hkv; ++h)
+        for (int64_t j = 0; j < Sc; ++j) {
+          int64_t end = std::min((j + 1) * s.block, int64_t(lengths.get(size_t(b))));
+          for (int64_t d = 0; d < D; ++d) {
+            double sum = 0;
+            for (int64_t key = j * s.block; key < end; ++key)
+              sum += k.get(size_t(((b * Hkv + h) * Skv + key) * D + d));
+            kc.set(size_t(((b * Hkv + h) * Sc + j) * D + d),
+                   end > j * s.block ? sum / double(end - j * s.block) : 0.0);
+          }
+        }
+  } else {
+    if (std::string e = referenceCompress(k, s.compression, pooled); !e.empty())
+      return {"reference: " + e};
+    for (size_t i = 0; i < kc.numel(); ++i)
+      kc.set(i, pooled.get(i));
+  }
+  Tensor vc = randomNormal(a.dtype, {B, Hkv, Sc, std::max<int64_t>(a.valueDim, 1)}, rng);
+  Tensor out = Tensor::zeros(a.dtype, {B, Hq, Sq, std::max<int64_t>(a.valueDim, 1)});
+  Tensor lse = Tensor::zeros(DType::F32, {B, Hq, Sq});
   const int64_t hsel = s.perQueryHead ? Hq : Hkv;
   Tensor idx = Tensor::zeros(DType::I32, {B, hsel, Sq, s.topK});
 
@@ -434,13 +457,16 @@ Outcome runSelection(attn_kernel *kernel, const AttentionConfig &a,
     return {e};
 
   Tensor refIdx, refOut, scores;
+  const Tensor *given = meanKey ? nullptr : &kc;
   if (std::string err = referenceSelect(q, k, s, refIdx, &lengths, values ? &vc : nullptr,
-                                        values ? &refOut : nullptr, &kc);
+                                        values ? &refOut : nullptr, given);
       !err.empty())
     return {"reference: " + err};
-  if (std::string err = referenceBlockScores(q, k, s, scores, &lengths, &kc); !err.empty())
+  if (std::string err = referenceBlockScores(q, k, s, scores, &lengths, given); !err.empty())
     return {"reference: " + err};
-  if (std::string err = checkSelection(idx, scores, 1e-3); !err.empty())
+  // (mean_key: the reference averages the keys in float64, the kernel reads
+  // means rounded to its type.)
+  if (std::string err = checkSelection(idx, scores, meanKey ? 2e-2 : 1e-3); !err.empty())
     return {"select_idx: " + err};
   Outcome o;
   if (values) {

@@ -165,7 +165,7 @@ AttentionConfig selectionConfig(bool values = true) {
   AttentionConfig c = baseConfig({false, true, false, false});
   c.compressedKeys = std::make_pair(int64_t(32), int64_t(16));
   c.blockHeads = BlockHeads::KeyHead;
-  c.selection = BlockSelection{64, 16, 1, 2, false};
+  c.selection = BlockSelection{64, 16, 1, 2, SelectMethod::SoftmaxProb};
   c.plan = {Target::SM90, 128, 32, 4, 3};
   if (!values)
     c.valueDim = 0;
@@ -203,7 +203,13 @@ TEST(ArtefactJson, RoundTrip) {
   configs.push_back(c);
   configs.push_back(selectionConfig());
   c = selectionConfig(/*values=*/false);
-  c.selection->maxPool = true;
+  c.selection->method = SelectMethod::SoftmaxProbMax;
+  c.blockHeads = BlockHeads::QueryHead;
+  configs.push_back(c);
+  // MoBA's: block means, no compressed keys.
+  c = selectionConfig(/*values=*/false);
+  c.compressedKeys.reset();
+  c.selection = BlockSelection{128, 8, 0, 1, SelectMethod::MeanKey};
   c.blockHeads = BlockHeads::QueryHead;
   configs.push_back(c);
 
@@ -287,9 +293,10 @@ TEST(ArtefactJson, Contradictions) {
       {"selection-pool",
        [](Json &j) {
          j["attn"]["selection"] = {{"block", 64}, {"k", 16}, {"init", 1},
-                                   {"local", 2}, {"pool", "mean"}};
+                                   {"local", 2}, {"method", "key_bound"}};
        },
-       "attn.selection.pool: expected \"sum\" or \"max\", got \"mean\""},
+       "attn.selection.method: expected \"softmax_prob\", \"softmax_prob_max\" "
+       "or \"mean_key\", got \"key_bound\""},
       {"window-not-pair", [](Json &j) { j["attn"]["window"] = {1, 2, 3}; },
        "\"attn.window\" must be null or two integers, got [1,2,3]"},
       {"alignment", [](Json &j) { j["attn"]["alignment"] = "left"; },

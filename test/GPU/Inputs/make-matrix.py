@@ -7,7 +7,8 @@ blocks that 16-key tiles cover) and shared by all heads (bottom-right
 causal); compressed keys (NSA's compressed branch) are a dense kind.
 Selections (attn.select_blocks by softmax_prob(_max) through compressed
 keys): NSA's with its compressed branch at every head dim, InfLLM-V2's
-(max-pooled, 64 blocks, no values) and per-query-head lists at 64 and 128."""
+(max-pooled, 64 blocks, no values), per-query-head lists and MoBA's
+(mean_key per query head: block means as k) at 64 and 128."""
 
 HEAD_DIMS = [(64, 64), (80, 80), (96, 96), (128, 128), (256, 256), (128, 64)]
 TYPES = ["f16", "bf16"]
@@ -30,6 +31,7 @@ SELECT = {
     "select_nsa": ("softmax_prob", 16, 1, 2, False, True, 32, 2, [64, 80, 96, 128, 256]),
     "select_infllm": ("softmax_prob_max", 64, 1, 32, False, False, 16, 2, [64, 128]),
     "select_q": ("softmax_prob", 8, 0, 1, True, True, 8, 2, [64, 128]),
+    "select_moba": ("mean_key", 8, 0, 1, True, False, 8, 2, [64, 128]),
 }
 
 print("// The kernel matrix compiled by attn-compile in test/GPU/matrix.test.")
@@ -70,13 +72,16 @@ for dqk, dv in HEAD_DIMS:
             o = f"tensor<?x{hq}x?x{dqk}x{t}>"
             idx = f"tensor<?x{hq if per_q else hkv}x?x{top_k}xi32>"
             name = f"{kind}_{t}_d{dqk}"
+            mean = method == "mean_key"
             attrs = (f"{{method = #attn.score<{method}>, block = 64, top_k = {top_k}, init = {init}, "
-                     f"local = {local}, compress = array<i64: 32, 16>" + (", per_query_head" if per_q else "") + "}")
-            args = f"%q: {q}, %k: {k}, %kc: {k}" + (f", %vc: {k}" if values else "")
+                     f"local = {local}" + ("" if mean else ", compress = array<i64: 32, 16>")
+                     + (", per_query_head" if per_q else "") + "}")
+            args = f"%q: {q}, %k: {k}" + ("" if mean else f", %kc: {k}") + (f", %vc: {k}" if values else "")
             results = f"{idx}, {o}" if values else idx
             print(f"func.func @{name}({args}) -> ({results}) {{")
             vals = f" values(%vc : {k})" if values else ""
             outs = "%idx, %o" if values else "%idx"
-            print(f"  {outs} = attn.select_blocks %q, %k compressed(%kc : {k}){vals} {attrs} : {q}, {k} -> {results}")
+            cmp = "" if mean else f" compressed(%kc : {k})"
+            print(f"  {outs} = attn.select_blocks %q, %k{cmp}{vals} {attrs} : {q}, {k} -> {results}")
             print(f"  return {outs} : {results}")
             print("}")

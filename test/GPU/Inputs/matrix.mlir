@@ -76,6 +76,10 @@ func.func @select_q_f16_d64(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>, 
   %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xf16>) values(%vc : tensor<?x2x?x64xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x64xf16>
   return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x64xf16>
 }
+func.func @select_moba_f16_d64(%q: tensor<?x8x?x64xf16>, %k: tensor<?x2x?x64xf16>) -> (tensor<?x8x?x8xi32>) {
+  %idx = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 64, top_k = 8, init = 0, local = 1, per_query_head} : tensor<?x8x?x64xf16>, tensor<?x2x?x64xf16> -> tensor<?x8x?x8xi32>
+  return %idx : tensor<?x8x?x8xi32>
+}
 func.func @select_nsa_bf16_d64(%q: tensor<?x32x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %kc: tensor<?x2x?x64xbf16>, %vc: tensor<?x2x?x64xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x64xbf16>) {
   %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xbf16>) values(%vc : tensor<?x2x?x64xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x64xbf16>
   return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x64xbf16>
@@ -87,6 +91,10 @@ func.func @select_infllm_bf16_d64(%q: tensor<?x16x?x64xbf16>, %k: tensor<?x2x?x6
 func.func @select_q_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %kc: tensor<?x2x?x64xbf16>, %vc: tensor<?x2x?x64xbf16>) -> (tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>) {
   %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x64xbf16>) values(%vc : tensor<?x2x?x64xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>
   return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x64xbf16>
+}
+func.func @select_moba_bf16_d64(%q: tensor<?x8x?x64xbf16>, %k: tensor<?x2x?x64xbf16>) -> (tensor<?x8x?x8xi32>) {
+  %idx = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 64, top_k = 8, init = 0, local = 1, per_query_head} : tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x8x?x8xi32>
+  return %idx : tensor<?x8x?x8xi32>
 }
 func.func @none_f16_d80(%q: tensor<?x8x?x80xf16>, %k: tensor<?x8x?x80xf16>, %v: tensor<?x8x?x80xf16>) -> tensor<?x8x?x80xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16>, tensor<?x8x?x80xf16> -> tensor<?x8x?x80xf16>
@@ -308,6 +316,10 @@ func.func @select_q_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x2x?x128xf16
   %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xf16>) values(%vc : tensor<?x2x?x128xf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x128xf16>
   return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x128xf16>
 }
+func.func @select_moba_f16_d128(%q: tensor<?x8x?x128xf16>, %k: tensor<?x2x?x128xf16>) -> (tensor<?x8x?x8xi32>) {
+  %idx = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 64, top_k = 8, init = 0, local = 1, per_query_head} : tensor<?x8x?x128xf16>, tensor<?x2x?x128xf16> -> tensor<?x8x?x8xi32>
+  return %idx : tensor<?x8x?x8xi32>
+}
 func.func @select_nsa_bf16_d128(%q: tensor<?x32x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %kc: tensor<?x2x?x128xbf16>, %vc: tensor<?x2x?x128xbf16>) -> (tensor<?x2x?x16xi32>, tensor<?x32x?x128xbf16>) {
   %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xbf16>) values(%vc : tensor<?x2x?x128xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 16, init = 1, local = 2, compress = array<i64: 32, 16>} : tensor<?x32x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x2x?x16xi32>, tensor<?x32x?x128xbf16>
   return %idx, %o : tensor<?x2x?x16xi32>, tensor<?x32x?x128xbf16>
@@ -319,6 +331,10 @@ func.func @select_infllm_bf16_d128(%q: tensor<?x16x?x128xbf16>, %k: tensor<?x2x?
 func.func @select_q_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>, %kc: tensor<?x2x?x128xbf16>, %vc: tensor<?x2x?x128xbf16>) -> (tensor<?x8x?x8xi32>, tensor<?x8x?x128xbf16>) {
   %idx, %o = attn.select_blocks %q, %k compressed(%kc : tensor<?x2x?x128xbf16>) values(%vc : tensor<?x2x?x128xbf16>) {method = #attn.score<softmax_prob>, block = 64, top_k = 8, init = 0, local = 1, compress = array<i64: 32, 16>, per_query_head} : tensor<?x8x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x8x?x8xi32>, tensor<?x8x?x128xbf16>
   return %idx, %o : tensor<?x8x?x8xi32>, tensor<?x8x?x128xbf16>
+}
+func.func @select_moba_bf16_d128(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>) -> (tensor<?x8x?x8xi32>) {
+  %idx = attn.select_blocks %q, %k {method = #attn.score<mean_key>, block = 64, top_k = 8, init = 0, local = 1, per_query_head} : tensor<?x8x?x128xbf16>, tensor<?x2x?x128xbf16> -> tensor<?x8x?x8xi32>
+  return %idx : tensor<?x8x?x8xi32>
 }
 func.func @none_f16_d256(%q: tensor<?x8x?x256xf16>, %k: tensor<?x8x?x256xf16>, %v: tensor<?x8x?x256xf16>) -> tensor<?x8x?x256xf16> {
   %o = attn.attention %q, %k, %v : tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16>, tensor<?x8x?x256xf16> -> tensor<?x8x?x256xf16>
