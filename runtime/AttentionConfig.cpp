@@ -30,6 +30,18 @@ std::string hexBits(double v) {
   return buf;
 }
 
+/// Sets `out` to the value of `all` whose nameOf is `name`.
+template <typename E, size_t N>
+bool parseByName(const std::string &name, const E (&all)[N], const char *(*nameOf)(E),
+                 E &out) {
+  for (E c : all)
+    if (name == nameOf(c)) {
+      out = c;
+      return true;
+    }
+  return false;
+}
+
 bool inF32Range(double x) {
   double a = std::fabs(x);
   return a == 0 || (a >= kF32ComputeMin && a <= kF32ComputeMax);
@@ -46,12 +58,8 @@ const char *targetName(Target t) {
 }
 
 bool parseTarget(const std::string &name, Target &t) {
-  for (Target c : {Target::CPU, Target::SM80, Target::SM90})
-    if (name == targetName(c)) {
-      t = c;
-      return true;
-    }
-  return false;
+  const Target all[] = {Target::CPU, Target::SM80, Target::SM90};
+  return parseByName(name, all, targetName, t);
 }
 
 int targetArch(Target t) {
@@ -176,13 +184,9 @@ const char *selectMethodName(SelectMethod m) {
 }
 
 bool parseSelectMethod(const std::string &name, SelectMethod &m) {
-  for (SelectMethod c :
-       {SelectMethod::SoftmaxProb, SelectMethod::SoftmaxProbMax, SelectMethod::MeanKey})
-    if (name == selectMethodName(c)) {
-      m = c;
-      return true;
-    }
-  return false;
+  const SelectMethod all[] = {SelectMethod::SoftmaxProb, SelectMethod::SoftmaxProbMax,
+                              SelectMethod::MeanKey};
+  return parseByName(name, all, selectMethodName, m);
 }
 
 const char *blockHeadsName(BlockHeads h) {
@@ -195,12 +199,8 @@ const char *blockHeadsName(BlockHeads h) {
 }
 
 bool parseBlockHeads(const std::string &name, BlockHeads &h) {
-  for (BlockHeads c : {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead})
-    if (name == blockHeadsName(c)) {
-      h = c;
-      return true;
-    }
-  return false;
+  const BlockHeads all[] = {BlockHeads::Shared, BlockHeads::KeyHead, BlockHeads::QueryHead};
+  return parseByName(name, all, blockHeadsName, h);
 }
 
 std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv) {
