@@ -11,7 +11,8 @@
 // block-sparse lists with padding, duplicates, an empty list and entries
 // beyond the keys (skipped by the kernel, -1 for the reference), and rows
 // that see no key (which must come out exactly zero). Selection kernels get
-// keys pooled by mean (in the kernel's type) as k, compressed values as v
+// keys pooled by mean (mean_key: each block's mean key; in the kernel's
+// type) as k, compressed values as v
 // and the original lengths (0 and 1 among them); their output is compared
 // with the reference's compressed branch and their lists with its block
 // scores (referenceBlockScores: ascending, eligible, forced blocks in, and no
