@@ -155,7 +155,8 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
   std::string error;
   for (int64_t rows = std::max<int64_t>(d <= 128 ? 128 : 64, (spec.group + 63) / 64 * 64);
        rows >= 16; rows /= 2) {
-    spec.plan = {target, rows, keys, std::min<int64_t>(4, rows / 16), 3};
+    // (mean_key reads one key tile at a time: two stages, the fewest.)
+    spec.plan = {target, rows, keys, std::min<int64_t>(4, rows / 16), meanKey ? 2 : 3};
     if (2 * ::attn::GpuTileLayout(spec).sharedBytes >
         ::attn::GpuTileLayout::smSharedBytes(target))
       spec.plan.stages = 2;
