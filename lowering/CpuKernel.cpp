@@ -39,6 +39,7 @@
 
 #include <cmath>
 #include <optional>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -1105,7 +1106,17 @@ void CpuKernelGen::emitBody(ValueRange args) {
     maskHeadStride = meta.getStrides()[1];
     maskQueryStride = meta.getStrides()[2];
   }
-  Value tiles = arith::CeilDivUIOp::create(b, querySeq, idx(positions));
+  // Key-lane tasks hold up to `positions` positions, fewer when that would
+  // leave under 4 tasks per core of this host (the JIT compiles for it), so
+  // that a few queries (chunked prefill, speculative decoding) still keep
+  // every core busy.
+  Value perTask = idx(positions);
+  if (keyLanes && positions > 1) {
+    int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+    Value work = mul(mul(batches, taskHeads), querySeq);
+    perTask = minI(perTask, maxI(arith::CeilDivUIOp::create(b, work, idx(4 * cores)), idx(1)));
+  }
+  Value tiles = arith::CeilDivUIOp::create(b, querySeq, perTask);
   if (keyLanes)
     transposeListedKeys(k, blockIdx, batches, querySeq, kvSeq);
 
@@ -1120,8 +1131,8 @@ void CpuKernelGen::emitBody(ValueRange args) {
         // Causal tiles get heavier towards the end: hand them out first.
         if (spec.causal || spec.branches)
           tile = sub(sub(tiles, idx(1)), tile);
-        Value p0 = mul(tile, idx(positions));
-        Value count = minI(idx(positions), sub(querySeq, p0));
+        Value p0 = mul(tile, perTask);
+        Value count = minI(perTask, sub(querySeq, p0));
         Value rows = mul(count, idx(group));
         Value nrv = arith::CeilDivUIOp::create(b, rows, idx(kLanes));
 
