@@ -13,10 +13,8 @@ same tensors PyTorch uses, timed with CUDA events.
 import argparse
 import glob
 import json
-import math
 import os
 import sys
-import time
 
 import torch
 

@@ -24,6 +24,17 @@ struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
       return signalPassFailure();
     }
     auto gpuKernel = getContext().getLoadedDialect<AttnDialect>()->getGpuKernelAttrHelper();
+    // One gpu.module per kernel, named after it: one artefact each.
+    auto kernelModule = [&](const std::string &name) {
+      auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(name);
+      if (!kernels) {
+        OpBuilder b(module.getBodyRegion());
+        kernels = gpu::GPUModuleOp::create(b, module.getLoc(), name);
+        module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                        b.getUnitAttr());
+      }
+      return kernels;
+    };
     WalkResult result = module.walk([&](AttentionOp op) {
       if (auto plan = op.getTilePlan()) {
         Target target = plan->getTarget();
@@ -39,18 +50,31 @@ struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
       FailureOr<KernelSpec> spec = KernelSpec::get(op);
       if (failed(spec))
         return WalkResult::interrupt();
-      // One gpu.module per kernel, named after it: one artefact each.
-      std::string name = spec->name();
-      auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(name);
-      if (!kernels) {
-        OpBuilder b(module.getBodyRegion());
-        kernels = gpu::GPUModuleOp::create(b, module.getLoc(), name);
-        module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                        b.getUnitAttr());
-      }
+      gpu::GPUModuleOp kernels = kernelModule(spec->name());
       gpu::GPUFuncOp kernel = getOrCreateGpuKernel(kernels, *spec);
       gpuKernel.setAttr(op, SymbolRefAttr::get(kernels.getNameAttr(),
                                                {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    // Selections by softmax_prob(_max) and mean_key: their selection
+    // kernels, planned here for the chip (no tile_plan on the op).
+    result = module.walk([&](SelectBlocksOp op) {
+      if (op.getSelection().method == ::attn::rt::ScoreMethod::KeyBound)
+        return WalkResult::advance(); // no GPU kernel: left as it is
+      if (!wanted) {
+        op.emitOpError() << "attn-lower-to-gpu plans selection kernels for "
+                            "one chip: pass chip=sm_80 or chip=sm_90";
+        return WalkResult::interrupt();
+      }
+      FailureOr<KernelSpec> spec = KernelSpec::getSelection(op, targetOf(*wanted));
+      if (failed(spec))
+        return WalkResult::interrupt();
+      gpu::GPUFuncOp kernel = getOrCreateGpuKernel(kernelModule(spec->name()), *spec);
+      gpuKernel.setAttr(op, SymbolRefAttr::get(
+                                kernel->getParentOfType<gpu::GPUModuleOp>().getNameAttr(),
+                                {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

@@ -55,7 +55,9 @@ def AttnLowerToGpu : Pass<"attn-lower-to-gpu", "::mlir::ModuleOp"> {
     parameters are raw pointers, sizes and strides (docs/artefacts.md), so one
     kernel serves every batch, length and layout. The op is annotated with
     `attn.gpu_kernel = @name::@name` for the host side (the runtime) to
-    launch.
+    launch. `attn.select_blocks` by softmax_prob(_max) or mean_key gets its
+    selection kernel likewise (planned here for `chip`, which it then
+    needs; docs/sparse.md); by key_bound it stays as it is.
 
     Before:
     ```mlir
