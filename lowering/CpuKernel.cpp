@@ -944,17 +944,12 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
     });
   };
 
-  schedule.visit(b, {}, [&](Value t, bool masked, ValueRange) {
-    Value j0 = schedule.start(b, t);
-    Value nk = minI(idx(kvBlock), sub(schedule.end(), j0));
-    Value keyEnd = add(j0, nk);
-    Value block = arith::DivUIOp::create(b, j0, idx(kvBlock));
-    Value slot = memref::LoadOp::create(b, slots, ValueRange{batch, kvHead, block});
-    // For each position of the tile that lists the block (sparseSchedule's
-    // membership bitmap; a one-position tile lists what it visits).
-    loop(idx(0), count, 1, [&](Value i) {
-    auto body = [&] {
+  // Block `block` (keys j0 + [0, nk), K^T in `slot`) for the tile's
+  // position i.
+  auto runBlock = [&](Value i, Value j0, Value nk, Value block, Value slot,
+                      bool masked) {
     at(i);
+    Value keyEnd = add(j0, nk);
     // Scores, masked, into ps.
     loop(idx(0), idx(group), gBlock, [&](Value g0) {
       loop(idx(0), idx(chunks), cBlock, [&](Value c0) {
@@ -1009,19 +1004,26 @@ void CpuKernelGen::keyLaneTile(const KeyTileSchedule &schedule, Value q, Value v
       update(list, ps, ps, j0, nk);
       scf::YieldOp::create(b);
     });
-    };
-    if (positions == 1) {
-      body();
-      return;
-    }
-    Value listed = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::ne,
-        memref::LoadOp::create(b, member, add(mul(block, idx(positions)), i)),
-        arith::ConstantIntOp::create(b, b.getI8Type(), 0));
-    scf::IfOp::create(b, listed, [&](OpBuilder &, Location) {
-      body();
-      scf::YieldOp::create(b);
-    });
+  };
+
+  schedule.visit(b, {}, [&](Value t, bool masked, ValueRange) {
+    Value j0 = schedule.start(b, t);
+    Value nk = minI(idx(kvBlock), sub(schedule.end(), j0));
+    Value block = arith::DivUIOp::create(b, j0, idx(kvBlock));
+    Value slot = memref::LoadOp::create(b, slots, ValueRange{batch, kvHead, block});
+    // For each position of the tile that lists the block (sparseSchedule's
+    // membership bitmap; a one-position tile lists what it visits).
+    loop(idx(0), count, 1, [&](Value i) {
+      if (positions == 1)
+        return runBlock(i, j0, nk, block, slot, masked);
+      Value listed = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ne,
+          memref::LoadOp::create(b, member, add(mul(block, idx(positions)), i)),
+          arith::ConstantIntOp::create(b, b.getI8Type(), 0));
+      scf::IfOp::create(b, listed, [&](OpBuilder &, Location) {
+        runBlock(i, j0, nk, block, slot, masked);
+        scf::YieldOp::create(b);
+      });
     });
     return SmallVector<Value>();
   });
