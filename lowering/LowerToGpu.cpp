@@ -24,8 +24,10 @@ struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
       return signalPassFailure();
     }
     auto gpuKernel = getContext().getLoadedDialect<AttnDialect>()->getGpuKernelAttrHelper();
-    // One gpu.module per kernel, named after it: one artefact each.
-    auto kernelModule = [&](const std::string &name) {
+    // `spec`'s kernel, in one gpu.module per kernel named after it (one
+    // artefact each), named on `op` for the host side.
+    auto lower = [&](Operation *op, const KernelSpec &spec) {
+      std::string name = spec.name();
       auto kernels = module.lookupSymbol<gpu::GPUModuleOp>(name);
       if (!kernels) {
         OpBuilder b(module.getBodyRegion());
@@ -33,7 +35,9 @@ struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
         module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                         b.getUnitAttr());
       }
-      return kernels;
+      gpu::GPUFuncOp kernel = getOrCreateGpuKernel(kernels, spec);
+      gpuKernel.setAttr(op, SymbolRefAttr::get(kernels.getNameAttr(),
+                                               {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
     };
     WalkResult result = module.walk([&](AttentionOp op) {
       if (auto plan = op.getTilePlan()) {
@@ -50,10 +54,7 @@ struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
       FailureOr<KernelSpec> spec = KernelSpec::get(op);
       if (failed(spec))
         return WalkResult::interrupt();
-      gpu::GPUModuleOp kernels = kernelModule(spec->name());
-      gpu::GPUFuncOp kernel = getOrCreateGpuKernel(kernels, *spec);
-      gpuKernel.setAttr(op, SymbolRefAttr::get(kernels.getNameAttr(),
-                                               {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
+      lower(op, *spec);
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
@@ -71,10 +72,7 @@ struct LowerToGpu : mlir::attn::impl::AttnLowerToGpuBase<LowerToGpu> {
       FailureOr<KernelSpec> spec = KernelSpec::getSelection(op, targetOf(*wanted));
       if (failed(spec))
         return WalkResult::interrupt();
-      gpu::GPUFuncOp kernel = getOrCreateGpuKernel(kernelModule(spec->name()), *spec);
-      gpuKernel.setAttr(op, SymbolRefAttr::get(
-                                kernel->getParentOfType<gpu::GPUModuleOp>().getNameAttr(),
-                                {FlatSymbolRefAttr::get(kernel.getNameAttr())}));
+      lower(op, *spec);
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
