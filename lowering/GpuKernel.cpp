@@ -144,6 +144,11 @@ private:
         ->getResult(0);
   }
   Value exp2(Value x) { return ptx("ex2.approx.ftz.f32", x); }
+  /// 2^(s - m) for a score s in scoreUnit units and -m in exponent units.
+  Value exponent(Value s, Value minusM) {
+    return exp2(foldScale ? Value(LLVM::FMAOp::create(b, s, cf(scoreUnit), minusM))
+                          : Value(arith::AddFOp::create(b, s, minusM)));
+  }
   Value shflXor(Value x, int64_t lanes) {
     return NVVM::ShflOp::create(b, f32, c32(-1), x, c32(lanes), c32(0x1f),
                                 NVVM::ShflKindAttr::get(ctx, NVVM::ShflKind::bfly),
@@ -243,7 +248,8 @@ private:
   Value headOf(Value row) {
     return add(headBase, arith::RemUIOp::create(b, row, heads));
   }
-  /// An i32 of the block list regions in shared memory.
+  /// Byte offset of 4-byte element i (i32 or f32) of a shared region: the
+  /// block lists, a selection's probabilities, scores and top k.
   Value listAt(int64_t region, Value i) {
     return add(c32(region), mul(i, c32(4)));
   }
@@ -308,9 +314,6 @@ private:
   /// Inserts (score, block) into the top-k list of tile position q, behind
   /// the entries whose score is not lower (earlier blocks win ties).
   void insertTop(Value q, Value score, Value block);
-  Value sharedF32(int64_t region, Value index) {
-    return shared(add(c32(region), mul(index, c32(4))));
-  }
 
   const KernelSpec &spec;
   GpuTileLayout lay;
@@ -667,8 +670,7 @@ Value GpuKernelGen::softmaxUpdate(ScoreTile &s, SoftmaxState &state,
       Value minusM = arith::NegFOp::create(b, mUse);
       for (int64_t j = 0; j < nTiles; ++j)
         for (int64_t c = 2 * h; c < 2 * h + 2; ++c)
-          s[i][j][c] = exp2(foldScale ? Value(LLVM::FMAOp::create(b, s[i][j][c], cf(scoreUnit), minusM))
-                                      : Value(arith::AddFOp::create(b, s[i][j][c], minusM)));
+          s[i][j][c] = exponent(s[i][j][c], minusM);
       Value sum = reduce(rowHalf(), [&](Value x, Value y) { return fadd(x, y); });
       state.max(i, h) = mNew;
       state.sum(i, h) = LLVM::FMAOp::create(b, state.sum(i, h), alpha, sum);
@@ -866,8 +868,8 @@ void GpuKernelGen::insertTop(Value q, Value score, Value block) {
   int64_t scores = lay.topScoreOffset(), blocks = lay.topBlockOffset();
   Value base = mul(q, c32(k));
   auto put = [&](Value e, Value sc, Value bl) {
-    LLVM::StoreOp::create(b, sc, sharedF32(scores, add(base, e)));
-    LLVM::StoreOp::create(b, bl, sharedF32(blocks, add(base, e)));
+    LLVM::StoreOp::create(b, sc, shared(listAt(scores, add(base, e))));
+    LLVM::StoreOp::create(b, bl, shared(listAt(blocks, add(base, e))));
   };
   // From the last entry up: an entry with a lower score moves down one;
   // the first that is not lower keeps its place and the new one goes
@@ -885,11 +887,11 @@ void GpuKernelGen::insertTop(Value q, Value score, Value block) {
           scf::YieldOp::create(b, placed[0]);
           b.setInsertionPointToStart(step.elseBlock());
           Value prev = sub(e, c32(1));
-          Value prevScore = LLVM::LoadOp::create(b, f32, sharedF32(scores, add(base, prev)));
+          Value prevScore = LLVM::LoadOp::create(b, f32, shared(listAt(scores, add(base, prev))));
           Value lower = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, prevScore, score);
           auto move = scf::IfOp::create(b, TypeRange{b.getI1Type()}, lower, true, true);
           b.setInsertionPointToStart(move.thenBlock());
-          put(e, prevScore, loadShared(add(c32(blocks), mul(add(base, prev), c32(4)))));
+          put(e, prevScore, loadShared(listAt(blocks, add(base, prev))));
           scf::YieldOp::create(b, ValueRange{no});
           b.setInsertionPointToStart(move.elseBlock());
           put(e, score, block);
@@ -914,27 +916,27 @@ void GpuKernelGen::selectBlocks(SoftmaxState *state) {
   const int64_t probs = lay.probOffset(), cand = lay.candOffset();
   Value zero = cf(0.0), negInf = cf(-INFINITY);
   auto loadF32 = [&](int64_t region, Value index) {
-    return LLVM::LoadOp::create(b, f32, sharedF32(region, index)).getResult();
+    return LLVM::LoadOp::create(b, f32, shared(listAt(region, index))).getResult();
   };
   auto storeF32 = [&](Value v, int64_t region, Value index) {
-    LLVM::StoreOp::create(b, v, sharedF32(region, index));
+    LLVM::StoreOp::create(b, v, shared(listAt(region, index)));
   };
   auto divmod = [&](Value i, int64_t n) {
     return std::make_pair(arith::DivUIOp::create(b, i, c32(n)).getResult(),
                           arith::RemUIOp::create(b, i, c32(n)).getResult());
   };
 
-  // Per row half: the final max (exponent units; 0 for a row that saw
-  // nothing) and 1 / sum (0 for such a row, so its probabilities are 0).
-  SmallVector<Value> maxOf, invSum;
+  // Per row half: minus the final max (exponent units; 0 for a row that
+  // saw nothing) and 1 / sum (0 for such a row, so its probabilities are 0).
+  SmallVector<Value> minusMax, invSum;
   for (int64_t i = 0; state && i < lay.mTiles; ++i)
     for (int64_t h = 0; h < 2; ++h) {
       Value sum = quadReduce(state->sum(i, h), [&](Value x, Value y) { return fadd(x, y); });
       Value seen = arith::CmpFOp::create(b, arith::CmpFPredicate::UNE, sum, zero);
       invSum.push_back(select(seen, arith::DivFOp::create(b, cf(1.0), sum), zero));
       Value m = state->max(i, h);
-      maxOf.push_back(select(arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf),
-                             zero, m));
+      minusMax.push_back(arith::NegFOp::create(
+          b, select(arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf), zero, m)));
     }
 
   // Tokens before the first tile do not exist: carried columns start at 0.
@@ -946,7 +948,7 @@ void GpuKernelGen::selectBlocks(SoftmaxState *state) {
     });
   forEachThread(c32(lay.positions * k), [&](Value i) {
     storeF32(negInf, lay.topScoreOffset(), i);
-    LLVM::StoreOp::create(b, c32(-1), sharedF32(lay.topBlockOffset(), i));
+    LLVM::StoreOp::create(b, c32(-1), shared(listAt(lay.topBlockOffset(), i)));
   });
   // (Also: every warp is done with the first pass's K stages.)
   NVVM::Barrier0Op::create(b);
@@ -983,13 +985,8 @@ void GpuKernelGen::selectBlocks(SoftmaxState *state) {
       for (int64_t j = 0; j < nTiles; ++j)
         for (int64_t c = 0; c < 4; ++c) {
           Value x = s[i][j][c];
-          if (!raw) {
-            Value m = maxOf[2 * i + c / 2];
-            Value e = exp2(foldScale ? Value(LLVM::FMAOp::create(b, x, cf(scoreUnit),
-                                                                 arith::NegFOp::create(b, m)))
-                                     : Value(arith::SubFOp::create(b, x, m)));
-            x = fmul(e, invSum[2 * i + c / 2]);
-          }
+          if (!raw)
+            x = fmul(exponent(x, minusMax[2 * i + c / 2]), invSum[2 * i + c / 2]);
           Value col = add(c32(carry + 8 * j + (c & 1)), mul(quadCol, c32(2)));
           storeF32(x, probs, add(mul(fragmentRow(i, c), c32(cols)), col));
         }
@@ -1011,7 +1008,7 @@ void GpuKernelGen::selectBlocks(SoftmaxState *state) {
               int64_t a = u - carry; // token start, in strides from the block's
               int64_t w = std::min(a + carry, perBlock - 1) - std::max<int64_t>(a, 0) + 1;
               Value p = loadF32(probs, add(rowBase, c32(u)));
-              agg = sel.method == ::attn::rt::SelectMethod::SoftmaxProbMax
+              agg = sel.method == ::attn::rt::ScoreMethod::SoftmaxProbMax
                         ? fmax(agg, p)
                                 : fadd(agg, w == 1 ? p : fmul(cf(double(w)), p));
             }
@@ -1066,10 +1063,10 @@ void GpuKernelGen::selectBlocks(SoftmaxState *state) {
   forEachThread(c32(lay.positions * k), [&](Value i) {
     auto [q, e] = divmod(i, k);
     ifThen(lt(q, count), [&] {
-      Value blocks = c32(lay.topBlockOffset());
-      Value block = loadShared(add(blocks, mul(i, c32(4))));
+      int64_t blocks = lay.topBlockOffset();
+      Value block = loadShared(listAt(blocks, i));
       Value rank = countOf(c32(k), [&](Value x) {
-        Value other = loadShared(add(blocks, mul(add(mul(q, c32(k)), x), c32(4))));
+        Value other = loadShared(listAt(blocks, add(mul(q, c32(k)), x)));
         return both(ge(other, c32(0)), lt(other, block));
       });
       Value slot = select(ge(block, c32(0)), rank, e);

@@ -106,6 +106,20 @@ struct GpuTileLayout {
     return t == rt::Target::SM90 ? 228 * 1024 : 164 * 1024;
   }
 
+  /// The dense kernels' plan for `c` on `t` (passes/TilePlanner.cpp says
+  /// why): 4 warps of 32 query rows up to head dim 128 (16 beyond), whole
+  /// groups when a group is larger, 32-key tiles, three K/V stages.
+  static rt::TilePlan densePlan(const rt::AttentionConfig &c, rt::Target t) {
+    int64_t d = std::max(c.headDim, c.valueDim);
+    return {t, std::max<int64_t>(d <= 128 ? 128 : 64, (c.group + 63) / 64 * 64),
+            /*kvBlock=*/32, /*warps=*/4, /*stages=*/3};
+  }
+  /// Two K/V stages when three would keep two blocks of `c` off one SM.
+  static void fitStages(rt::AttentionConfig &c) {
+    if (2 * GpuTileLayout(c).sharedBytes > smSharedBytes(c.plan.target))
+      c.plan.stages = 2;
+  }
+
   /// Window sides too large to exclude any key at i32 positions become -1
   /// (unbounded), as the i32 arithmetic requires.
   static void normalize(rt::AttentionConfig &c) {

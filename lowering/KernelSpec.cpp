@@ -53,6 +53,15 @@ rt::TilePlan mlir::attn::tilePlanOf(TilePlanAttr plan) {
           plan.getWarps(), plan.getStages()};
 }
 
+std::string KernelSpec::unservable() const {
+  std::string error = validate();
+  if (error.empty())
+    error = validateForF32();
+  if (error.empty())
+    error = isGpu() ? ::attn::GpuTileLayout::check(*this) : checkCpuKernel(*this);
+  return error;
+}
+
 FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
   AttentionShape s = op.getShape();
   if (!op.getTilePlan())
@@ -91,13 +100,7 @@ FailureOr<KernelSpec> KernelSpec::get(AttentionOp op) {
   spec.plan = tilePlanOf(*op.getTilePlan());
   if (spec.isGpu())
     ::attn::GpuTileLayout::normalize(spec);
-  std::string error = spec.validate();
-  if (error.empty())
-    error = spec.validateForF32();
-  if (error.empty())
-    error = spec.isGpu() ? ::attn::GpuTileLayout::check(spec)
-                         : checkCpuKernel(spec);
-  if (!error.empty())
+  if (std::string error = spec.unservable(); !error.empty())
     return op.emitOpError() << "cannot generate its " << rt::targetName(spec.plan.target)
                             << " kernel: " << error;
   return spec;
@@ -109,9 +112,6 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
                             << " selection kernel: " << why;
   };
   ::attn::rt::Selection sel = op.getSelection();
-  if (sel.method == ::attn::rt::ScoreMethod::KeyBound)
-    return fail("GPU kernels select by softmax_prob, softmax_prob_max and "
-                "mean_key, not key_bound");
   const bool meanKey = sel.method == ::attn::rt::ScoreMethod::MeanKey;
   auto q = cast<ShapedType>(op.getQuery().getType());
   auto k = cast<ShapedType>(op.getKey().getType());
@@ -137,15 +137,10 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
     spec.lengthType = cast<ShapedType>(lengths.getType()).getElementType();
   spec.lengthsDtype = dtypeOf(spec.lengthType);
   spec.blockHeads = sel.perQueryHead ? rt::BlockHeads::QueryHead : rt::BlockHeads::KeyHead;
-  spec.selection = rt::BlockSelection{
-      sel.block, sel.topK, sel.init, sel.local,
-      meanKey ? rt::SelectMethod::MeanKey
-      : sel.method == ::attn::rt::ScoreMethod::SoftmaxProbMax ? rt::SelectMethod::SoftmaxProbMax
-                                                              : rt::SelectMethod::SoftmaxProb};
-  // The dense plan of the attention over compressed keys (TilePlanner.cpp),
-  // with key tiles that hold whole selection blocks; fewer rows while the
-  // probabilities and lists do not fit shared memory.
-  int64_t d = std::max(spec.headDim, spec.valueDim);
+  spec.selection = rt::BlockSelection{sel.block, sel.topK, sel.init, sel.local, sel.method};
+  // The dense plan of the attention over compressed keys, with key tiles
+  // that hold whole selection blocks; fewer rows while the probabilities
+  // and lists do not fit shared memory.
   int64_t stride = std::max<int64_t>(1, sel.compression.stride);
   int64_t perBlock = meanKey ? 1 : sel.block / stride;
   int64_t span = meanKey ? 1 : sel.compression.block / stride;
@@ -153,19 +148,12 @@ FailureOr<KernelSpec> KernelSpec::getSelection(SelectBlocksOp op, rt::Target tar
   while (keys < 128 && (keys % perBlock != 0 || keys < span))
     keys *= 2;
   std::string error;
-  for (int64_t rows = std::max<int64_t>(d <= 128 ? 128 : 64, (spec.group + 63) / 64 * 64);
-       rows >= 16; rows /= 2) {
+  for (int64_t rows = ::attn::GpuTileLayout::densePlan(spec, target).qBlock; rows >= 16;
+       rows /= 2) {
     // (mean_key reads one key tile at a time: two stages, the fewest.)
     spec.plan = {target, rows, keys, std::min<int64_t>(4, rows / 16), meanKey ? 2 : 3};
-    if (2 * ::attn::GpuTileLayout(spec).sharedBytes >
-        ::attn::GpuTileLayout::smSharedBytes(target))
-      spec.plan.stages = 2;
-    error = spec.validate();
-    if (error.empty())
-      error = spec.validateForF32();
-    if (error.empty())
-      error = ::attn::GpuTileLayout::check(spec);
-    if (error.empty())
+    ::attn::GpuTileLayout::fitStages(spec);
+    if ((error = spec.unservable()).empty())
       return spec;
   }
   return fail(error);

@@ -46,6 +46,10 @@ struct KernelSpec : ::attn::rt::AttentionConfig {
   int64_t qBlock() const { return plan.qBlock; }
   int64_t kvBlock() const { return plan.kvBlock; }
   bool isGpu() const { return plan.target != ::attn::rt::Target::CPU; }
+  /// "" when the target's generator can serve this spec as planned, else
+  /// the first problem: validate(), validateForF32(), then the generator's
+  /// limits (GpuTileLayout::check or checkCpuKernel).
+  std::string unservable() const;
 };
 
 } // namespace mlir::attn

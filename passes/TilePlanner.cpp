@@ -101,10 +101,8 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   c.headDim = s.headDim == ShapedType::kDynamic ? 0 : s.headDim;
   c.valueDim = s.valueDim == ShapedType::kDynamic ? 0 : s.valueDim;
   int64_t d = std::max(c.headDim, c.valueDim);
-  c.plan = {target == Target::SM90 ? ::attn::rt::Target::SM90
-                                   : ::attn::rt::Target::SM80,
-            std::max<int64_t>(d <= 128 ? 128 : 64, (c.group + 63) / 64 * 64),
-            /*kvBlock=*/32, /*warps=*/4, /*stages=*/3};
+  c.plan = ::attn::GpuTileLayout::densePlan(
+      c, target == Target::SM90 ? ::attn::rt::Target::SM90 : ::attn::rt::Target::SM80);
   if (c.blocks) {
     c.blockHeads = op.getBlockHeads();
     auto [qBlock, kvBlock] = *c.blocks;
@@ -119,9 +117,7 @@ static FailureOr<TilePlanAttr> planGpu(AttentionOp op, Target target) {
   }
   // Three K/V buffers save a barrier per key tile (0.82x -> 0.92x of SDPA
   // on the H200) when two blocks still fit an SM's shared memory.
-  if (2 * ::attn::GpuTileLayout(c).sharedBytes >
-      ::attn::GpuTileLayout::smSharedBytes(c.plan.target))
-    c.plan.stages = 2;
+  ::attn::GpuTileLayout::fitStages(c);
   if (std::string e = ::attn::GpuTileLayout::check(c); !e.empty())
     return op.emitOpError() << "cannot be planned for " << stringifyTarget(target)
                             << ": " << e;

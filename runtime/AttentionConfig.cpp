@@ -174,19 +174,20 @@ AttentionSemantics AttentionSemantics::windowBranchSemantics() const {
 
 //===-- AttentionConfig ---------------------------------------------------===//
 
-const char *selectMethodName(SelectMethod m) {
+const char *scoreMethodName(ScoreMethod m) {
   switch (m) {
-  case SelectMethod::SoftmaxProb: return "softmax_prob";
-  case SelectMethod::SoftmaxProbMax: return "softmax_prob_max";
-  case SelectMethod::MeanKey: return "mean_key";
+  case ScoreMethod::SoftmaxProb: return "softmax_prob";
+  case ScoreMethod::SoftmaxProbMax: return "softmax_prob_max";
+  case ScoreMethod::MeanKey: return "mean_key";
+  case ScoreMethod::KeyBound: return "key_bound";
   }
   return "?";
 }
 
-bool parseSelectMethod(const std::string &name, SelectMethod &m) {
-  const SelectMethod all[] = {SelectMethod::SoftmaxProb, SelectMethod::SoftmaxProbMax,
-                              SelectMethod::MeanKey};
-  return parseByName(name, all, selectMethodName, m);
+bool parseKernelScoreMethod(const std::string &name, ScoreMethod &m) {
+  const ScoreMethod all[] = {ScoreMethod::SoftmaxProb, ScoreMethod::SoftmaxProbMax,
+                             ScoreMethod::MeanKey};
+  return parseByName(name, all, scoreMethodName, m);
 }
 
 const char *blockHeadsName(BlockHeads h) {
@@ -232,45 +233,9 @@ std::string AttentionConfig::validate() const {
     if (t && *t != DType::I32 && *t != DType::I64)
       return std::string(what) + " element type must be int32 or int64, got " +
              dtypeName(*t);
-  if (selection && selection->meanKey()) {
-    const BlockSelection &s = *selection;
-    if (compressedKeys || valueDim != 0 || lse || !bottomRight || queryOffset ||
-        offsetsDtype || maskDtype || blocks || window || branches || windowBranch)
-      return "a mean_key selection takes block means and queries aligned "
-             "bottom-right, and nothing else: no compressed keys, values, lse, "
-             "query offsets, masks or block lists";
-    if (!lengthsDtype)
-      return "a block selection needs the kv_lengths operand (the valid key "
-             "lengths)";
-    if (blockHeads != BlockHeads::KeyHead && blockHeads != BlockHeads::QueryHead)
-      return "a block selection's lists are per key head (\"kv\") or per "
-             "query head (\"q\")";
-    if (s.block < 1 || s.init < 0 || s.local < 0 || s.k < 1 || s.k < s.init + s.local)
-      return "a block selection needs a positive block, k >= init + local >= 0 "
-             "and k >= 1, got block = " + str(s.block) + ", k = " + str(s.k) +
-             ", init = " + str(s.init) + ", local = " + str(s.local);
-  } else if (selection) {
-    const BlockSelection &s = *selection;
-    if (!compressedKeys || !bottomRight || queryOffset || offsetsDtype ||
-        maskDtype || blocks || softcap != 0 || windowBranch)
-      return "a block selection comes out of causal attention over compressed "
-             "keys, aligned bottom-right, without query offsets, an explicit "
-             "mask, block lists or softcap";
-    if (!lengthsDtype)
-      return "a block selection needs the kv_lengths operand (the original "
-             "valid key lengths, which the compressed keys do not tell)";
-    if (blockHeads != BlockHeads::KeyHead && blockHeads != BlockHeads::QueryHead)
-      return "a block selection's lists are per key head (\"kv\") or per "
-             "query head (\"q\")";
-    if (s.block < 1 || s.block % compressedKeys->second != 0 ||
-        compressedKeys->first % compressedKeys->second != 0)
-      return "a block selection needs the stride d to divide l and the block "
-             "of " + str(s.block) + " keys, got (l, d) = " +
-             pairString(*compressedKeys);
-    if (s.init < 0 || s.local < 0 || s.k < 1 || s.k < s.init + s.local)
-      return "a block selection needs k >= init + local >= 0 and k >= 1, got "
-             "k = " + str(s.k) + ", init = " + str(s.init) + ", local = " +
-             str(s.local);
+  if (selection) {
+    if (std::string e = validateSelection(); !e.empty())
+      return e;
   } else if (bool(blocks) != bool(blockHeads)) {
     return "a block-sparse kernel needs both block sizes and the block_idx "
            "operand";
@@ -279,6 +244,41 @@ std::string AttentionConfig::validate() const {
     return "tile plan sizes must be positive, got q_block = " +
            str(plan.qBlock) + ", kv_block = " + str(plan.kvBlock) +
            ", warps = " + str(plan.warps) + ", stages = " + str(plan.stages);
+  return "";
+}
+
+std::string AttentionConfig::validateSelection() const {
+  const BlockSelection &s = *selection;
+  if (s.method == ScoreMethod::KeyBound)
+    return "selection kernels score by softmax_prob, softmax_prob_max or "
+           "mean_key, not key_bound";
+  if (s.meanKey() &&
+      (compressedKeys || valueDim != 0 || lse || !bottomRight || queryOffset ||
+       offsetsDtype || maskDtype || blocks || window || branches || windowBranch))
+    return "a mean_key selection takes block means and queries aligned "
+           "bottom-right, and nothing else: no compressed keys, values, lse, "
+           "query offsets, masks or block lists";
+  if (!s.meanKey() && (!compressedKeys || !bottomRight || queryOffset || offsetsDtype ||
+                       maskDtype || blocks || softcap != 0 || windowBranch))
+    return "a block selection comes out of causal attention over compressed "
+           "keys, aligned bottom-right, without query offsets, an explicit "
+           "mask, block lists or softcap";
+  if (!lengthsDtype)
+    return "a block selection needs the kv_lengths operand (the valid key "
+           "lengths; with compressed keys the original ones, which the "
+           "compressed keys do not tell)";
+  if (blockHeads != BlockHeads::KeyHead && blockHeads != BlockHeads::QueryHead)
+    return "a block selection's lists are per key head (\"kv\") or per "
+           "query head (\"q\")";
+  if (s.block < 1 || s.init < 0 || s.local < 0 || s.k < 1 || s.k < s.init + s.local)
+    return "a block selection needs a positive block, k >= init + local >= 0 "
+           "and k >= 1, got block = " + str(s.block) + ", k = " + str(s.k) +
+           ", init = " + str(s.init) + ", local = " + str(s.local);
+  if (compressedKeys && (s.block % compressedKeys->second != 0 ||
+                         compressedKeys->first % compressedKeys->second != 0))
+    return "a block selection needs the stride d to divide l and the block "
+           "of " + str(s.block) + " keys, got (l, d) = " +
+           pairString(*compressedKeys);
   return "";
 }
 
@@ -319,7 +319,7 @@ std::string AttentionConfig::name() const {
   if (selection)
     os << "_select" << selection->block << "k" << selection->k << "i"
        << selection->init << "l" << selection->local
-       << (selection->method == SelectMethod::SoftmaxProbMax ? "max"
+       << (selection->method == ScoreMethod::SoftmaxProbMax ? "max"
            : selection->meanKey()                             ? "mean"
                                                               : "")
        << blockHeadsName(*blockHeads);

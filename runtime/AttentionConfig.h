@@ -142,18 +142,19 @@ std::optional<BlockHeads> blockHeadsFor(int64_t hsel, int64_t hq, int64_t hkv);
 /// (a selection alone, as InfLLM-V2's). By mean_key (MoBA) there is no
 /// attention: k holds each block's mean key [B, Hkv, ceil(S / block), D]
 /// (over its valid keys), scored by q . mean unscaled; no compressed keys,
-/// no values.
-enum class SelectMethod { SoftmaxProb, SoftmaxProbMax, MeanKey };
-const char *selectMethodName(SelectMethod m); // "softmax_prob", ...
-bool parseSelectMethod(const std::string &name, SelectMethod &m);
+/// no values. (key_bound has no GPU kernel.)
+enum class ScoreMethod { SoftmaxProb, SoftmaxProbMax, MeanKey, KeyBound };
+const char *scoreMethodName(ScoreMethod m); // "softmax_prob", ...
+/// The methods a selection kernel takes (not key_bound).
+bool parseKernelScoreMethod(const std::string &name, ScoreMethod &m);
 struct BlockSelection {
   int64_t block = 0, k = 0, init = 0, local = 0;
-  SelectMethod method = SelectMethod::SoftmaxProb;
+  ScoreMethod method = ScoreMethod::SoftmaxProb;
   bool operator==(const BlockSelection &o) const {
     return block == o.block && k == o.k && init == o.init && local == o.local &&
            method == o.method;
   }
-  bool meanKey() const { return method == SelectMethod::MeanKey; }
+  bool meanKey() const { return method == ScoreMethod::MeanKey; }
 };
 
 /// One attention kernel: everything a generated kernel is specialised on.
@@ -187,6 +188,8 @@ struct AttentionConfig : AttentionSemantics {
   /// plan with non-positive sizes). Target limits are the generators' (see
   /// lowering/).
   std::string validate() const;
+  /// validate()'s part for `selection`.
+  std::string validateSelection() const;
   /// A readable, deterministic symbol: equal configs give equal names
   /// ("attn_cpu_f32_d64_g1_causal_q64k64_s3fc0000000000000").
   std::string name() const;

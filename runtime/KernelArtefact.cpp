@@ -98,7 +98,7 @@ std::string attentionArtefactJson(const AttentionConfig &c,
     sel["k"] = c.selection->k;
     sel["init"] = c.selection->init;
     sel["local"] = c.selection->local;
-    sel["method"] = selectMethodName(c.selection->method);
+    sel["method"] = scoreMethodName(c.selection->method);
     attn["selection"] = std::move(sel);
   } else {
     attn["selection"] = nullptr;
@@ -493,7 +493,7 @@ AttentionConfig readConfig(const Json &section, Fields &top,
       sel.init = s.integer("init", 0);
       sel.local = s.integer("local", 0);
       std::string method = s.string("method");
-      if (s.ok() && !parseSelectMethod(method, sel.method))
+      if (s.ok() && !parseKernelScoreMethod(method, sel.method))
         s.fail("attn.selection.method: expected \"softmax_prob\", "
                "\"softmax_prob_max\" or \"mean_key\", got \"" + method + "\"");
       c.selection = sel;

@@ -305,16 +305,6 @@ const char *poolName(Pool p) {
   return "?";
 }
 
-const char *scoreMethodName(ScoreMethod m) {
-  switch (m) {
-  case ScoreMethod::SoftmaxProb: return "softmax_prob";
-  case ScoreMethod::SoftmaxProbMax: return "softmax_prob_max";
-  case ScoreMethod::MeanKey: return "mean_key";
-  case ScoreMethod::KeyBound: return "key_bound";
-  }
-  return "?";
-}
-
 std::string Compression::validate() const {
   if (block < 1 || stride < 1 || block % stride != 0)
     return "compression needs a block l >= 1 and a stride d >= 1 that divides "

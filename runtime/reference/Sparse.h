@@ -20,9 +20,7 @@
 namespace attn::rt {
 
 enum class Pool { Mean, Max, Weighted };
-enum class ScoreMethod { SoftmaxProb, SoftmaxProbMax, MeanKey, KeyBound };
 const char *poolName(Pool p);                 // "mean", "max", "weighted"
-const char *scoreMethodName(ScoreMethod m);   // "softmax_prob", ...
 
 /// Compression with block length l and stride d (d divides l).
 struct Compression {

@@ -375,9 +375,7 @@ Outcome runSelection(attn_kernel *kernel, const AttentionConfig &a,
   const int64_t Hkv = c.kvHeads, Hq = a.group * Hkv;
   Selection s;
   const bool meanKey = a.selection->meanKey();
-  s.method = meanKey ? ScoreMethod::MeanKey
-             : a.selection->method == SelectMethod::SoftmaxProbMax ? ScoreMethod::SoftmaxProbMax
-                                                                   : ScoreMethod::SoftmaxProb;
+  s.method = a.selection->method;
   s.block = a.selection->block;
   s.topK = a.selection->k;
   s.init = a.selection->init;
@@ -457,12 +455,15 @@ Outcome runSelection(attn_kernel *kernel, const AttentionConfig &a,
   if (!e.empty())
     return {e};
 
+  // The lists against the reference's ranked scores (its own lists would
+  // order f32 near-ties differently); its lists are computed only for the
+  // output beside them.
   Tensor refIdx, refOut, scores;
   const Tensor *given = meanKey ? nullptr : &kc;
-  if (std::string err = referenceSelect(q, k, s, refIdx, &lengths, values ? &vc : nullptr,
-                                        values ? &refOut : nullptr, given);
-      !err.empty())
-    return {"reference: " + err};
+  if (values)
+    if (std::string err = referenceSelect(q, k, s, refIdx, &lengths, &vc, &refOut, given);
+        !err.empty())
+      return {"reference: " + err};
   if (std::string err = referenceBlockScores(q, k, s, scores, &lengths, given); !err.empty())
     return {"reference: " + err};
   // (mean_key: the reference averages the keys in float64, the kernel reads

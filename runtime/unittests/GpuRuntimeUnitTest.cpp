@@ -165,7 +165,7 @@ AttentionConfig selectionConfig(bool values = true) {
   AttentionConfig c = baseConfig({false, true, false, false});
   c.compressedKeys = std::make_pair(int64_t(32), int64_t(16));
   c.blockHeads = BlockHeads::KeyHead;
-  c.selection = BlockSelection{64, 16, 1, 2, SelectMethod::SoftmaxProb};
+  c.selection = BlockSelection{64, 16, 1, 2, ScoreMethod::SoftmaxProb};
   c.plan = {Target::SM90, 128, 32, 4, 3};
   if (!values)
     c.valueDim = 0;
@@ -203,13 +203,13 @@ TEST(ArtefactJson, RoundTrip) {
   configs.push_back(c);
   configs.push_back(selectionConfig());
   c = selectionConfig(/*values=*/false);
-  c.selection->method = SelectMethod::SoftmaxProbMax;
+  c.selection->method = ScoreMethod::SoftmaxProbMax;
   c.blockHeads = BlockHeads::QueryHead;
   configs.push_back(c);
   // MoBA's: block means, no compressed keys.
   c = selectionConfig(/*values=*/false);
   c.compressedKeys.reset();
-  c.selection = BlockSelection{128, 8, 0, 1, SelectMethod::MeanKey};
+  c.selection = BlockSelection{128, 8, 0, 1, ScoreMethod::MeanKey};
   c.blockHeads = BlockHeads::QueryHead;
   configs.push_back(c);
 
