@@ -164,9 +164,10 @@ def selection_scores(q, kc, lengths, meta):
     lo = torch.maximum(t[:, None], j[None, :] * per)
     hi = torch.minimum(t[:, None] + l // d - 1, j[None, :] * per + per - 1)
     w = (hi - lo + 1).clamp_min(0).float()
-    scores = torch.empty(b, hq, sq, blocks, device=q.device)
-    for bi in range(mean_key and b):  # mean_key: q . mean, no softmax
-        scores[bi] = torch.nn.functional.pad(s[bi], (0, max(0, blocks - sc)))[..., :blocks]
+    if mean_key:  # q . mean, no softmax
+        scores = torch.nn.functional.pad(s, (0, max(0, blocks - sc)))[..., :blocks].contiguous()
+    else:
+        scores = torch.empty(b, hq, sq, blocks, device=q.device)
     for bi in range(0 if mean_key else b):
         L = int(lengths[bi])
         pos = torch.arange(sq, device=q.device) + L - sq
