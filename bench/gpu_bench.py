@@ -168,18 +168,18 @@ def selection_scores(q, kc, lengths, meta):
         scores = torch.nn.functional.pad(s, (0, max(0, blocks - sc)))[..., :blocks].contiguous()
     else:
         scores = torch.empty(b, hq, sq, blocks, device=q.device)
-    for bi in range(0 if mean_key else b):
-        L = int(lengths[bi])
-        pos = torch.arange(sq, device=q.device) + L - sq
-        vis = (t[None, :] * d + l - 1 <= pos[:, None]) & (t[None, :] * d + l <= L)
-        x = s[bi].masked_fill(~vis, float("-inf"))
-        mx = x.amax(-1, keepdim=True)
-        p = torch.exp(x - torch.where(torch.isinf(mx), torch.zeros_like(mx), mx))
-        p = p / p.sum(-1, keepdim=True).clamp_min(1e-30)
-        if sel["method"] == "softmax_prob_max":
-            scores[bi] = (p[..., :, None] * (w > 0)).amax(-2)
-        else:
-            scores[bi] = p @ w
+        for bi in range(b):
+            L = int(lengths[bi])
+            pos = torch.arange(sq, device=q.device) + L - sq
+            vis = (t[None, :] * d + l - 1 <= pos[:, None]) & (t[None, :] * d + l <= L)
+            x = s[bi].masked_fill(~vis, float("-inf"))
+            mx = x.amax(-1, keepdim=True)
+            p = torch.exp(x - torch.where(torch.isinf(mx), torch.zeros_like(mx), mx))
+            p = p / p.sum(-1, keepdim=True).clamp_min(1e-30)
+            if sel["method"] == "softmax_prob_max":
+                scores[bi] = (p[..., :, None] * (w > 0)).amax(-2)
+            else:
+                scores[bi] = p @ w
     if meta["block_heads"] == "kv":
         scores = scores.view(b, hkv, hq // hkv, sq, blocks).sum(2)
     for bi in range(b):
